@@ -186,7 +186,9 @@ public final class CircuitBreaker implements Instrumented {
    * @throws IllegalArgumentException if {@code name} is null or blank or {@code config} null
    */
   public static CircuitBreaker of(String name, BreakerConfig config) {
-    return builder(name).config(config).build();
+    Checks.requireNonBlank("name", name);
+    Checks.requireNonNull("config", config);
+    return new CircuitBreaker(name, config, List.of());
   }
 
   // ---------------------------------------------------------------------------------------------
