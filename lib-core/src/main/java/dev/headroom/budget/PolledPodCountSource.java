@@ -7,6 +7,7 @@ import dev.headroom.core.metrics.MeterId;
 import dev.headroom.core.metrics.MeterSink;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -211,9 +212,9 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
    *
    * @return the age, or empty if there was no good answer yet
    */
-  public java.util.Optional<Duration> lastSuccessAge() {
-    return everSucceeded ? java.util.Optional.of(Duration.ofNanos(clock.nanoTime()
-        - lastSuccessNanos)) : java.util.Optional.empty();
+  public Optional<Duration> lastSuccessAge() {
+    return everSucceeded ? Optional.of(Duration.ofNanos(clock.nanoTime() - lastSuccessNanos))
+        : Optional.empty();
   }
 
   /**

@@ -406,7 +406,7 @@ public final class PoolBudget {
    */
   public record Allocation(Service service, int share, int maxPoolSize, int minIdle) {}
 
-  /** How a pooler maps client connections to server connections. */
+  /** How a pooler maps client connections to server connections. Thread-safety: immutable. */
   public enum PoolerMode {
     /** A client connection holds a server connection only for the length of a transaction. */
     TRANSACTION,

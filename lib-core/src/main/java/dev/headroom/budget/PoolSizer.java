@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -160,7 +161,15 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     observed = pods;
     history.addLast(new Observation(now, pods));
     recompute(now);
-    scheduler.schedule(this::refresh, holdWindowNanos + 1, TimeUnit.NANOSECONDS);
+    try {
+      scheduler.schedule(this::refresh, holdWindowNanos + 1, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // A scheduler shut down under a live sizer: the size stays safe (late growth is only
+      // later), and is re-evaluated at the next change or refresh().
+      LOG.log(Level.WARNING, "service \"{0}\": the scheduler refused the re-evaluation at the"
+          + " end of the hold window ({1}); pools grow back at the next change",
+          allocation.service().name(), e.toString());
+    }
   }
 
   /**

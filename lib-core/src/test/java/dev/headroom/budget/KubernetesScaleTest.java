@@ -236,6 +236,72 @@ class KubernetesScaleTest {
             .getMessage());
   }
 
+  /** Runs the JDK's keytool, bounded in time. */
+  private static void keytool(String... args) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "keytool finished");
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), output);
+  }
+
+  /** A self-signed certificate for 127.0.0.1 in a PKCS12 store, and its PEM. */
+  private Path certificate(String name) throws Exception {
+    Path store = dir.resolve(name + ".p12");
+    keytool("-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
+        "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2",
+        "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+    java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+    try (java.io.InputStream in = Files.newInputStream(store)) {
+      keys.load(in, "changeit".toCharArray());
+    }
+    Files.writeString(dir.resolve(name + ".crt"), "-----BEGIN CERTIFICATE-----\n"
+        + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
+            .encodeToString(keys.getCertificate(name).getEncoded())
+        + "\n-----END CERTIFICATE-----\n");
+    return store;
+  }
+
+  @Test
+  void httpsIsVerifiedWithTheMountedCa() throws Exception {
+    Path store = certificate("apiserver");
+    certificate("stranger");
+    java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+    try (java.io.InputStream in = Files.newInputStream(store)) {
+      keys.load(in, "changeit".toCharArray());
+    }
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, "changeit".toCharArray());
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+    tls.init(kmf.getKeyManagers(), null, null);
+    com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+    https.setExecutor(serverThreads);
+    https.createContext("/", this::answer);
+    https.start();
+    try {
+      URI base = URI.create("https://127.0.0.1:" + https.getAddress().getPort());
+      mode.set("scale 7 7");
+      KubernetesScale trusted = KubernetesScale.builder().apiServer(base).namespace("shop")
+          .deployment("enrollment").tokenPath(token).caPath(dir.resolve("apiserver.crt"))
+          .requestTimeout(Duration.ofSeconds(5)).build();
+      assertEquals(7, trusted.get());
+      KubernetesScale wrongCa = KubernetesScale.builder().apiServer(base).namespace("shop")
+          .deployment("enrollment").tokenPath(token).caPath(dir.resolve("stranger.crt"))
+          .requestTimeout(Duration.ofSeconds(5)).build();
+      String message = assertThrows(IllegalStateException.class, wrongCa::get).getMessage();
+      assertTrue(message.startsWith("GET " + wrongCa.uri() + " failed: javax.net.ssl."),
+          message);
+      assertEquals(1, requests.size(), "the untrusted server never saw the token: " + requests);
+    } finally {
+      https.stop(0);
+    }
+  }
+
   @Test
   void builderErrorsNameTheSetting() throws IOException {
     assertEquals("a deployment or statefulSet must be set", assertThrows(

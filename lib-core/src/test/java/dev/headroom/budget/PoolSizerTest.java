@@ -119,6 +119,57 @@ class PoolSizerTest {
   }
 
   @Test
+  void concurrentChangesAndRefreshesAreHeardAsOneUnbrokenChain() throws InterruptedException {
+    source.set(20);
+    PoolSizer sizer = sizer(PoolBudgetTest.seed(), Duration.ZERO);
+    List<PoolSizer.PoolSize[]> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+    sizer.addListener((before, after) -> heard.add(new PoolSizer.PoolSize[] {before, after}));
+    PoolSizer.PoolSize start = sizer.current();
+    int threads = 4;
+    int changesEach = 2_000;
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int seed = t;
+      Thread worker = new Thread(() -> {
+        java.util.Random random = new java.util.Random(seed);
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int i = 0; i < changesEach; i++) {
+          if (seed % 2 == 0) {
+            source.set(1 + random.nextInt(95));
+          } else {
+            sizer.refresh();
+          }
+        }
+      });
+      worker.start();
+      workers.add(worker);
+    }
+    go.countDown();
+    for (Thread worker : workers) {
+      worker.join(60_000);
+      assertTrue(!worker.isAlive());
+    }
+    PoolSizer.PoolSize previous = start;
+    for (PoolSizer.PoolSize[] event : heard) {
+      // Only the sizes are announced; the pod count they are for may move in between.
+      assertEquals(previous.maxPoolSize(), event[0].maxPoolSize(), "starts where the last ended");
+      assertEquals(previous.minIdle(), event[0].minIdle());
+      assertTrue(event[1].maxPoolSize() != event[0].maxPoolSize());
+      previous = event[1];
+    }
+    assertEquals(previous.maxPoolSize(), sizer.maxPoolSize());
+    // One more resize than heard: 4 -> 11 at build(), before the listener was added.
+    assertEquals(heard.size() + 1, sizer.shrinks() + sizer.grows());
+    assertEquals(PoolBudgetTest.seed().maxPoolSizeFor("enrollment",
+        Math.min(119, sizer.observedPods().getAsInt() + 24)), sizer.maxPoolSize());
+  }
+
+  @Test
   void aListenerThatThrowsDoesNotStopTheOthers() {
     source.set(20);
     PoolSizer sizer = sizer(PoolBudgetTest.seed(), Duration.ZERO);
