@@ -386,9 +386,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
           backOff(hint.isZero() || hint.isNegative() ? rejectionBackoff : hint);
           return Outcome.STOP;
         }
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
+        // Any other exception, an InterruptedException included, is a failed attempt: the
+        // runner's thread is interrupted by nobody but the handler's own blocking calls.
         last = e;
       }
     }
