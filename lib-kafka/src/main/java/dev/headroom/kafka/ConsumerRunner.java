@@ -1,5 +1,6 @@
 package dev.headroom.kafka;
 
+import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.Checks;
 import dev.headroom.core.NanoClock;
 import dev.headroom.core.RejectedException;
@@ -48,7 +49,7 @@ import org.apache.kafka.common.serialization.Deserializer;
  *     .topics(List.of("enrollment-events"))
  *     .handler(record -> breaker.call(() -> store.save(record.value())))
  *     .deadLetter(dlqProducer, "enrollment-events.dlq")
- *     .downstream(breaker::admittedFraction)
+ *     .breaker(breaker)
  *     .build();
  * runner.start();
  * ...
@@ -71,8 +72,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  *   <li><b>Deserialization failure</b>: dead-lettered at once, without calling the handler.
  *   <li><b>Refused downstream</b>: the handler threw a {@link RejectedException} (directly or as
  *       a cause), such as a circuit breaker's rejection. The record is not a poison record: the
- *       runner rewinds to it and pauses for the exception's Retry-After hint (or
- *       {@link Builder#rejectionBackoff}), then handles it again.
+ *       runner rewinds to it and pauses for the exception's Retry-After hint, at most
+ *       {@link Builder#rejectionBackoff}, then handles it again.
  * </ul>
  *
  * <p>A dead-lettered record is sent to the dead-letter topic with its original key, value and
@@ -94,8 +95,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * <h2>Pausing while the downstream refuses work</h2>
  *
  * <p>Before each poll and each record the runner reads the downstream's admitted fraction
- * ({@link Builder#downstream}; for a Headroom circuit breaker, its {@code admittedFraction()}:
- * 0 while open, the ramp step while half-open, 1 while closed). At 0 it stops handling, rewinds
+ * ({@link Builder#breaker}: the {@link CircuitBreaker}'s {@code admittedFraction()}, 0 while
+ * open, the ramp step while half-open, 1 while closed; or any {@link Builder#downstream}). At 0 it stops handling, rewinds
  * every partition to its first record not done, and pauses all assigned partitions, but keeps
  * calling {@code poll()}: the consumer keeps heartbeating and its poll interval keeps being
  * reset, so it stays in its group and no rebalance happens however long the breaker stays
@@ -383,7 +384,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         if (rejected != null) {
           rejections.increment();
           Duration hint = rejected.retryAfter();
-          backOff(hint.isZero() || hint.isNegative() ? rejectionBackoff : hint);
+          backOff(hint.isZero() || hint.compareTo(rejectionBackoff) > 0
+              ? rejectionBackoff : hint);
           return Outcome.STOP;
         }
         // Any other exception, an InterruptedException included, is a failed attempt: the
@@ -769,8 +771,10 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     }
 
     /**
-     * Sets how long consumption pauses after a refused record whose exception carries no
-     * Retry-After hint; 500 ms by default.
+     * Sets how long consumption pauses after a refused record: the exception's Retry-After hint
+     * if it is shorter, else this; 500 ms by default. The cap keeps a half-open breaker's ramp
+     * moving: its hint is the end of the current ramp step, but the step only passes once it
+     * has seen enough probes, which a runner waiting out the whole step would not send.
      *
      * @param backoff the pause, {@code > 0}
      * @return this builder
@@ -808,9 +812,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
 
     /**
      * Sets the downstream's admitted fraction, read before each poll and each record: at 0 the
-     * runner pauses, above 0 it consumes. For a Headroom circuit breaker pass
-     * {@code breaker::admittedFraction}. Without it the runner never pauses except after a
-     * refused record.
+     * runner pauses, above 0 it consumes. For a Headroom circuit breaker use {@link #breaker}.
+     * Without either the runner never pauses except after a refused record.
      *
      * @param admittedFraction reads the fraction of calls the downstream admits, in [0, 1];
      *     called from the runner thread, so it must be thread-safe and cheap
@@ -822,6 +825,24 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
       Checks.requireNotSet(this.downstream == null, "downstream", this.downstream);
       this.downstream = Checks.requireNonNull("downstream", admittedFraction);
       return this;
+    }
+
+    /**
+     * Pauses consumption while {@code breaker} admits nothing and resumes as its half-open ramp
+     * starts: the same as {@code downstream(breaker::admittedFraction)}. Reading the fraction
+     * also moves an open breaker whose open duration is over to half-open, so a paused runner
+     * needs no other traffic to notice the recovery. The handler should call the downstream
+     * through the same breaker ({@code breaker.call(...)}), so that calls the ramp does not admit
+     * come back as {@code CallNotPermittedException}s and are retried, not dead-lettered.
+     *
+     * @param breaker the breaker guarding the handler's downstream
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if a downstream was already set
+     */
+    public Builder<K, V> breaker(CircuitBreaker breaker) {
+      Checks.requireNonNull("breaker", breaker);
+      return downstream(breaker::admittedFraction);
     }
 
     /**

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.headroom.breaker.BreakerState;
+import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.RejectedException;
 import dev.headroom.core.metrics.RecordingMeterSink;
 import java.nio.charset.StandardCharsets;
@@ -452,13 +454,25 @@ class ConsumerRunnerTest {
       producer.send(new ProducerRecord<>("paused", i % 3, "k", Integer.toString(i)));
     }
     producer.flush();
-    TestBreaker breaker = new TestBreaker();
-    breaker.open();
+    // The store's breaker trips on one failure and stays open 10 s, longer than the consumer's
+    // max.poll.interval.ms of 6 s; then it ramps 1% -> 10% -> 50% -> 100% by itself.
+    CircuitBreaker breaker = CircuitBreaker.builder("store")
+        .consecutiveFailures(1)
+        .openDuration(Duration.ofSeconds(10))
+        .openJitter(0)
+        .rampStep(Duration.ofMillis(200), 2)
+        .build();
+    breaker.onFailure(breaker.tryAcquire(), 0, new java.io.IOException("store down"));
+    assertEquals(BreakerState.OPEN, breaker.state());
     Deliveries deliveries = new Deliveries();
     try (ConsumerRunner<String, Integer> runner = runner("paused-g", "paused", "paused.dlq",
         Map.of("max.poll.interval.ms", 6000))
-        .downstream(breaker::admittedFraction)
-        .handler(deliveries::record)
+        .breaker(breaker)
+        .rejectionBackoff(Duration.ofMillis(50))
+        .handler(r -> breaker.call(() -> {
+          deliveries.record(r);
+          return null;
+        }))
         .build()) {
       runner.start();
       await(() -> runner.assignment().size() == 3, "the assignment");
@@ -500,11 +514,14 @@ class ConsumerRunnerTest {
       RecordingMeterSink sink = new RecordingMeterSink();
       runner.describeMeters(sink);
       assertEquals(1, sink.value("headroom.kafka.consumer.paused", "name", "paused-g"));
+      assertEquals(BreakerState.OPEN, breaker.state(), "the test outlasted the poll interval");
 
-      breaker.halfOpen(0.01); // the ramp's first step: consumption resumes
+      // The open duration ends; the runner resumes at the ramp's first step, and the calls the
+      // ramp refuses come back to it as rejections, retried and never dead-lettered.
       await(() -> deliveries.values().size() == 40, "every record after the breaker closes");
-      breaker.close();
+      await(() -> breaker.state() == BreakerState.CLOSED, "the ramp completes");
       assertEquals(range(0, 40), deliveries.values());
+      assertEquals(0, runner.deadLetteredCount());
       assertFalse(runner.isPaused());
       assertEquals(1, runner.rebalanceCount(), "still no rebalance");
       assertEquals(0, sink.value("headroom.kafka.consumer.paused", "name", "paused-g"));
@@ -521,20 +538,20 @@ class ConsumerRunnerTest {
       producer.send(new ProducerRecord<>("midpoll", i % 2, "k", Integer.toString(i)));
     }
     producer.flush();
-    TestBreaker breaker = new TestBreaker();
+    CircuitBreaker breaker = CircuitBreaker.builder("midpoll-store").build();
     Deliveries deliveries = new Deliveries();
     try (ConsumerRunner<String, Integer> runner = runner("midpoll-g", "midpoll", "midpoll.dlq",
-        Map.of()).downstream(breaker::admittedFraction).handler(r -> {
+        Map.of()).breaker(breaker).handler(r -> {
           deliveries.record(r);
           if (deliveries.order.size() == 5) {
-            breaker.open(); // the downstream fails after the fifth record
+            breaker.forceOpen(); // the downstream goes away after the fifth record
           }
         }).build()) {
       runner.start();
       await(runner::isPaused, "the pause");
       Thread.sleep(500);
       assertEquals(5, runner.handledCount(), "not one record handled after the breaker opened");
-      breaker.close();
+      breaker.reset();
       await(() -> deliveries.values().size() == 40, "all forty");
       assertEquals(0, deliveries.duplicates(), "rewound to exactly the first record not done");
     }
@@ -549,14 +566,13 @@ class ConsumerRunnerTest {
       producer.send(new ProducerRecord<>("repause", i % 4, "k", Integer.toString(i)));
     }
     producer.flush();
-    TestBreaker breaker = new TestBreaker();
-    breaker.open();
+    CircuitBreaker breaker = CircuitBreaker.builder("repause-store").build();
+    breaker.forceOpen();
     Deliveries deliveries = new Deliveries();
     try (ConsumerRunner<String, Integer> a = runner("repause-g", "repause", "repause.dlq",
-            Map.of()).downstream(breaker::admittedFraction).handler(deliveries::record).build();
+            Map.of()).breaker(breaker).handler(deliveries::record).build();
         ConsumerRunner<String, Integer> b = runner("repause-g", "repause", "repause.dlq",
-            Map.of()).downstream(breaker::admittedFraction).handler(deliveries::record)
-            .build()) {
+            Map.of()).breaker(breaker).handler(deliveries::record).build()) {
       a.start();
       await(() -> a.assignment().size() == 4, "a owns all four partitions");
       b.start();
@@ -565,7 +581,7 @@ class ConsumerRunnerTest {
       Thread.sleep(1_000);
       assertEquals(Set.of(), deliveries.values(), "newly assigned partitions stayed paused");
       assertTrue(a.rebalanceCount() >= 2);
-      breaker.close();
+      breaker.reset();
       await(() -> deliveries.values().size() == 40, "all forty after the breaker closes");
     }
     assertEquals(endOffsets("repause", 4), committed("repause-g"));

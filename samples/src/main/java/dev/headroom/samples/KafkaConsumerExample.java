@@ -1,5 +1,6 @@
 package dev.headroom.samples;
 
+import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.metrics.HeadroomMeterBinder;
 import dev.headroom.kafka.ConsumerLagMonitor;
 import dev.headroom.kafka.ConsumerRunner;
@@ -7,7 +8,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -61,11 +61,10 @@ public final class KafkaConsumerExample {
    *
    * @param bootstrap the bootstrap servers
    * @param store the downstream
-   * @param admittedFraction the store breaker's admitted fraction
    * @return the running runner; close it on shutdown
    */
-  public static ConsumerRunner<String, String> runner(String bootstrap, EnrollmentStore store,
-      DoubleSupplier admittedFraction) {
+  public static ConsumerRunner<String, String> runner(String bootstrap, EnrollmentStore store) {
+    CircuitBreaker breaker = CircuitBreaker.builder("enrollment-store").build();
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
         "bootstrap.servers", bootstrap,
         "group.id", "enrollment-workers",
@@ -79,10 +78,13 @@ public final class KafkaConsumerExample {
         .builder("enrollment-workers", consumer, new StringDeserializer(),
             new StringDeserializer())
         .topics(List.of("enrollment-events"))
-        .handler(record -> store.save(record.key(), record.value()))
+        .handler(record -> breaker.call(() -> {     // refused calls are retried later
+          store.save(record.key(), record.value());
+          return null;
+        }))
         .maxAttempts(3)                            // then the record is dead-lettered
         .deadLetter(deadLetters, "enrollment-events.dlq")
-        .downstream(admittedFraction)              // 0 = breaker open: pause, keep polling
+        .breaker(breaker)                          // open: pause, keep polling, stay in group
         .build();
     runner.start();
     return runner;
