@@ -53,7 +53,8 @@ public record ConsumerLag(
   /**
    * Validates and freezes the measurement.
    *
-   * @throws IllegalArgumentException if a field is null or a lag is negative
+   * @throws IllegalArgumentException if a field is null, a lag is negative, or the totals do
+   *     not match {@code partitionLags}
    */
   public ConsumerLag {
     Checks.requireNonNull("group", group);
@@ -69,6 +70,23 @@ public record ConsumerLag(
       sorted.put(e.getKey(), e.getValue());
     }
     partitionLags = Collections.unmodifiableMap(new LinkedHashMap<>(sorted));
+    long sum = 0;
+    long max = 0;
+    for (long lag : partitionLags.values()) {
+      sum = saturatedAdd(sum, lag);
+      max = Math.max(max, lag);
+    }
+    Checks.requireArgument(totalLag == sum, "totalLag", "the sum of partitionLags, " + sum,
+        totalLag);
+    Checks.requireArgument(maxLag == max, "maxLag", "the largest of partitionLags, " + max,
+        maxLag);
+    Long lagOfMax = maxPartition.isPresent() ? sorted.get(maxPartition.get()) : null;
+    Checks.requireArgument(maxPartition.isEmpty() == sorted.isEmpty()
+            && (lagOfMax == null ? maxPartition.isEmpty() : lagOfMax == maxLag),
+        "maxPartition", "a partition with the largest lag", maxPartition);
+    Checks.requireInRange("maxShare", maxShare, 0.0, true, 1.0, true);
+    Checks.requireArgument(!hot || maxPartition.isPresent(), "hot",
+        "false without a maxPartition", hot);
   }
 
   /**

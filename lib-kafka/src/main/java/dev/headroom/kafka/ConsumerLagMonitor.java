@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -98,9 +99,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * {@code group}.
  *
  * <p>Thread-safety: safe for concurrent use. Getters read the latest immutable
- * {@link ConsumerLag} through one volatile field; refreshes are serialised by the polling
- * thread (a concurrent {@link #refresh()} from another thread is safe too: each publishes a
- * complete measurement, the later write wins). The {@link Admin} client is thread-safe and is
+ * {@link ConsumerLag} through one atomic reference; refreshes are serialised by the polling
+ * thread, and a concurrent {@link #refresh()} from another thread is safe too: each publishes a
+ * complete measurement, and the one measured later wins whatever the order of the writes. The {@link Admin} client is thread-safe and is
  * not closed by the monitor.
  */
 public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
@@ -127,9 +128,12 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
   private final LongAdder successes = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final AtomicBoolean started = new AtomicBoolean();
-  private volatile ConsumerLag latest;
-  private volatile long lastSuccessNanos;
+  // The newest measurement. Refreshes from the polling thread and from callers of refresh() may
+  // race; each publishes with accumulateAndGet keeping whichever was measured later (a pure
+  // function of the two), so a slow, older refresh never replaces a newer one.
+  private final AtomicReference<ConsumerLag> latest;
   private volatile boolean measured;
+  private volatile boolean closed;
   private volatile Throwable lastFailure;
   private volatile ScheduledExecutorService scheduler;
 
@@ -144,9 +148,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
     this.hotShare = b.hotShare;
     this.hotMinLag = b.hotMinLag;
     this.clock = b.clock;
-    long now = clock.nanoTime();
-    this.latest = ConsumerLag.empty(group, now);
-    this.lastSuccessNanos = now;
+    this.latest = new AtomicReference<>(ConsumerLag.empty(group, clock.nanoTime()));
   }
 
   /**
@@ -182,22 +184,24 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
   /**
    * Measures once on the calling thread and publishes the result.
    *
-   * @return the new measurement
+   * @return the new measurement (published unless a concurrent refresh measured later)
    * @throws KafkaException if the offsets cannot be read within the timeout; the previous
    *     measurement stays published
    */
   public ConsumerLag refresh() {
     try {
       ConsumerLag lag = measure();
-      latest = lag;
-      lastSuccessNanos = lag.measuredAtNanos();
+      latest.accumulateAndGet(lag, (current, fresh) ->
+          fresh.measuredAtNanos() - current.measuredAtNanos() >= 0 ? fresh : current);
       measured = true;
       successes.increment();
       return lag;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      failures.increment();
-      lastFailure = e;
+      if (!closed) { // close() interrupting a refresh in flight is not a failure of the signal
+        failures.increment();
+        lastFailure = e;
+      }
       throw new KafkaException("interrupted while reading the offsets of group " + group, e);
     } catch (ExecutionException | TimeoutException | RuntimeException e) {
       failures.increment();
@@ -342,7 +346,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @return the latest measurement
    */
   public ConsumerLag lag() {
-    return latest;
+    return latest.get();
   }
 
   /**
@@ -351,7 +355,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @return records not yet committed by the group, summed over its partitions
    */
   public long totalLag() {
-    return latest.totalLag();
+    return latest.get().totalLag();
   }
 
   /**
@@ -362,7 +366,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @throws IllegalArgumentException if {@code partition} is null
    */
   public long partitionLag(TopicPartition partition) {
-    return latest.lagOf(partition);
+    return latest.get().lagOf(partition);
   }
 
   /**
@@ -371,7 +375,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @return an unmodifiable map ordered by topic and partition
    */
   public Map<TopicPartition, Long> partitionLags() {
-    return latest.partitionLags();
+    return latest.get().partitionLags();
   }
 
   /**
@@ -380,7 +384,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @return the hot-partition indicator of the latest measurement
    */
   public boolean hasHotPartition() {
-    return latest.hot();
+    return latest.get().hot();
   }
 
   /**
@@ -390,7 +394,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @return the age of {@link #lag()}
    */
   public Duration age() {
-    return Duration.ofNanos(Math.max(0, clock.nanoTime() - lastSuccessNanos));
+    return Duration.ofNanos(Math.max(0, clock.nanoTime() - latest.get().measuredAtNanos()));
   }
 
   /**
@@ -433,22 +437,22 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
   public void describeMeters(MeterSink sink) {
     MeterId base = MeterId.of("headroom.kafka.lag").tag("name", name).tag("group", group);
     sink.gauge(base.description("Records the consumer group has not committed, all partitions")
-        .baseUnit("records"), () -> latest.totalLag());
-    for (TopicPartition tp : latest.partitionLags().keySet()) {
+        .baseUnit("records"), () -> latest.get().totalLag());
+    for (TopicPartition tp : latest.get().partitionLags().keySet()) {
       sink.gauge(new MeterId("headroom.kafka.lag.partition",
               "Records the consumer group has not committed, one partition", "records",
               base.tags()).tag("topic", tp.topic()).tag("partition",
               Integer.toString(tp.partition())),
-          () -> latest.lagOf(tp));
+          () -> latest.get().lagOf(tp));
     }
     sink.gauge(new MeterId("headroom.kafka.lag.max", "Largest partition lag", "records",
-        base.tags()), () -> latest.maxLag());
+        base.tags()), () -> latest.get().maxLag());
     sink.gauge(new MeterId("headroom.kafka.lag.max.share",
         "Share of the total lag held by the largest partition", "", base.tags()),
-        () -> latest.maxShare());
+        () -> latest.get().maxShare());
     sink.gauge(new MeterId("headroom.kafka.lag.hot",
         "1 while one partition holds more than the hot share of the lag", "", base.tags()),
-        () -> latest.hot() ? 1.0 : 0.0);
+        () -> latest.get().hot() ? 1.0 : 0.0);
     sink.gauge(new MeterId("headroom.kafka.lag.age", "Time since the last successful refresh",
         "seconds", base.tags()), () -> age().toNanos() / 1e9);
     MeterId refreshes = new MeterId("headroom.kafka.lag.refreshes", "Offset reads", "",
@@ -463,6 +467,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    */
   @Override
   public void close() {
+    closed = true;
     started.set(true); // a closed monitor cannot be started
     ScheduledExecutorService s = scheduler;
     if (s != null) {

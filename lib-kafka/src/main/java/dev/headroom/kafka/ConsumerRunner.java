@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -506,7 +507,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
           // Too late to commit: the new owner gets these records again (at least once).
         }
       }
-      assignment = Set.copyOf(consumer.assignment());
+      assignment = without(consumer.assignment(), partitions);
     }
 
     @Override
@@ -514,7 +515,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
       for (TopicPartition tp : partitions) {
         pending.remove(tp);
       }
-      assignment = Set.copyOf(consumer.assignment());
+      assignment = without(consumer.assignment(), partitions);
     }
 
     @Override
@@ -525,6 +526,13 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
       }
       assignment = Set.copyOf(consumer.assignment());
     }
+  }
+
+  private static Set<TopicPartition> without(Set<TopicPartition> all,
+      Collection<TopicPartition> gone) {
+    Set<TopicPartition> rest = new HashSet<>(all);
+    rest.removeAll(gone);
+    return Set.copyOf(rest);
   }
 
   /**

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -39,7 +38,7 @@ class ConsumerLagMonitorTest {
   static void start() throws Exception {
     broker = KafkaBroker.start();
     admin = Admin.create(broker.clientConfig());
-    producer = new KafkaProducer<>(broker.clientConfig(), new StringSerializer(),
+    producer = new KafkaProducer<>(TestTopics.producerConfig(broker), new StringSerializer(),
         new StringSerializer());
   }
 
@@ -51,7 +50,7 @@ class ConsumerLagMonitorTest {
   }
 
   static void createTopic(String topic, int partitions) throws Exception {
-    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+    TestTopics.create(admin, partitions, topic);
   }
 
   static void produce(String topic, int partition, int count) throws Exception {
@@ -270,6 +269,52 @@ class ConsumerLagMonitorTest {
       RecordingMeterSink sink = new RecordingMeterSink();
       monitor.describeMeters(sink);
       assertEquals(1, sink.value("headroom.kafka.lag.refreshes", "outcome", "failure"));
+    }
+  }
+
+  @Test
+  void concurrentRefreshesAreAllCountedAndTheNewestMeasurementWins() throws Exception {
+    createTopic("lag-race", 2);
+    produce("lag-race", 0, 6);
+    produce("lag-race", 1, 1);
+    int threads = 4;
+    int perThread = 5;
+    try (ConsumerLagMonitor monitor = ConsumerLagMonitor.builder(admin, "lag-race-g")
+        .topics(List.of("lag-race")).interval(Duration.ofMillis(20)).build()) {
+      monitor.start(); // the polling thread races with the callers below
+      java.util.concurrent.ConcurrentLinkedQueue<ConsumerLag> seen =
+          new java.util.concurrent.ConcurrentLinkedQueue<>();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<Thread> workers = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        Thread w = new Thread(() -> {
+          try {
+            go.await();
+            for (int i = 0; i < perThread; i++) {
+              seen.add(monitor.refresh());
+              assertEquals(7, monitor.totalLag());
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        w.start();
+        workers.add(w);
+      }
+      go.countDown();
+      for (Thread w : workers) {
+        w.join(30_000);
+      }
+      assertEquals(threads * perThread, seen.size());
+      monitor.close();
+      long newest = seen.stream().mapToLong(ConsumerLag::measuredAtNanos).max().orElseThrow();
+      assertTrue(monitor.lag().measuredAtNanos() - newest >= 0, "the newest one is published");
+      RecordingMeterSink sink = new RecordingMeterSink();
+      monitor.describeMeters(sink);
+      // Every caller's refresh is counted exactly, plus the polling thread's.
+      assertTrue(sink.value("headroom.kafka.lag.refreshes", "outcome", "success")
+          >= threads * perThread);
+      assertEquals(0, sink.value("headroom.kafka.lag.refreshes", "outcome", "failure"));
     }
   }
 

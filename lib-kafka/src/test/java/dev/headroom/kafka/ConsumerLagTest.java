@@ -93,8 +93,25 @@ class ConsumerLagTest {
         () -> ConsumerLag.of("g", Map.of(), 0.0, 0, 0));
     assertEquals("hotShare must be in (0, 1] (was 0)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> new ConsumerLag("g", Map.of(tp("a", 0), -2L), 0, Optional.empty(), 0, 0, false, 0));
+        () -> new ConsumerLag("g", Map.of(tp("a", 0), -2L), 0, Optional.empty(), 0, 0, false,
+            0));
     assertEquals("partitionLags[a-0] must be >= 0 (was -2)", e.getMessage());
+  }
+
+  @Test
+  void aHandBuiltMeasurementMustBeConsistent() {
+    Map<TopicPartition, Long> in = Map.of(tp("a", 0), 3L, tp("a", 1), 4L);
+    assertEquals("totalLag must be the sum of partitionLags, 7 (was 6)", assertThrows(
+        IllegalArgumentException.class, () -> new ConsumerLag("g", in, 6,
+            Optional.of(tp("a", 1)), 4, 4.0 / 7, false, 0)).getMessage());
+    assertEquals("maxLag must be the largest of partitionLags, 4 (was 3)", assertThrows(
+        IllegalArgumentException.class, () -> new ConsumerLag("g", in, 7,
+            Optional.of(tp("a", 1)), 3, 4.0 / 7, false, 0)).getMessage());
+    assertEquals("maxPartition must be a partition with the largest lag (was Optional[a-0])",
+        assertThrows(IllegalArgumentException.class, () -> new ConsumerLag("g", in, 7,
+            Optional.of(tp("a", 0)), 4, 4.0 / 7, false, 0)).getMessage());
+    assertEquals(ConsumerLag.of("g", in, 0.5, 0, 0),
+        new ConsumerLag("g", in, 7, Optional.of(tp("a", 1)), 4, 4.0 / 7, true, 0));
   }
 
   @Test

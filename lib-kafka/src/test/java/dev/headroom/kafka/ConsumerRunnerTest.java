@@ -28,7 +28,6 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -63,11 +62,10 @@ class ConsumerRunnerTest {
   static void start() throws Exception {
     broker = KafkaBroker.start();
     admin = Admin.create(broker.clientConfig());
-    producer = new KafkaProducer<>(broker.clientConfig(), new StringSerializer(),
+    producer = new KafkaProducer<>(TestTopics.producerConfig(broker), new StringSerializer(),
         new StringSerializer());
-    Map<String, Object> p = broker.clientConfig();
-    p.put("acks", "all");
-    dlqProducer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    dlqProducer = new KafkaProducer<>(TestTopics.producerConfig(broker),
+        new ByteArraySerializer(), new ByteArraySerializer());
   }
 
   @AfterAll
@@ -79,11 +77,7 @@ class ConsumerRunnerTest {
   }
 
   static void createTopics(int partitions, String... topics) throws Exception {
-    List<NewTopic> list = new ArrayList<>();
-    for (String t : topics) {
-      list.add(new NewTopic(t, partitions, (short) 1));
-    }
-    admin.createTopics(list).all().get();
+    TestTopics.create(admin, partitions, topics);
   }
 
   static void send(String topic, int partition, String value) throws Exception {
