@@ -106,6 +106,11 @@ import org.apache.kafka.common.serialization.Deserializer;
  * does not admit come back as rejections and are retried as described above. Resumption lags the
  * breaker by at most one {@link Builder#pollTimeout}.
  *
+ * <p>A record is dead-lettered after its last failed attempt only if the downstream still
+ * admits work: when the failures have just opened the breaker, the record is rewound like a
+ * refused one. Set {@link Builder#maxAttempts} above the breaker's consecutive-failure limit, so
+ * that an outage opens the breaker before any one record runs out of attempts.
+ *
  * <p>Handler retries and backoffs run on the polling thread: keep
  * {@code maxAttempts x (handler time + retryBackoff)} for one poll's records well under the
  * consumer's {@code max.poll.interval.ms}, or the group will evict the consumer.
@@ -393,6 +398,10 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         // runner's thread is interrupted by nobody but the handler's own blocking calls.
         last = e;
       }
+    }
+    if (!admits()) {
+      // The failures opened the breaker: an outage downstream, not a poison record.
+      return Outcome.STOP;
     }
     return deadLetter(raw, last, "handler", maxAttempts);
   }

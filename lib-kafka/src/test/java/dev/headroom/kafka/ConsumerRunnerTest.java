@@ -497,7 +497,10 @@ class ConsumerRunnerTest {
         // Longer than max.poll.interval.ms (6 s): a consumer that stopped polling is evicted
         // and its partitions rebalanced.
         Thread.sleep(8_000);
-        control.poll(Duration.ofMillis(500));
+        deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (controlAssignments.get() < 2 && System.nanoTime() - deadline < 0) {
+          control.poll(Duration.ofMillis(100));
+        }
         assertEquals(2, controlAssignments.get(), "the control consumer had to rejoin");
       }
       assertEquals(0, runner.handledCount(), "nothing handled while open");
@@ -550,6 +553,46 @@ class ConsumerRunnerTest {
       assertEquals(0, deliveries.duplicates(), "rewound to exactly the first record not done");
     }
     assertEquals(endOffsets("midpoll", 2), committed("midpoll-g"));
+  }
+
+  @Test
+  void anOutageOpensTheBreakerAndNoHealthyRecordIsDeadLettered() throws Exception {
+    createTopics(1, "outage");
+    createTopics(1, "outage.dlq");
+    for (int i = 0; i < 10; i++) {
+      send("outage", 0, Integer.toString(i));
+    }
+    CircuitBreaker breaker = CircuitBreaker.builder("outage-store")
+        .consecutiveFailures(3)
+        .openDuration(Duration.ofMillis(500))
+        .openJitter(0)
+        .rampStep(Duration.ofMillis(100), 1)
+        .build();
+    java.util.concurrent.atomic.AtomicBoolean storeDown =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("outage-g", "outage", "outage.dlq",
+        Map.of()).breaker(breaker).maxAttempts(3).rejectionBackoff(Duration.ofMillis(50))
+        .handler(r -> breaker.call(() -> {
+          if (storeDown.get()) {
+            throw new java.io.IOException("connection refused");
+          }
+          deliveries.record(r);
+          return null;
+        })).build()) {
+      runner.start();
+      // The third failure of the first record opens the breaker: the record is rewound, not
+      // dead-lettered, although it used up its attempts.
+      await(() -> breaker.transitionCount(BreakerState.OPEN) >= 1, "the breaker to open");
+      Thread.sleep(1_500); // a few open / half-open cycles while the store is still down
+      assertEquals(0, runner.deadLetteredCount());
+      assertEquals(0, runner.handledCount());
+      storeDown.set(false);
+      await(() -> deliveries.values().size() == 10, "all ten once the store is back");
+      assertEquals(0, runner.deadLetteredCount(), "an outage is not a poison record");
+    }
+    assertEquals(List.of(), readAll("outage.dlq", 0));
+    assertEquals(endOffsets("outage", 1), committed("outage-g"));
   }
 
   @Test
