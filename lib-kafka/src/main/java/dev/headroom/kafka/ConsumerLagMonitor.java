@@ -18,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.admin.Admin;
@@ -127,7 +126,10 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
 
   private final LongAdder successes = new LongAdder();
   private final LongAdder failures = new LongAdder();
-  private final AtomicBoolean started = new AtomicBoolean();
+  // start() and close() change the lifecycle under this lock, so a close() racing with start()
+  // either prevents the start or sees the scheduler to stop. Never held by a refresh or a read.
+  private final Object lifecycle = new Object();
+  private boolean started;
   // The newest measurement. Refreshes from the polling thread and from callers of refresh() may
   // race; each publishes with accumulateAndGet keeping whichever was measured later (a pure
   // function of the two), so a slow, older refresh never replaces a newer one.
@@ -135,7 +137,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
   private volatile boolean measured;
   private volatile boolean closed;
   private volatile Throwable lastFailure;
-  private volatile ScheduledExecutorService scheduler;
+  private ScheduledExecutorService scheduler; // guarded by lifecycle
 
   private ConsumerLagMonitor(Builder b) {
     this.admin = b.admin;
@@ -170,15 +172,19 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    * @throws IllegalStateException if already started or closed
    */
   public void start() {
-    Checks.requireState(started.compareAndSet(false, true),
-        "ConsumerLagMonitor " + name + " was already started or closed");
-    ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "headroom-lag-" + name);
-      t.setDaemon(true);
-      return t;
-    });
-    scheduler = s;
-    s.scheduleWithFixedDelay(this::refreshQuietly, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+    synchronized (lifecycle) {
+      Checks.requireState(!started,
+          "ConsumerLagMonitor " + name + " was already started or closed");
+      started = true;
+      ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "headroom-lag-" + name);
+        t.setDaemon(true);
+        return t;
+      });
+      scheduler = s;
+      s.scheduleWithFixedDelay(this::refreshQuietly, 0, interval.toNanos(),
+          TimeUnit.NANOSECONDS);
+    }
   }
 
   /**
@@ -467,9 +473,12 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    */
   @Override
   public void close() {
-    closed = true;
-    started.set(true); // a closed monitor cannot be started
-    ScheduledExecutorService s = scheduler;
+    ScheduledExecutorService s;
+    synchronized (lifecycle) {
+      closed = true;
+      started = true; // a closed monitor cannot be started
+      s = scheduler;
+    }
     if (s != null) {
       s.shutdownNow();
       try {

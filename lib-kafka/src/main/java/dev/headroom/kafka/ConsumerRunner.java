@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -133,7 +132,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  * thread alone, into {@link LongAdder}s and volatile fields: a reader sees a recent value, which
  * is all a metric or a getter promises. The {@code running} flag is the one write from other
  * threads; it is volatile, and the runner checks it before each poll and each record, and is
- * woken out of a blocking poll or commit by {@code wakeup()}. The handler, the deserializers and
+ * woken out of a blocking poll or commit by {@code wakeup()}. {@link #start()} and
+ * {@link #close()} serialise on a lifecycle lock that the loop never takes, so a close racing
+ * with a start either prevents it or sees the started thread. The handler, the deserializers and
  * the dead-letter producer are called from the runner thread only (the producer may be shared:
  * Kafka producers are thread-safe).
  *
@@ -183,7 +184,10 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   private final LongAdder rebalances = new LongAdder();
   private final LongAdder pauses = new LongAdder();
 
-  private final AtomicBoolean started = new AtomicBoolean();
+  // start() and close() change the lifecycle under this lock (never held on the poll path), so
+  // a close() racing with start() either prevents the start or sees the started thread.
+  private final Object lifecycle = new Object();
+  private boolean started;
   private volatile boolean running;
   private volatile boolean paused;
   private volatile Set<TopicPartition> assignment = Set.of();
@@ -238,12 +242,14 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
    * @throws IllegalStateException if already started or closed
    */
   public void start() {
-    Checks.requireState(started.compareAndSet(false, true),
-        "ConsumerRunner " + name + " was already started or closed");
-    running = true;
-    Thread t = new Thread(this::run, "headroom-consumer-" + name);
-    thread = t;
-    t.start();
+    synchronized (lifecycle) {
+      Checks.requireState(!started, "ConsumerRunner " + name + " was already started or closed");
+      started = true;
+      running = true;
+      Thread t = new Thread(this::run, "headroom-consumer-" + name);
+      thread = t;
+      t.start();
+    }
   }
 
   /**
@@ -265,14 +271,18 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
    */
   public boolean close(Duration timeout) {
     Checks.requirePositive("timeout", timeout);
-    if (started.compareAndSet(false, true)) {
-      consumer.close(); // never started: no other thread uses it
-      return true;
+    Thread t;
+    synchronized (lifecycle) {
+      if (!started) {
+        started = true;
+        consumer.close(); // never started: no other thread uses it
+        return true;
+      }
+      running = false;
+      t = thread;
     }
-    running = false;
-    Thread t = thread;
     if (t == null) {
-      return true;
+      return true; // closed before, without ever starting
     }
     if (t != Thread.currentThread() && t.isAlive()) {
       consumer.wakeup();

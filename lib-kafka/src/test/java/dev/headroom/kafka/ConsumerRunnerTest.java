@@ -656,6 +656,7 @@ class ConsumerRunnerTest {
         .topics(List.of("lifecycle")).deadLetter(dlqProducer, "lifecycle.dlq")
         .handler(r -> { }).build();
     assertTrue(runner.close(Duration.ofSeconds(1)));
+    assertTrue(runner.close(Duration.ofSeconds(1)), "idempotent");
     IllegalStateException e = assertThrows(IllegalStateException.class, runner::start);
     assertEquals("ConsumerRunner lifecycle was already started or closed", e.getMessage());
     assertThrows(IllegalStateException.class, () -> c.poll(Duration.ZERO),
