@@ -57,7 +57,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  *
  * <p>Each refresh reads, for every partition of the group, the latest offset (the high
  * watermark, {@code OffsetSpec.latest()}) and the group's committed offset; the lag is their
- * difference, never below zero. The partitions measured are the union of those the group has
+ * difference, never below zero (a committed offset below the log start, records already deleted
+ * by retention, counts those records too, as {@code kafka-consumer-groups.sh} does). The
+ * partitions measured are the union of those the group has
  * committed offsets for, those assigned to its live members, and every partition of the topics
  * given to {@link Builder#topics}. A partition whose topic no longer exists is left out.
  *

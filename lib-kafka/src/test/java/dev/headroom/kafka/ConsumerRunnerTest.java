@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.headroom.kafka.RunnerInvariants.header;
 
 import dev.headroom.breaker.BreakerState;
 import dev.headroom.breaker.CircuitBreaker;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -48,6 +48,24 @@ import org.junit.jupiter.api.Test;
 
 /** The consumer runner against a real broker: dead letters, offsets, restarts, pausing. */
 class ConsumerRunnerTest {
+
+  /** The idempotent test handler's memory. */
+  static final class Deliveries {
+    private final RunnerInvariants.Deliveries d = new RunnerInvariants.Deliveries();
+    final List<String> order = d.order;
+
+    void record(ConsumerRecord<String, Integer> r) {
+      d.record(r);
+    }
+
+    Set<Integer> values() {
+      return d.values();
+    }
+
+    int duplicates() {
+      return d.duplicates();
+    }
+  }
 
   static KafkaBroker broker;
   static Admin admin;
@@ -139,11 +157,6 @@ class ConsumerRunnerTest {
     return out;
   }
 
-  static String header(ConsumerRecord<byte[], byte[]> r, String key) {
-    Header h = r.headers().lastHeader(key);
-    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-  }
-
   static void await(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (!condition.getAsBoolean()) {
@@ -151,25 +164,6 @@ class ConsumerRunnerTest {
         throw new AssertionError("timed out waiting for " + what);
       }
       Thread.sleep(10);
-    }
-  }
-
-  /** Counts deliveries per value: the idempotent test handler's memory. */
-  static final class Deliveries {
-    final Map<Integer, AtomicInteger> counts = new ConcurrentHashMap<>();
-    final List<String> order = new CopyOnWriteArrayList<>();
-
-    void record(ConsumerRecord<String, Integer> r) {
-      counts.computeIfAbsent(r.value(), v -> new AtomicInteger()).incrementAndGet();
-      order.add(r.partition() + ":" + r.offset());
-    }
-
-    Set<Integer> values() {
-      return new HashSet<>(counts.keySet());
-    }
-
-    int duplicates() {
-      return counts.values().stream().mapToInt(a -> a.get() - 1).sum();
     }
   }
 
@@ -234,9 +228,8 @@ class ConsumerRunnerTest {
       byPartition.put(header(r, ConsumerRunner.HEADER_PARTITION), r);
     }
     ConsumerRecord<byte[], byte[]> undeserializable = byPartition.get("0");
-    assertEquals("4", header(undeserializable, ConsumerRunner.HEADER_OFFSET));
-    assertEquals(NumberFormatException.class.getName(),
-        header(undeserializable, ConsumerRunner.HEADER_EXCEPTION_CLASS));
+    RunnerInvariants.assertDeadLetter(undeserializable, "orders", 0, 4,
+        NumberFormatException.class, "deserialization", 0);
     assertEquals("For input string: \"x4\"",
         header(undeserializable, ConsumerRunner.HEADER_EXCEPTION_MESSAGE));
     assertEquals("deserialization", header(undeserializable, ConsumerRunner.HEADER_REASON));
@@ -246,9 +239,8 @@ class ConsumerRunnerTest {
     assertEquals("x4", new String(undeserializable.value(), StandardCharsets.UTF_8));
 
     ConsumerRecord<byte[], byte[]> failing = byPartition.get("1");
-    assertEquals("3", header(failing, ConsumerRunner.HEADER_OFFSET));
-    assertEquals(IllegalStateException.class.getName(),
-        header(failing, ConsumerRunner.HEADER_EXCEPTION_CLASS));
+    RunnerInvariants.assertDeadLetter(failing, "orders", 1, 3, IllegalStateException.class,
+        "handler", 3);
     assertEquals("cannot handle 13", header(failing, ConsumerRunner.HEADER_EXCEPTION_MESSAGE));
     assertEquals("handler", header(failing, ConsumerRunner.HEADER_REASON));
     assertEquals("3", header(failing, ConsumerRunner.HEADER_ATTEMPTS));
@@ -371,18 +363,8 @@ class ConsumerRunnerTest {
       assertEquals(0, runner.deadLetteredCount(), "a refusal is not a poison record");
       assertEquals(0, runner.retryCount());
       assertTrue(runner.pauseCount() >= 1, "backed off after a refusal");
-      for (int p = 0; p < 2; p++) {
-        List<Long> offsets = new ArrayList<>();
-        for (String s : deliveries.order) {
-          if (s.startsWith(p + ":")) {
-            offsets.add(Long.parseLong(s.substring(2)));
-          }
-        }
-        List<Long> sorted = new ArrayList<>(offsets);
-        Collections.sort(sorted);
-        assertEquals(sorted, offsets, "partition " + p + " handled in offset order");
-        assertEquals(10, new HashSet<>(offsets).size());
-      }
+      RunnerInvariants.assertInOffsetOrder(deliveries.order);
+      assertEquals(0, deliveries.duplicates());
     }
     assertEquals(endOffsets("refused", 2), committed("refused-g"));
   }
