@@ -1,142 +1,103 @@
 package dev.headroom.partition;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.Arrays;
-
 /**
- * Space-Saving heavy hitters (Metwally, Agrawal, El Abbadi, 2005) over a decaying window, plus a
- * decayed load per partition. Single writer: every mutating method must be called by the thread
- * that holds the partitioner's sampling flag (see {@link KeyPartitioner}); the flag's CAS
- * (acquire) and release store order one holder's writes before the next holder's reads.
+ * A Count-Min sketch with conservative update (Cormode and Muthukrishnan, 2005; Estan and
+ * Varghese, 2002) over a decaying window: the frequency estimate of a key among the sampled
+ * records. Single writer: every method must be called by the thread that holds the
+ * partitioner's sampling flag (see {@link KeyPartitioner}); the flag's CAS (acquire) and release
+ * store order one holder's writes before the next holder's reads. Nothing here is read by other
+ * threads.
  *
- * <p>The table holds {@code capacity = ceil(2 / threshold)} counters. A key not in the table
- * replaces the counter with the smallest count and inherits that count as its error bound, so
- * {@code count - error} never exceeds a key's true (sampled, decayed) frequency and every key
- * above {@code total / capacity} is in the table. Every {@code halfLife} all counts, errors,
- * the total and the loads are halved: the window is an exponential decay in steps.
- *
- * <p>Loads are the one field read by other threads (the spreading choice): they are written and
- * read with opaque accesses, so a reader sees some recent value of each partition's load, never a
- * torn one. A slightly stale load only makes one choice slightly worse; no invariant depends on it.
+ * <p>Four rows of {@code width} counters, {@code width} a power of two of at least
+ * {@code 8 / threshold} (at most 2^16); a key's cell in row {@code r} is the {@code r}-th 16-bit
+ * slice of {@code fmix64(hash)}, so the rows are independent and two keys share all four cells
+ * with probability {@code width^-4}. An estimate is the smallest of its cells, so it is never below the
+ * key's true (sampled, decayed) count, and with probability at least {@code 1 - e^-4} it is
+ * at most {@code e / width <= threshold / 3} of the total above it: a key at the threshold is
+ * always found, a key at a third of it rarely. Each update costs four cells whatever the number
+ * of keys. Every {@code halfLife} all cells and the total are halved: the window is an
+ * exponential decay in steps.
  */
 final class HeavyHitters {
 
-  private static final VarHandle LOADS = MethodHandles.arrayElementVarHandle(double[].class);
+  private static final int ROWS = 4;
 
-  private final long[] keys;
-  private final double[] counts;
-  private final double[] errors;
-  private int size;
+  private final float[] cells;
+  private final int mask;
+  private final int width;
   private double total;
-
-  private final double[] loads;
 
   private final long halfLifeNanos;
   private long lastDecay;
 
-  HeavyHitters(int capacity, int partitions, long halfLifeNanos, long now) {
-    this.keys = new long[capacity];
-    this.counts = new double[capacity];
-    this.errors = new double[capacity];
-    this.loads = new double[partitions];
+  HeavyHitters(double threshold, long halfLifeNanos, long now) {
+    int w = Integer.highestOneBit((int) Math.ceil(8.0 / threshold) - 1) << 1;
+    this.width = Math.min(1 << 16, Math.max(256, w));
+    this.mask = width - 1;
+    this.cells = new float[ROWS * width];
     this.halfLifeNanos = halfLifeNanos;
     this.lastDecay = now;
   }
 
-  static int capacityFor(double threshold) {
-    return (int) Math.ceil(2.0 / threshold);
+  int width() {
+    return width;
   }
 
   /**
    * Halves everything once per elapsed half-life.
    *
-   * @return whether anything decayed
+   * @return the factor applied: 1.0 when no half-life has passed
    */
-  boolean decayTo(long now) {
+  double decayTo(long now) {
     long elapsed = now - lastDecay;
     if (elapsed < halfLifeNanos) {
-      return false;
+      return 1.0;
     }
     long steps = elapsed / halfLifeNanos;
     lastDecay += steps * halfLifeNanos;
     double factor = steps >= 1075 ? 0.0 : Math.pow(0.5, steps);
-    for (int i = 0; i < size; i++) {
-      counts[i] *= factor;
-      errors[i] *= factor;
+    float f = (float) factor;
+    for (int i = 0; i < cells.length; i++) {
+      cells[i] *= f;
     }
     total *= factor;
-    for (int p = 0; p < loads.length; p++) {
-      LOADS.setOpaque(loads, p, (double) LOADS.getOpaque(loads, p) * factor);
-    }
-    return true;
+    return factor;
   }
 
   /**
-   * Counts one sampled record of key {@code hash} sent to {@code partition}.
+   * Counts one sampled record of key {@code hash} (conservative update: only the cells at the
+   * minimum grow).
    *
-   * @return the key's slot
+   * @return the key's new estimate
    */
-  int offer(long hash, int partition) {
+  double offer(long hash) {
     total += 1.0;
-    LOADS.setOpaque(loads, partition, (double) LOADS.getOpaque(loads, partition) + 1.0);
-    int slot = -1;
-    int min = 0;
-    for (int i = 0; i < size; i++) {
-      if (keys[i] == hash) {
-        slot = i;
-        break;
-      }
-      if (counts[i] < counts[min]) {
-        min = i;
+    long h = KeyHasher.fmix64(hash);
+    float min = Float.MAX_VALUE;
+    for (int r = 0; r < ROWS; r++) {
+      min = Math.min(min, cells[r * width + ((int) (h >>> (16 * r)) & mask)]);
+    }
+    float next = min + 1.0f;
+    for (int r = 0; r < ROWS; r++) {
+      int at = r * width + ((int) (h >>> (16 * r)) & mask);
+      if (cells[at] < next) {
+        cells[at] = next;
       }
     }
-    if (slot < 0) {
-      if (size < keys.length) {
-        slot = size++;
-        keys[slot] = hash;
-        counts[slot] = 0.0;
-        errors[slot] = 0.0;
-      } else {
-        slot = min;
-        keys[slot] = hash;
-        errors[slot] = counts[slot];
-      }
-    }
-    counts[slot] += 1.0;
-    return slot;
+    return next;
   }
 
-  /** The slot of {@code hash}, or -1. */
-  int find(long hash) {
-    for (int i = 0; i < size; i++) {
-      if (keys[i] == hash) {
-        return i;
-      }
+  /** The estimate of key {@code hash}: never below its true decayed sampled count. */
+  double estimate(long hash) {
+    long h = KeyHasher.fmix64(hash);
+    float min = Float.MAX_VALUE;
+    for (int r = 0; r < ROWS; r++) {
+      min = Math.min(min, cells[r * width + ((int) (h >>> (16 * r)) & mask)]);
     }
-    return -1;
-  }
-
-  /** The guaranteed (lower-bound) decayed count of the key in {@code slot}. */
-  double guaranteed(int slot) {
-    return counts[slot] - errors[slot];
+    return min;
   }
 
   double total() {
     return total;
-  }
-
-  /** A partition's decayed sampled load; safe from any thread. */
-  double load(int partition) {
-    return (double) LOADS.getOpaque(loads, partition);
-  }
-
-  int partitions() {
-    return loads.length;
-  }
-
-  /** For tests: the keys in the table. */
-  long[] keys() {
-    return Arrays.copyOf(keys, size);
   }
 }

@@ -8,8 +8,8 @@ import java.util.List;
  *
  * @param key the key's fields (the ordering flag is that of the record that made it hot)
  * @param hash the key's hash in the partitioner's mode
- * @param share its share of the sampled traffic in the decaying window when last assessed (a
- *     lower bound: Space-Saving's count minus its error bound)
+ * @param share its share of the sampled traffic in the decaying window when last assessed (an
+ *     upper bound: the Count-Min estimate, never below the true share)
  * @param homePartition the partition its hash maps to
  * @param partitions the partitions it may be spread over (home first); only its home
  *     partition when spreading is off

@@ -42,11 +42,12 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <h2>Hot keys</h2>
  *
- * One record in {@code sampleEvery} (chosen with {@link ThreadLocalRandom}) feeds a Space-Saving
- * sketch of {@code ceil(2 / hotKeyThreshold)} counters and a per-partition load estimate, both
- * decaying by half every {@code window}. A key is hot when the lower bound of its decayed count
+ * One record in {@code sampleEvery} (chosen with {@link ThreadLocalRandom}) feeds a Count-Min
+ * sketch (four rows of at least {@code 8 / hotKeyThreshold} counters, conservative update),
+ * decaying by half every {@code window}. A partition's load is its exact send count in the same
+ * decaying window. A key is hot when its estimated decayed count (never an underestimate)
  * reaches {@code hotKeyThreshold} of the decayed total and the window holds at least
- * {@code 8 / hotKeyThreshold} samples (so that a quiet topic never reports noise); it stays hot
+ * {@code 4 / hotKeyThreshold} samples (so that a quiet topic never reports noise); it stays hot
  * until its share falls below half the threshold at a decay step. A key is identified by its hash:
  * two keys whose hashes collide are counted as one.
  *
@@ -58,8 +59,9 @@ import java.util.concurrent.atomic.LongAdder;
  * from the clock and, if the hot keys changed, publishes a new snapshot with a volatile write
  * before releasing the flag (release store). A sampled record whose CAS fails is simply not
  * counted in the sketch: the sample it drops is independent of the key, so the shares stay
- * unbiased. The loads read by the spreading choice are opaque reads of values only the flag
- * holder writes (see {@code HeavyHitters}); a stale load only makes one choice slightly worse.
+ * unbiased. The loads read by the spreading choice are the partitions' {@link LongAdder} sums
+ * plus a decayed base that only the flag holder writes (opaque accesses, never torn); a stale
+ * base only makes one choice slightly worse.
  * Steady state allocates nothing: a new snapshot is built only when the set of hot keys changes
  * or at a decay step while keys are hot.
  *
@@ -94,6 +96,10 @@ public final class KeyPartitioner implements Instrumented {
   private final LongAdder[] sends;
   private final LongAdder spread = new LongAdder();
   private final HeavyHitters sketch;
+  // Decayed window load of partition p = base[p] + (sends[p].sum() - mark[p]): exact counts,
+  // folded into base with the decay factor at each decay step by the flag holder.
+  private final double[] base;
+  private final long[] mark;
 
   private volatile HotSet hot = HotSet.EMPTY;
   @SuppressWarnings("unused") // accessed through BUSY
@@ -107,13 +113,15 @@ public final class KeyPartitioner implements Instrumented {
     this.choices = config.choices();
     this.sampleMask = config.sampleEvery() - 1;
     this.threshold = config.hotKeyThreshold();
-    this.minSamples = 8.0 / threshold;
+    this.minSamples = 4.0 / threshold;
     this.sends = new LongAdder[partitions];
     for (int p = 0; p < partitions; p++) {
       sends[p] = new LongAdder();
     }
-    this.sketch = new HeavyHitters(HeavyHitters.capacityFor(threshold), partitions,
-        config.window().toNanos(), config.clock().nanoTime());
+    this.sketch = new HeavyHitters(threshold, config.window().toNanos(),
+        config.clock().nanoTime());
+    this.base = new double[partitions];
+    this.mark = new long[partitions];
   }
 
   /**
@@ -180,9 +188,9 @@ public final class KeyPartitioner implements Instrumented {
     int best;
     if (choices >= k) {
       best = candidates[0];
-      double bestLoad = sketch.load(best);
+      double bestLoad = load(best);
       for (int i = 1; i < k; i++) {
-        double load = sketch.load(candidates[i]);
+        double load = load(candidates[i]);
         if (load < bestLoad) {
           best = candidates[i];
           bestLoad = load;
@@ -191,10 +199,10 @@ public final class KeyPartitioner implements Instrumented {
     } else {
       ThreadLocalRandom random = ThreadLocalRandom.current();
       best = candidates[random.nextInt(k)];
-      double bestLoad = sketch.load(best);
+      double bestLoad = load(best);
       for (int i = 1; i < choices; i++) {
         int c = candidates[random.nextInt(k)];
-        double load = sketch.load(c);
+        double load = load(c);
         if (load < bestLoad) {
           best = c;
           bestLoad = load;
@@ -204,14 +212,33 @@ public final class KeyPartitioner implements Instrumented {
     return best;
   }
 
-  /** Runs while holding the flag: the only writer of the sketch and of {@code hot}. */
+  /**
+   * A partition's load in the decaying window: exact sends, decayed in steps. Benign race: a
+   * reader that overlaps a decay step may pair a new {@code base} with an old {@code mark} (or
+   * the reverse) and misjudge one partition's load for one choice; nothing else depends on it.
+   */
+  private double load(int p) {
+    return (double) DOUBLES.getOpaque(base, p) + (sends[p].sum() - (long) LONGS.getOpaque(mark, p));
+  }
+
+  private static final VarHandle DOUBLES = MethodHandles.arrayElementVarHandle(double[].class);
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+  /** Runs while holding the flag: the only writer of the sketch, the loads and {@code hot}. */
   private void sample(long hash, int p, KeyHasher key, boolean orderingRequired) {
-    if (sketch.decayTo(config.clock().nanoTime())) {
+    double factor = sketch.decayTo(config.clock().nanoTime());
+    if (factor < 1.0) {
+      for (int i = 0; i < partitions; i++) {
+        long now = sends[i].sum();
+        double decayed = ((double) DOUBLES.getOpaque(base, i)
+            + (now - (long) LONGS.getOpaque(mark, i))) * factor;
+        DOUBLES.setOpaque(base, i, decayed);
+        LONGS.setOpaque(mark, i, now);
+      }
       reassess();
     }
-    int slot = sketch.offer(hash, p);
-    double total = sketch.total();
-    double share = sketch.guaranteed(slot) / total;
+    double total = sketch.total() + 1.0;
+    double share = sketch.offer(hash) / total;
     if (share >= threshold && total >= minSamples) {
       HotSet h = hot;
       if (h.indexOf(hash) < 0) {
@@ -234,8 +261,7 @@ public final class KeyPartitioner implements Instrumented {
     double[] shares = new double[h.size()];
     boolean dropped = false;
     for (int i = 0; i < h.size(); i++) {
-      int slot = sketch.find(h.hashes[i]);
-      shares[i] = slot < 0 || total <= 0 ? 0.0 : sketch.guaranteed(slot) / total;
+      shares[i] = total <= 0 ? 0.0 : sketch.estimate(h.hashes[i]) / total;
       keep[i] = shares[i] >= threshold / 2;
       dropped |= !keep[i];
     }
@@ -309,14 +335,15 @@ public final class KeyPartitioner implements Instrumented {
   }
 
   /**
-   * Returns the skew of the decayed window's sampled loads: the largest over the mean.
+   * Returns the skew of the decayed window's loads (sends, halved every {@code window}): the
+   * largest over the mean.
    *
    * @return 1.0 when even or empty
    */
   public double recentSkew() {
     double[] loads = new double[partitions];
     for (int p = 0; p < partitions; p++) {
-      loads[p] = sketch.load(p);
+      loads[p] = load(p);
     }
     return skew(loads);
   }

@@ -16,7 +16,7 @@ import java.time.Duration;
  * @param choices how many of a hot key's {@code fanout} partitions are compared per record; the
  *     least loaded of them receives it. {@code choices == fanout} compares them all
  * @param hotKeyThreshold the share of recent traffic at or above which a key is hot, in
- *     {@code [0.01, 1]}
+ *     {@code [0.001, 1]}
  * @param window the half-life of the decaying window over which traffic shares and partition
  *     loads are measured
  * @param sampleEvery one record in {@code sampleEvery} (on average, chosen at random) feeds the
@@ -51,7 +51,7 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
     Checks.requireArgument(fanout <= Math.max(2, partitions), "fanout",
         "<= partitions (" + partitions + ")", fanout);
     Checks.requireInRange("choices", choices, 2, fanout);
-    Checks.requireInRange("hotKeyThreshold", hotKeyThreshold, 0.01, true, 1.0, true);
+    Checks.requireInRange("hotKeyThreshold", hotKeyThreshold, 0.001, true, 1.0, true);
     Checks.requirePositive("window", window);
     Checks.requireInRange("sampleEvery", sampleEvery, 1, 1024);
     Checks.requireArgument(Integer.bitCount(sampleEvery) == 1, "sampleEvery", "a power of two",
@@ -177,7 +177,7 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
     /**
      * Sets the traffic share at or above which a key is hot.
      *
-     * @param threshold in {@code [0.01, 1]}
+     * @param threshold in {@code [0.001, 1]}
      * @return this builder
      * @throws IllegalArgumentException if out of range
      * @throws IllegalStateException if already set
@@ -185,7 +185,7 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
     public Builder hotKeyThreshold(double threshold) {
       Checks.requireNotSet(this.hotKeyThreshold == null, "hotKeyThreshold", this.hotKeyThreshold);
       this.hotKeyThreshold =
-          Checks.requireInRange("hotKeyThreshold", threshold, 0.01, true, 1.0, true);
+          Checks.requireInRange("hotKeyThreshold", threshold, 0.001, true, 1.0, true);
       return this;
     }
 

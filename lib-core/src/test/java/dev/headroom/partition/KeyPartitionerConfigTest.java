@@ -37,8 +37,8 @@ class KeyPartitionerConfigTest {
     assertMessage(IllegalArgumentException.class, "fanout must be in [2, 2147483647] (was 1)",
         () -> KeyPartitionerConfig.builder().fanout(1));
     assertMessage(IllegalArgumentException.class,
-        "hotKeyThreshold must be in [0.01, 1] (was 0.001)",
-        () -> KeyPartitionerConfig.builder().hotKeyThreshold(0.001));
+        "hotKeyThreshold must be in [0.001, 1] (was 1.0E-4)",
+        () -> KeyPartitionerConfig.builder().hotKeyThreshold(0.0001));
     assertMessage(IllegalArgumentException.class, "sampleEvery must be a power of two (was 3)",
         () -> KeyPartitionerConfig.builder().sampleEvery(3));
     assertMessage(IllegalArgumentException.class, "window must be > 0 (was PT0S)",

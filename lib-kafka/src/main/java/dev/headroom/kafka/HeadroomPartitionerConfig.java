@@ -86,7 +86,7 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   public static final String HOTKEY_THRESHOLD_CONFIG = PREFIX + "hotkey.threshold";
   /** Documentation of {@link #HOTKEY_THRESHOLD_CONFIG}. */
   public static final String HOTKEY_THRESHOLD_DOC = "The share of a topic's recent traffic at or "
-      + "above which a key is hot, in [0.01, 1].";
+      + "above which a key is hot, in [0.001, 1].";
   /** Default of {@link #HOTKEY_THRESHOLD_CONFIG}. */
   public static final double HOTKEY_THRESHOLD_DEFAULT = 0.02;
 
@@ -144,7 +144,7 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
       .define(SPREAD_CHOICES_CONFIG, Type.INT, SPREAD_CHOICES_DEFAULT, Range.atLeast(2),
           Importance.LOW, SPREAD_CHOICES_DOC)
       .define(HOTKEY_THRESHOLD_CONFIG, Type.DOUBLE, HOTKEY_THRESHOLD_DEFAULT,
-          Range.between(0.01, 1.0), Importance.MEDIUM, HOTKEY_THRESHOLD_DOC)
+          Range.between(0.001, 1.0), Importance.MEDIUM, HOTKEY_THRESHOLD_DOC)
       .define(HOTKEY_WINDOW_MS_CONFIG, Type.LONG, HOTKEY_WINDOW_MS_DEFAULT, Range.atLeast(1),
           Importance.LOW, HOTKEY_WINDOW_MS_DOC)
       .define(HOTKEY_SAMPLE_EVERY_CONFIG, Type.INT, HOTKEY_SAMPLE_EVERY_DEFAULT, POWER_OF_TWO,
@@ -240,7 +240,7 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   /**
    * Returns the hot-key threshold.
    *
-   * @return in {@code [0.01, 1]}
+   * @return in {@code [0.001, 1]}
    */
   public double threshold() {
     return getDouble(HOTKEY_THRESHOLD_CONFIG);

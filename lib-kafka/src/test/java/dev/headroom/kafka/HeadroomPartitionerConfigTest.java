@@ -48,9 +48,9 @@ class HeadroomPartitionerConfigTest {
         rejected(with("headroom.partitioner.hash.mode", "md5")));
     assertEquals("Invalid value 1 for configuration headroom.partitioner.spread.fanout: Value "
         + "must be at least 2", rejected(with("headroom.partitioner.spread.fanout", "1")));
-    assertEquals("Invalid value 0.001 for configuration headroom.partitioner.hotkey.threshold: "
-        + "Value must be at least 0.01",
-        rejected(with("headroom.partitioner.hotkey.threshold", "0.001")));
+    assertEquals("Invalid value 1.0E-4 for configuration headroom.partitioner.hotkey.threshold: "
+        + "Value must be at least 0.001",
+        rejected(with("headroom.partitioner.hotkey.threshold", "0.0001")));
     assertEquals("Invalid value 3 for configuration headroom.partitioner.hotkey.sample.every: "
         + "must be a power of two in [1, 1024]",
         rejected(with("headroom.partitioner.hotkey.sample.every", "3")));
