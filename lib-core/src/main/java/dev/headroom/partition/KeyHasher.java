@@ -74,6 +74,12 @@ public final class KeyHasher {
 
   private boolean hashed;
   private long hash;
+  // The encoded length if every string is ASCII (UTF-8 length = char count), kept as fields are put.
+  private int asciiTotal;
+
+  // Scratch copy of one string's chars: String.getChars is an intrinsic bulk copy, after which the
+  // loops read a plain array (no per-char interface call, coder test or bounds check).
+  private char[] chars = new char[64];
 
   // Incremental murmur2 state: h, and up to 3 pending bytes in acc (little-endian, nbits of them).
   private int mh;
@@ -110,8 +116,11 @@ public final class KeyHasher {
    * @return this hasher
    */
   public KeyHasher reset() {
-    Arrays.fill(refs, 0, size, null);
+    for (int i = 0; i < size; i++) {
+      refs[i] = null;
+    }
     size = 0;
+    asciiTotal = 0;
     hashed = false;
     return this;
   }
@@ -132,7 +141,12 @@ public final class KeyHasher {
    * @return this hasher
    */
   public KeyHasher putString(CharSequence value) {
-    return value == null ? putNull() : add(TAG_STRING, 0, value);
+    if (value == null) {
+      return putNull();
+    }
+    int n = value.length();
+    asciiTotal += (n < 0x80 ? 2 : 1 + varintSize(n)) + n;
+    return add(TAG_STRING, 0, value);
   }
 
   /**
@@ -142,7 +156,11 @@ public final class KeyHasher {
    * @return this hasher
    */
   public KeyHasher putBytes(byte[] value) {
-    return value == null ? putNull() : add(TAG_BYTES, 0, value);
+    if (value == null) {
+      return putNull();
+    }
+    asciiTotal += 1 + varintSize(value.length) + value.length;
+    return add(TAG_BYTES, 0, value);
   }
 
   /**
@@ -250,6 +268,9 @@ public final class KeyHasher {
     nums[size] = num;
     refs[size] = ref;
     size++;
+    if (tag != TAG_STRING && tag != TAG_BYTES) {
+      asciiTotal += fixedSize(tag);
+    }
     hashed = false;
     return this;
   }
@@ -324,36 +345,182 @@ public final class KeyHasher {
   // ---------------------------------------------------------------- KAFKA_COMPATIBLE
 
   private long compatibleHash() {
-    // Optimistic single pass: assume every string is ASCII (UTF-8 length = char count). The
-    // first non-ASCII character aborts it; the exact pass then measures, and hashes again.
-    int h = murmurPass(asciiLength(), true);
+    // Optimistic single pass: assume every string is ASCII (UTF-8 length = char count, known as
+    // the fields were put). The first non-ASCII character aborts it; the exact pass then
+    // measures the UTF-8 length and hashes again.
+    int h = asciiPass();
     if (aborted) {
-      h = murmurPass(exactLength(), false);
+      h = murmurPass(exactLength());
     }
     return h;
   }
 
   private boolean aborted;
 
-  private int asciiLength() {
-    int total = 0;
-    for (int i = 0; i < size; i++) {
-      switch (tags[i]) {
-        case TAG_STRING: {
-          int n = ((CharSequence) refs[i]).length();
-          total += 1 + varintSize(n) + n;
-          break;
+  /**
+   * The murmur2 of the canonical bytes, appended up to 32 bits at a time into {@code a} (the
+   * pending bytes, little-endian, {@code bits} of them, always fewer than 32 between appends);
+   * every full 32 bits are mixed as one block. State stays in locals: one tight loop per string.
+   */
+  private int asciiPass() {
+    aborted = false;
+    int h = Murmur2.SEED ^ asciiTotal;
+    long a = 0;
+    int bits = 0;
+    for (int f = 0; f < size; f++) {
+      Object ref = refs[f];
+      if (tags[f] == TAG_STRING && ref instanceof String && ((String) ref).length() < 0x80) {
+        String str = (String) ref;
+        int n = str.length();
+        a |= (long) (TAG_STRING | n << 8) << bits;
+        bits += 16;
+        if (bits >= 32) {
+          h = Murmur2.mixBlock(h, (int) a);
+          a >>>= 32;
+          bits -= 32;
         }
-        case TAG_BYTES: {
-          int n = ((byte[]) refs[i]).length;
-          total += 1 + varintSize(n) + n;
-          break;
+        h = asciiString(str, n, h, a, bits);
+      } else {
+        h = appendField(f, h, a, bits);
+      }
+      if (aborted) {
+        return 0;
+      }
+      a = pendingBytes;
+      bits = pendingBits;
+    }
+    if (bits != 0) {
+      h ^= (int) a;
+      h *= Murmur2.M;
+    }
+    return Murmur2.finish(h);
+  }
+
+  /** {@link #asciiPass} for every field but a short {@code String}: same contract as {@link #asciiString}. */
+  private int appendField(int f, int h, long a, int bits) {
+    {
+      byte tag = tags[f];
+      if (tag == TAG_STRING || tag == TAG_BYTES) {
+        Object ref = refs[f];
+        int n = tag == TAG_STRING ? ((CharSequence) ref).length() : ((byte[]) ref).length;
+        if (n < 0x80) {
+          a |= (long) (tag | n << 8) << bits;
+          bits += 16;
+          if (bits >= 32) {
+            h = Murmur2.mixBlock(h, (int) a);
+            a >>>= 32;
+            bits -= 32;
+          }
+        } else {
+          int header = tag;
+          int headerBits = 8;
+          for (int v = n; ; headerBits += 8) {
+            int b = v & 0x7f;
+            v >>>= 7;
+            if (v == 0) {
+              header |= b << headerBits;
+              headerBits += 8;
+              break;
+            }
+            header |= (b | 0x80) << headerBits;
+            if (headerBits == 24) { // a 5-byte header: flush the first four
+              a |= (header & 0xffffffffL) << bits;
+              h = Murmur2.mixBlock(h, (int) a);
+              a >>>= 32;
+              header = 0;
+              headerBits = -8;
+            }
+          }
+          a |= (header & 0xffffffffL) << bits;
+          bits += headerBits;
+          if (bits >= 32) {
+            h = Murmur2.mixBlock(h, (int) a);
+            a >>>= 32;
+            bits -= 32;
+          }
         }
-        default:
-          total += fixedSize(tags[i]);
+        int i = 0;
+        if (tag == TAG_BYTES) {
+          byte[] b = (byte[]) ref;
+          for (; i + 4 <= n; i += 4) {
+            a |= ((b[i] & 0xff | (b[i + 1] & 0xff) << 8 | (b[i + 2] & 0xff) << 16
+                | b[i + 3] << 24) & 0xffffffffL) << bits;
+            h = Murmur2.mixBlock(h, (int) a);
+            a >>>= 32;
+          }
+          for (; i < n; i++) {
+            a |= (long) (b[i] & 0xff) << bits;
+            bits += 8;
+            if (bits == 32) {
+              h = Murmur2.mixBlock(h, (int) a);
+              a = 0;
+              bits = 0;
+            }
+          }
+        } else if (ref instanceof String) {
+          h = asciiString((String) ref, n, h, a, bits);
+          if (aborted) {
+            return 0;
+          }
+          a = pendingBytes;
+          bits = pendingBits;
+        } else {
+          CharSequence cs = (CharSequence) ref;
+          for (; i < n; i++) {
+            int c = cs.charAt(i);
+            if (c >= 0x80) {
+              aborted = true;
+              return 0;
+            }
+            a |= (long) c << bits;
+            bits += 8;
+            if (bits == 32) {
+              h = Murmur2.mixBlock(h, (int) a);
+              a = 0;
+              bits = 0;
+            }
+          }
+        }
+        pendingBytes = a;
+        pendingBits = bits;
+        return h;
+      }
+      // Fixed-size fields: the tag, then the payload in at most 32-bit appends.
+      long v = tag == TAG_UUID ? ((UUID) refs[f]).getMostSignificantBits() : nums[f];
+      if (tag == TAG_NULL || tag == TAG_BOOLEAN) {
+        a |= (long) (tag == TAG_NULL ? tag : tag | (int) v << 8) << bits;
+        bits += tag == TAG_NULL ? 8 : 16;
+        if (bits >= 32) {
+          h = Murmur2.mixBlock(h, (int) a);
+          a >>>= 32;
+          bits -= 32;
+        }
+        pendingBytes = a;
+        pendingBits = bits;
+        return h;
+      }
+      a |= (long) tag << bits;
+      bits += 8;
+      if (bits >= 32) {
+        h = Murmur2.mixBlock(h, (int) a);
+        a >>>= 32;
+        bits -= 32;
+      }
+      for (int half = tag == TAG_UUID ? 0 : 1; half < 2; half++) {
+        if (half == 1 && tag == TAG_UUID) {
+          v = ((UUID) refs[f]).getLeastSignificantBits();
+        }
+        a |= (Integer.reverseBytes((int) (v >>> 32)) & 0xffffffffL) << bits;
+        h = Murmur2.mixBlock(h, (int) a);
+        a >>>= 32;
+        a |= (Integer.reverseBytes((int) v) & 0xffffffffL) << bits;
+        h = Murmur2.mixBlock(h, (int) a);
+        a >>>= 32;
       }
     }
-    return total;
+    pendingBytes = a;
+    pendingBits = bits;
+    return h;
   }
 
   private int exactLength() {
@@ -386,9 +553,52 @@ public final class KeyHasher {
     }
   }
 
-  /** Returns the hash, or 0 with {@code aborted} set when an ASCII-only pass met a non-ASCII char. */
-  private int murmurPass(int length, boolean asciiOnly) {
-    aborted = false;
+  // Out-values of asciiString: the pending bytes and their bit count.
+  private long pendingBytes;
+  private int pendingBits;
+
+  /**
+   * Appends an ASCII string's bytes to the murmur2 state {@code (h, a, bits)}: a small method of
+   * its own so that the JIT compiles its loop tightly. Returns {@code h} and leaves {@code a} and
+   * {@code bits} in {@link #pendingBytes} and {@link #pendingBits}; sets {@link #aborted} at the
+   * first non-ASCII character.
+   */
+  private int asciiString(String str, int n, int h, long a, int bits) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+      int c0 = str.charAt(i);
+      int c1 = str.charAt(i + 1);
+      int c2 = str.charAt(i + 2);
+      int c3 = str.charAt(i + 3);
+      if ((c0 | c1 | c2 | c3) >= 0x80) {
+        aborted = true;
+        return 0;
+      }
+      a |= (long) (c0 | c1 << 8 | c2 << 16 | c3 << 24) << bits;
+      h = Murmur2.mixBlock(h, (int) a);
+      a >>>= 32;
+    }
+    for (; i < n; i++) {
+      int c = str.charAt(i);
+      if (c >= 0x80) {
+        aborted = true;
+        return 0;
+      }
+      a |= (long) c << bits;
+      bits += 8;
+      if (bits == 32) {
+        h = Murmur2.mixBlock(h, (int) a);
+        a = 0;
+        bits = 0;
+      }
+    }
+    pendingBytes = a;
+    pendingBits = bits;
+    return h;
+  }
+
+  /** The exact pass: murmur2 of the canonical bytes, strings UTF-8 encoded, byte by byte. */
+  private int murmurPass(int length) {
     mh = Murmur2.SEED ^ length;
     acc = 0;
     nbits = 0;
@@ -398,16 +608,8 @@ public final class KeyHasher {
       switch (tag) {
         case TAG_STRING: {
           CharSequence s = (CharSequence) refs[i];
-          if (asciiOnly) {
-            m1Varint(s.length());
-            if (!m4Ascii(s)) {
-              aborted = true;
-              return 0;
-            }
-          } else {
-            m1Varint(utf8Length(s));
-            m1Utf8(s);
-          }
+          m1Varint(utf8Length(s));
+          m1Utf8(s);
           break;
         }
         case TAG_BYTES: {
@@ -486,43 +688,38 @@ public final class KeyHasher {
     }
   }
 
-  /** Appends an all-ASCII string's bytes; false (with partial state) at the first other char. */
-  private boolean m4Ascii(CharSequence s) {
-    int n = s.length();
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-      int c0 = s.charAt(i);
-      int c1 = s.charAt(i + 1);
-      int c2 = s.charAt(i + 2);
-      int c3 = s.charAt(i + 3);
-      if ((c0 | c1 | c2 | c3) >= 0x80) {
-        return false;
-      }
-      m4(c0 | c1 << 8 | c2 << 16 | c3 << 24);
+  /** Copies the chars of {@code s} into the scratch array (grown when too small). */
+  private char[] charsOf(CharSequence s, int n) {
+    char[] buf = chars;
+    if (buf.length < n) {
+      buf = chars = new char[Math.max(n, buf.length * 2)];
     }
-    for (; i < n; i++) {
-      int c = s.charAt(i);
-      if (c >= 0x80) {
-        return false;
+    if (s instanceof String) {
+      ((String) s).getChars(0, n, buf, 0);
+    } else if (s instanceof StringBuilder) {
+      ((StringBuilder) s).getChars(0, n, buf, 0);
+    } else {
+      for (int i = 0; i < n; i++) {
+        buf[i] = s.charAt(i);
       }
-      m1(c);
     }
-    return true;
+    return buf;
   }
 
   /** Appends the UTF-8 bytes of {@code s}, as {@code String.getBytes(UTF_8)} encodes them. */
-  private void m1Utf8(CharSequence s) {
-    int n = s.length();
+  private void m1Utf8(CharSequence cs) {
+    int n = cs.length();
+    char[] s = charsOf(cs, n);
     for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
+      char c = s[i];
       if (c < 0x80) {
         m1(c);
       } else if (c < 0x800) {
         m1(0xc0 | c >> 6);
         m1(0x80 | (c & 0x3f));
       } else if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-          int cp = Character.toCodePoint(c, s.charAt(++i));
+        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s[i + 1])) {
+          int cp = Character.toCodePoint(c, s[++i]);
           m1(0xf0 | cp >> 18);
           m1(0x80 | (cp >> 12 & 0x3f));
           m1(0x80 | (cp >> 6 & 0x3f));
@@ -579,18 +776,19 @@ public final class KeyHasher {
       byte tag = tags[i];
       switch (tag) {
         case TAG_STRING: {
-          CharSequence s = (CharSequence) refs[i];
-          int n = s.length();
+          CharSequence cs = (CharSequence) refs[i];
+          int n = cs.length();
+          char[] s = charsOf(cs, n);
           h = absorb(h, TAG_STRING | (long) n << 8);
           int j = 0;
           for (; j + 4 <= n; j += 4) {
-            h = absorb(h, s.charAt(j) | (long) s.charAt(j + 1) << 16
-                | (long) s.charAt(j + 2) << 32 | (long) s.charAt(j + 3) << 48);
+            h = absorb(h, s[j] | (long) s[j + 1] << 16 | (long) s[j + 2] << 32
+                | (long) s[j + 3] << 48);
           }
           if (j < n) {
             long w = 0;
             for (int shift = 0; j < n; j++, shift += 16) {
-              w |= (long) s.charAt(j) << shift;
+              w |= (long) s[j] << shift;
             }
             h = absorb(h, w);
           }

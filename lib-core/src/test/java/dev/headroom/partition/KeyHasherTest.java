@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,23 @@ class KeyHasherTest {
     // A CharSequence that is not a String hashes like its text.
     assertEquals(KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString("Zoë").hash(),
         KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString(new StringBuilder("Zoë")).hash());
+  }
+
+  @Test
+  void longStringsAndByteArraysUseMultiByteLengthPrefixes() {
+    for (int n : new int[] {127, 128, 300, 16_383, 16_384, 70_000, (1 << 21) + 5}) {
+      String ascii = "k".repeat(n);
+      byte[] bytes = new byte[n];
+      Arrays.fill(bytes, (byte) 0x9c);
+      for (int shift = 0; shift < 4; shift++) { // every alignment of the header in a block
+        Object[] prefix = new Object[shift + 1];
+        Arrays.fill(prefix, true);
+        prefix[shift] = ascii;
+        PartitionInvariants.assertCompatibleWithEncoding(CompositeKey.of(prefix), 12);
+        prefix[shift] = bytes;
+        PartitionInvariants.assertCompatibleWithEncoding(CompositeKey.of(prefix), 12);
+      }
+    }
   }
 
   @Test
