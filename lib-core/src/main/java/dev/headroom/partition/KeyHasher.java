@@ -778,20 +778,8 @@ public final class KeyHasher {
         case TAG_STRING: {
           CharSequence cs = (CharSequence) refs[i];
           int n = cs.length();
-          char[] s = charsOf(cs, n);
           h = absorb(h, TAG_STRING | (long) n << 8);
-          int j = 0;
-          for (; j + 4 <= n; j += 4) {
-            h = absorb(h, s[j] | (long) s[j + 1] << 16 | (long) s[j + 2] << 32
-                | (long) s[j + 3] << 48);
-          }
-          if (j < n) {
-            long w = 0;
-            for (int shift = 0; j < n; j++, shift += 16) {
-              w |= (long) s[j] << shift;
-            }
-            h = absorb(h, w);
-          }
+          h = cs instanceof String ? fastString((String) cs, n, h) : fastChars(cs, n, h);
           break;
         }
         case TAG_BYTES: {
@@ -832,6 +820,38 @@ public final class KeyHasher {
       }
     }
     return fmix64(h);
+  }
+
+  private static long fastString(String s, int n, long h) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      h = absorb(h, s.charAt(j) | (long) s.charAt(j + 1) << 16 | (long) s.charAt(j + 2) << 32
+          | (long) s.charAt(j + 3) << 48);
+    }
+    if (j < n) {
+      long w = 0;
+      for (int shift = 0; j < n; j++, shift += 16) {
+        w |= (long) s.charAt(j) << shift;
+      }
+      h = absorb(h, w);
+    }
+    return h;
+  }
+
+  private static long fastChars(CharSequence s, int n, long h) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      h = absorb(h, s.charAt(j) | (long) s.charAt(j + 1) << 16 | (long) s.charAt(j + 2) << 32
+          | (long) s.charAt(j + 3) << 48);
+    }
+    if (j < n) {
+      long w = 0;
+      for (int shift = 0; j < n; j++, shift += 16) {
+        w |= (long) s.charAt(j) << shift;
+      }
+      h = absorb(h, w);
+    }
+    return h;
   }
 
   static long absorb(long h, long w) {
