@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class PermitsHammerTest {
 
-  private static final int THREADS = 8;
+  static final int THREADS = 8;
   private static final int ROUNDS = 20_000;
 
   @Test
