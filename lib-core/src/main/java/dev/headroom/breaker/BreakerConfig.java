@@ -1,0 +1,642 @@
+package dev.headroom.breaker;
+
+import dev.headroom.core.Checks;
+import dev.headroom.core.NanoClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The immutable configuration of a {@link CircuitBreaker}, shared by every breaker of a
+ * {@link BreakerRegistry}. Built with {@link #builder()}; {@link Builder#from(BreakerConfig)}
+ * derives one configuration from another.
+ *
+ * <p>Trip rules, each optional, any combination:
+ * <ul>
+ *   <li>{@code consecutiveFailures}: trip after this many failures in a row (default 5; 0 turns
+ *       the rule off);
+ *   <li>{@code failureRateThreshold}: trip when at least this fraction of the calls in the
+ *       sliding {@code window} failed, once the window holds {@code minimumCalls} calls (off by
+ *       default);
+ *   <li>{@code slowCallRateThreshold}: the same for calls slower than the slow-call threshold
+ *       (off by default).
+ * </ul>
+ *
+ * <p>The slow-call threshold is either fixed ({@code slowCallThreshold}) or, when that is null
+ * (the default), adaptive: {@code slowCallMultiple} times a running estimate of the mean latency
+ * of the breaker's own successful calls while closed, never below {@code slowCallFloor}. The
+ * estimate is an exponentially weighted mean updated once per window bucket, with a time
+ * constant of {@code slowCallLearningPeriod}; until the first bucket with successes has been
+ * seen no call is classified slow.
+ *
+ * <p>Open duration: {@code openDuration} after a trip from closed, multiplied by
+ * {@code openDurationMultiplier} on each relapse (a violation during the half-open ramp), capped
+ * at {@code maxOpenDuration}, then jittered by {@code +-openJitter} (and capped again). A full
+ * recovery (the ramp's last step passed) resets it.
+ *
+ * <p>Half-open ramp: the fractions in {@code rampSteps} (strictly increasing, ending at 1).
+ * Each step lasts at least {@code stepDuration} and at least {@code minProbesPerStep} judged
+ * probes. So that low traffic still makes progress, a call is also admitted whenever no probe
+ * has been admitted for {@code stepDuration / minProbesPerStep}.
+ *
+ * <p>Classification of a throwable reported by {@code onFailure}: if {@code ignoreWhen}
+ * matches, the call is ignored (it counts for nothing); else if {@code failureWhen} matches it
+ * is a failure; else it is a success (the dependency answered, e.g. with a "not found").
+ *
+ * <p>Thread-safety: immutable. The predicates must be thread-safe and side-effect free.
+ *
+ * @param consecutiveFailures failures in a row that trip; 0 turns the rule off
+ * @param failureRateThreshold failure fraction in (0, 1] that trips; 0 turns the rule off
+ * @param slowCallRateThreshold slow-call fraction in (0, 1] that trips; 0 turns the rule off
+ * @param slowCallThreshold a fixed slow-call threshold, or null for the adaptive one
+ * @param slowCallMultiple the adaptive threshold's multiple of the latency estimate
+ * @param slowCallFloor the adaptive threshold's floor
+ * @param slowCallLearningPeriod the time constant of the adaptive latency estimate
+ * @param window the length of the sliding time window of the rate rules
+ * @param windowBuckets how many time buckets the window is split into (its granularity)
+ * @param minimumCalls calls the window must hold before a rate rule is judged
+ * @param openDuration how long the breaker stays open after a trip from closed
+ * @param openDurationMultiplier the growth of the open duration on each relapse
+ * @param maxOpenDuration the cap of the open duration
+ * @param openJitter the relative jitter of the open duration, in [0, 1)
+ * @param rampSteps the admitted fractions of the half-open ramp, increasing, ending at 1
+ * @param stepDuration the minimum duration of a ramp step
+ * @param minProbesPerStep the minimum number of judged probes of a ramp step
+ * @param failureWhen which throwables are failures
+ * @param ignoreWhen which throwables are ignored (checked first)
+ * @param rejectionStackTrace whether rejections capture a stack trace
+ * @param clock the clock: window buckets, open durations, ramp steps, and the durations the
+ *     wrappers measure
+ */
+public record BreakerConfig(
+    int consecutiveFailures,
+    double failureRateThreshold,
+    double slowCallRateThreshold,
+    Duration slowCallThreshold,
+    double slowCallMultiple,
+    Duration slowCallFloor,
+    Duration slowCallLearningPeriod,
+    Duration window,
+    int windowBuckets,
+    int minimumCalls,
+    Duration openDuration,
+    double openDurationMultiplier,
+    Duration maxOpenDuration,
+    double openJitter,
+    List<Double> rampSteps,
+    Duration stepDuration,
+    int minProbesPerStep,
+    Predicate<Throwable> failureWhen,
+    Predicate<Throwable> ignoreWhen,
+    boolean rejectionStackTrace,
+    NanoClock clock) {
+
+  /** Default {@code consecutiveFailures}: 5. */
+  public static final int DEFAULT_CONSECUTIVE_FAILURES = 5;
+  /** Default adaptive {@code slowCallMultiple}: 4. */
+  public static final double DEFAULT_SLOW_CALL_MULTIPLE = 4.0;
+  /** Default adaptive {@code slowCallFloor}: 50 ms. */
+  public static final Duration DEFAULT_SLOW_CALL_FLOOR = Duration.ofMillis(50);
+  /** Default {@code slowCallLearningPeriod}: 60 s. */
+  public static final Duration DEFAULT_SLOW_CALL_LEARNING_PERIOD = Duration.ofSeconds(60);
+  /** Default {@code window}: 10 s. */
+  public static final Duration DEFAULT_WINDOW = Duration.ofSeconds(10);
+  /** Default {@code windowBuckets}: 10. */
+  public static final int DEFAULT_WINDOW_BUCKETS = 10;
+  /** Default {@code minimumCalls}: 20. */
+  public static final int DEFAULT_MINIMUM_CALLS = 20;
+  /** Default {@code openDuration}: 5 s. */
+  public static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(5);
+  /** Default {@code openDurationMultiplier}: 2. */
+  public static final double DEFAULT_OPEN_DURATION_MULTIPLIER = 2.0;
+  /** Default {@code maxOpenDuration}: 2 min. */
+  public static final Duration DEFAULT_MAX_OPEN_DURATION = Duration.ofMinutes(2);
+  /** Default {@code openJitter}: 0.1. */
+  public static final double DEFAULT_OPEN_JITTER = 0.1;
+  /** Default {@code rampSteps}: 1%, 10%, 50%, 100%. */
+  public static final List<Double> DEFAULT_RAMP_STEPS = List.of(0.01, 0.1, 0.5, 1.0);
+  /** Default {@code stepDuration}: 2 s. */
+  public static final Duration DEFAULT_STEP_DURATION = Duration.ofSeconds(2);
+  /** Default {@code minProbesPerStep}: 5. */
+  public static final int DEFAULT_MIN_PROBES_PER_STEP = 5;
+
+  private static final int MAX_BUCKETS = 1_000;
+  private static final int MAX_STEPS = 64;
+
+  /**
+   * Validates every component and freezes the ramp.
+   *
+   * @throws IllegalArgumentException with the shared message for any bad component
+   * @throws IllegalStateException if no trip rule is on, or a rate rule has no slow-call
+   *     classification to judge
+   */
+  public BreakerConfig {
+    Checks.requireNonNegative("consecutiveFailures", consecutiveFailures);
+    requireRateOrOff("failureRateThreshold", failureRateThreshold);
+    requireRateOrOff("slowCallRateThreshold", slowCallRateThreshold);
+    if (slowCallThreshold != null) {
+      Checks.requirePositive("slowCallThreshold", slowCallThreshold);
+    }
+    Checks.requireArgument(slowCallMultiple >= 1.0 && Double.isFinite(slowCallMultiple),
+        "slowCallMultiple", "finite and >= 1", slowCallMultiple);
+    Checks.requirePositive("slowCallFloor", slowCallFloor);
+    Checks.requirePositive("slowCallLearningPeriod", slowCallLearningPeriod);
+    Checks.requirePositive("window", window);
+    Checks.requireInRange("windowBuckets", windowBuckets, 1, MAX_BUCKETS);
+    Checks.requirePositive("minimumCalls", minimumCalls);
+    Checks.requirePositive("openDuration", openDuration);
+    Checks.requireArgument(openDurationMultiplier >= 1.0 && Double.isFinite(openDurationMultiplier),
+        "openDurationMultiplier", "finite and >= 1", openDurationMultiplier);
+    Checks.requirePositive("maxOpenDuration", maxOpenDuration);
+    Checks.requireInRange("openJitter", openJitter, 0.0, true, 1.0, false);
+    rampSteps = requireRamp(rampSteps);
+    Checks.requirePositive("stepDuration", stepDuration);
+    Checks.requirePositive("minProbesPerStep", minProbesPerStep);
+    Checks.requireNonNull("failureWhen", failureWhen);
+    Checks.requireNonNull("ignoreWhen", ignoreWhen);
+    Checks.requireNonNull("clock", clock);
+    Checks.requireArgument(window.toNanos() / windowBuckets >= 1_000_000L, "window / windowBuckets",
+        ">= 1 ms", window.dividedBy(windowBuckets));
+    Checks.requireState(maxOpenDuration.compareTo(openDuration) >= 0,
+        "maxOpenDuration must be >= openDuration (was " + maxOpenDuration + " < " + openDuration
+            + ")");
+    Checks.requireState(consecutiveFailures > 0 || failureRateThreshold > 0
+            || slowCallRateThreshold > 0,
+        "at least one trip rule must be on (consecutiveFailures, failureRateThreshold or "
+            + "slowCallRateThreshold)");
+  }
+
+  /**
+   * Returns a builder with every default: 5 consecutive failures, no rate rule, adaptive
+   * slow-call threshold, 10 s window in 10 buckets, 5 s open duration doubling per relapse up to
+   * 2 min with 10% jitter, ramp 1%, 10%, 50%, 100% with steps of at least 2 s and 5 probes,
+   * every throwable a failure, none ignored, the coarse clock.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the configuration with every default.
+   *
+   * @return the default configuration
+   */
+  public static BreakerConfig defaults() {
+    return builder().build();
+  }
+
+  /**
+   * Returns whether the slow-call threshold is learned rather than fixed.
+   *
+   * @return true when {@link #slowCallThreshold()} is null
+   */
+  public boolean adaptiveSlowCallThreshold() {
+    return slowCallThreshold == null;
+  }
+
+  private static void requireRateOrOff(String option, double value) {
+    if (value != 0.0) {
+      Checks.requireFraction(option, value);
+    }
+  }
+
+  private static List<Double> requireRamp(List<Double> steps) {
+    Checks.requireNonNull("rampSteps", steps);
+    Checks.requireInRange("rampSteps.size()", steps.size(), 1, MAX_STEPS);
+    double previous = 0.0;
+    for (int i = 0; i < steps.size(); i++) {
+      Double step = steps.get(i);
+      Checks.requireNonNull("rampSteps[" + i + "]", step);
+      Checks.requireFraction("rampSteps[" + i + "]", step);
+      Checks.requireArgument(step > previous, "rampSteps[" + i + "]",
+          "> rampSteps[" + (i - 1) + "] (increasing)", step);
+      previous = step;
+    }
+    Checks.requireArgument(previous == 1.0, "rampSteps[" + (steps.size() - 1) + "]",
+        "1 (the ramp ends at 100%)", previous);
+    return List.copyOf(steps);
+  }
+
+  /**
+   * Builds a {@link BreakerConfig}. Each setter validates its argument at once and may be
+   * called only once per builder ({@link #from(BreakerConfig)} counts as setting nothing).
+   *
+   * <p>Thread-safety: not thread-safe; confine a builder to one thread.
+   */
+  public static final class Builder {
+    private int consecutiveFailures = DEFAULT_CONSECUTIVE_FAILURES;
+    private double failureRateThreshold;
+    private double slowCallRateThreshold;
+    private Duration slowCallThreshold;
+    private double slowCallMultiple = DEFAULT_SLOW_CALL_MULTIPLE;
+    private Duration slowCallFloor = DEFAULT_SLOW_CALL_FLOOR;
+    private Duration slowCallLearningPeriod = DEFAULT_SLOW_CALL_LEARNING_PERIOD;
+    private Duration window = DEFAULT_WINDOW;
+    private int windowBuckets = DEFAULT_WINDOW_BUCKETS;
+    private int minimumCalls = DEFAULT_MINIMUM_CALLS;
+    private Duration openDuration = DEFAULT_OPEN_DURATION;
+    private double openDurationMultiplier = DEFAULT_OPEN_DURATION_MULTIPLIER;
+    private Duration maxOpenDuration = DEFAULT_MAX_OPEN_DURATION;
+    private double openJitter = DEFAULT_OPEN_JITTER;
+    private List<Double> rampSteps = DEFAULT_RAMP_STEPS;
+    private Duration stepDuration = DEFAULT_STEP_DURATION;
+    private int minProbesPerStep = DEFAULT_MIN_PROBES_PER_STEP;
+    private Predicate<Throwable> failureWhen = t -> true;
+    private Predicate<Throwable> ignoreWhen = t -> false;
+    private boolean rejectionStackTrace;
+    private NanoClock clock;
+
+    private final java.util.Set<String> set = new java.util.HashSet<>();
+
+    Builder() {}
+
+    private void once(String option, Object current) {
+      Checks.requireNotSet(!set.contains(option), option, current);
+      set.add(option);
+    }
+
+    /**
+     * Starts from every value of {@code base}; later setters override single values.
+     *
+     * @param base the configuration to copy
+     * @return this builder
+     * @throws IllegalArgumentException if {@code base} is null
+     * @throws IllegalStateException if any option was already set on this builder
+     */
+    public Builder from(BreakerConfig base) {
+      Checks.requireNonNull("base", base);
+      Checks.requireState(set.isEmpty(), "from(base) must come before any other setting (was "
+          + "after " + set + ")");
+      consecutiveFailures = base.consecutiveFailures;
+      failureRateThreshold = base.failureRateThreshold;
+      slowCallRateThreshold = base.slowCallRateThreshold;
+      slowCallThreshold = base.slowCallThreshold;
+      slowCallMultiple = base.slowCallMultiple;
+      slowCallFloor = base.slowCallFloor;
+      slowCallLearningPeriod = base.slowCallLearningPeriod;
+      window = base.window;
+      windowBuckets = base.windowBuckets;
+      minimumCalls = base.minimumCalls;
+      openDuration = base.openDuration;
+      openDurationMultiplier = base.openDurationMultiplier;
+      maxOpenDuration = base.maxOpenDuration;
+      openJitter = base.openJitter;
+      rampSteps = base.rampSteps;
+      stepDuration = base.stepDuration;
+      minProbesPerStep = base.minProbesPerStep;
+      failureWhen = base.failureWhen;
+      ignoreWhen = base.ignoreWhen;
+      rejectionStackTrace = base.rejectionStackTrace;
+      clock = base.clock;
+      return this;
+    }
+
+    /**
+     * Trips after this many failures in a row; 0 turns the rule off.
+     *
+     * @param count failures in a row, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder consecutiveFailures(int count) {
+      Checks.requireNonNegative("consecutiveFailures", count);
+      once("consecutiveFailures", consecutiveFailures);
+      consecutiveFailures = count;
+      return this;
+    }
+
+    /**
+     * Trips when at least this fraction of the window's calls failed.
+     *
+     * @param rate in (0, 1]
+     * @return this builder
+     * @throws IllegalArgumentException if outside (0, 1]
+     * @throws IllegalStateException if already set
+     */
+    public Builder failureRateThreshold(double rate) {
+      Checks.requireFraction("failureRateThreshold", rate);
+      once("failureRateThreshold", failureRateThreshold);
+      failureRateThreshold = rate;
+      return this;
+    }
+
+    /**
+     * Trips when at least this fraction of the window's calls were slow.
+     *
+     * @param rate in (0, 1]
+     * @return this builder
+     * @throws IllegalArgumentException if outside (0, 1]
+     * @throws IllegalStateException if already set
+     */
+    public Builder slowCallRateThreshold(double rate) {
+      Checks.requireFraction("slowCallRateThreshold", rate);
+      once("slowCallRateThreshold", slowCallRateThreshold);
+      slowCallRateThreshold = rate;
+      return this;
+    }
+
+    /**
+     * Fixes the slow-call threshold: a call at least this long is slow.
+     *
+     * @param threshold {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null, zero or negative
+     * @throws IllegalStateException if already set, or if an adaptive setting was made
+     */
+    public Builder slowCallThreshold(Duration threshold) {
+      Checks.requirePositive("slowCallThreshold", threshold);
+      once("slowCallThreshold", slowCallThreshold);
+      Checks.requireState(!set.contains("adaptiveSlowCallThreshold"),
+          "slowCallThreshold conflicts with adaptiveSlowCallThreshold (set both)");
+      slowCallThreshold = threshold;
+      return this;
+    }
+
+    /**
+     * Learns the slow-call threshold: {@code multiple} times the running mean latency of
+     * successful calls, never below {@code floor}. This is the default (4x, 50 ms).
+     *
+     * @param multiple {@code >= 1}
+     * @param floor {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code multiple < 1} or not finite, or {@code floor}
+     *     is null, zero or negative
+     * @throws IllegalStateException if already set, or if a fixed threshold was set
+     */
+    public Builder adaptiveSlowCallThreshold(double multiple, Duration floor) {
+      Checks.requireArgument(multiple >= 1.0 && Double.isFinite(multiple), "slowCallMultiple",
+          "finite and >= 1", multiple);
+      Checks.requirePositive("slowCallFloor", floor);
+      once("adaptiveSlowCallThreshold", slowCallMultiple + "x, floor " + slowCallFloor);
+      Checks.requireState(!set.contains("slowCallThreshold"),
+          "adaptiveSlowCallThreshold conflicts with slowCallThreshold (set both)");
+      slowCallThreshold = null;
+      slowCallMultiple = multiple;
+      slowCallFloor = floor;
+      return this;
+    }
+
+    /**
+     * Sets the time constant of the adaptive latency estimate.
+     *
+     * @param period {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null, zero or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder slowCallLearningPeriod(Duration period) {
+      Checks.requirePositive("slowCallLearningPeriod", period);
+      once("slowCallLearningPeriod", slowCallLearningPeriod);
+      slowCallLearningPeriod = period;
+      return this;
+    }
+
+    /**
+     * Sets the sliding time window of the rate rules and its granularity.
+     *
+     * @param length {@code > 0}
+     * @param buckets in [1, 1000]; {@code length / buckets} must be at least 1 ms
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     * @throws IllegalStateException if already set
+     */
+    public Builder window(Duration length, int buckets) {
+      Checks.requirePositive("window", length);
+      Checks.requireInRange("windowBuckets", buckets, 1, MAX_BUCKETS);
+      once("window", window);
+      window = length;
+      windowBuckets = buckets;
+      return this;
+    }
+
+    /**
+     * Sets how many calls the window must hold before a rate rule is judged.
+     *
+     * @param calls {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code <= 0}
+     * @throws IllegalStateException if already set
+     */
+    public Builder minimumCalls(int calls) {
+      Checks.requirePositive("minimumCalls", calls);
+      once("minimumCalls", minimumCalls);
+      minimumCalls = calls;
+      return this;
+    }
+
+    /**
+     * Sets the open duration after a trip from closed.
+     *
+     * @param duration {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null, zero or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder openDuration(Duration duration) {
+      Checks.requirePositive("openDuration", duration);
+      once("openDuration", openDuration);
+      openDuration = duration;
+      return this;
+    }
+
+    /**
+     * Sets the relapse backoff: each relapse multiplies the open duration by {@code multiplier},
+     * up to {@code max}.
+     *
+     * @param multiplier {@code >= 1} (1 turns growth off)
+     * @param max {@code > 0}, and {@code >= openDuration} at build time
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     * @throws IllegalStateException if already set
+     */
+    public Builder relapseBackoff(double multiplier, Duration max) {
+      Checks.requireArgument(multiplier >= 1.0 && Double.isFinite(multiplier),
+          "openDurationMultiplier", "finite and >= 1", multiplier);
+      Checks.requirePositive("maxOpenDuration", max);
+      once("relapseBackoff", openDurationMultiplier + "x up to " + maxOpenDuration);
+      openDurationMultiplier = multiplier;
+      maxOpenDuration = max;
+      return this;
+    }
+
+    /**
+     * Sets the relative jitter of the open duration: it is multiplied by a uniform factor in
+     * {@code [1 - jitter, 1 + jitter]} (and capped).
+     *
+     * @param jitter in [0, 1)
+     * @return this builder
+     * @throws IllegalArgumentException if outside [0, 1)
+     * @throws IllegalStateException if already set
+     */
+    public Builder openJitter(double jitter) {
+      Checks.requireInRange("openJitter", jitter, 0.0, true, 1.0, false);
+      once("openJitter", openJitter);
+      openJitter = jitter;
+      return this;
+    }
+
+    /**
+     * Sets the half-open ramp's admitted fractions.
+     *
+     * @param fractions strictly increasing, each in (0, 1], the last exactly 1
+     * @return this builder
+     * @throws IllegalArgumentException if null, empty, not increasing or not ending at 1
+     * @throws IllegalStateException if already set
+     */
+    public Builder rampSteps(double... fractions) {
+      Checks.requireNonNull("rampSteps", fractions);
+      List<Double> steps = new ArrayList<>(fractions.length);
+      for (double f : fractions) {
+        steps.add(f);
+      }
+      List<Double> valid = requireRamp(steps);
+      once("rampSteps", rampSteps);
+      rampSteps = valid;
+      return this;
+    }
+
+    /**
+     * Sets how long each ramp step lasts at least, and how many judged probes it needs at
+     * least.
+     *
+     * @param minDuration {@code > 0}
+     * @param minProbes {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     * @throws IllegalStateException if already set
+     */
+    public Builder rampStep(Duration minDuration, int minProbes) {
+      Checks.requirePositive("stepDuration", minDuration);
+      Checks.requirePositive("minProbesPerStep", minProbes);
+      once("rampStep", stepDuration + ", " + minProbesPerStep + " probes");
+      stepDuration = minDuration;
+      minProbesPerStep = minProbes;
+      return this;
+    }
+
+    /**
+     * Sets which throwables are failures (default: all). Others, unless ignored, are successes.
+     *
+     * @param predicate side-effect free and thread-safe
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder failureWhen(Predicate<Throwable> predicate) {
+      Checks.requireNonNull("failureWhen", predicate);
+      once("failureWhen", failureWhen);
+      failureWhen = predicate;
+      return this;
+    }
+
+    /**
+     * Sets which throwables are ignored (default: none): such a call counts for nothing.
+     *
+     * @param predicate side-effect free and thread-safe
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder ignoreWhen(Predicate<Throwable> predicate) {
+      Checks.requireNonNull("ignoreWhen", predicate);
+      once("ignoreWhen", ignoreWhen);
+      ignoreWhen = predicate;
+      return this;
+    }
+
+    /**
+     * Ignores throwables that are instances of any of these classes (or their subclasses).
+     *
+     * @param types the classes to ignore, at least one
+     * @return this builder
+     * @throws IllegalArgumentException if null, empty, or holding null or a non-throwable class
+     * @throws IllegalStateException if an ignore rule was already set
+     */
+    public Builder ignore(Class<?>... types) {
+      return ignoreWhen(instanceOfAny("ignore", types));
+    }
+
+    /**
+     * Counts as failures only throwables that are instances of any of these classes (or their
+     * subclasses); other throwables are successes unless ignored.
+     *
+     * @param types the failure classes, at least one
+     * @return this builder
+     * @throws IllegalArgumentException if null, empty, or holding null or a non-throwable class
+     * @throws IllegalStateException if a failure rule was already set
+     */
+    public Builder failOn(Class<?>... types) {
+      return failureWhen(instanceOfAny("failOn", types));
+    }
+
+    /**
+     * Sets whether rejections capture a stack trace (default false: cheap rejections).
+     *
+     * @param capture true to capture
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder rejectionStackTrace(boolean capture) {
+      once("rejectionStackTrace", rejectionStackTrace);
+      rejectionStackTrace = capture;
+      return this;
+    }
+
+    /**
+     * Sets the clock (default {@link NanoClock#coarse()}, about 1 ms resolution).
+     *
+     * @param nanoClock the clock
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder clock(NanoClock nanoClock) {
+      Checks.requireNonNull("clock", nanoClock);
+      once("clock", clock);
+      clock = nanoClock;
+      return this;
+    }
+
+    /**
+     * Builds the configuration, checking the combinations.
+     *
+     * @return a new immutable configuration
+     * @throws IllegalArgumentException if a value is out of range in combination, e.g. a window
+     *     bucket shorter than 1 ms
+     * @throws IllegalStateException if no trip rule is on, or {@code maxOpenDuration <
+     *     openDuration}
+     */
+    public BreakerConfig build() {
+      return new BreakerConfig(consecutiveFailures, failureRateThreshold, slowCallRateThreshold,
+          slowCallThreshold, slowCallMultiple, slowCallFloor, slowCallLearningPeriod, window,
+          windowBuckets, minimumCalls, openDuration, openDurationMultiplier, maxOpenDuration,
+          openJitter, rampSteps, stepDuration, minProbesPerStep, failureWhen, ignoreWhen,
+          rejectionStackTrace, clock == null ? NanoClock.coarse() : clock);
+    }
+
+    private static Predicate<Throwable> instanceOfAny(String option, Class<?>[] types) {
+      Checks.requireNonNull(option, types);
+      Checks.requireArgument(types.length > 0, option, "at least one class", "none");
+      List<Class<?>> copy = new ArrayList<>(types.length);
+      for (int i = 0; i < types.length; i++) {
+        Class<?> type = Checks.requireNonNull(option + "[" + i + "]", types[i]);
+        Checks.requireArgument(Throwable.class.isAssignableFrom(type), option + "[" + i + "]",
+            "a Throwable class", type.getName());
+        copy.add(type);
+      }
+      List<Class<?>> frozen = List.copyOf(copy);
+      return t -> {
+        for (Class<?> type : frozen) {
+          if (type.isInstance(t)) {
+            return true;
+          }
+        }
+        return false;
+      };
+    }
+  }
+}

@@ -1,0 +1,279 @@
+package dev.headroom.breaker;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The closed state's sliding time window, and the adaptive slow-call threshold learned from it.
+ *
+ * <p>Algorithm: nothing is ever reset. Outcomes of calls judged while closed go to four
+ * cumulative striped counters ({@link LongAdder}s: fast success, slow success, fast failure,
+ * slow failure), so a record is one uncontended striped increment, never a CAS on a shared
+ * word. Time is cut into epochs of {@code bucketNanos}; the first record of a new epoch (the
+ * thread that wins the CAS on {@code epoch}) writes a snapshot of the cumulative sums into the
+ * ring slot {@code epoch % size}. The counts of the last {@code size} epochs are then the
+ * current sums minus the snapshot taken at the start of the oldest epoch in the window, so a
+ * bucket never needs clearing, and the reset race of classic bucket rings (a writer increments a
+ * bucket while another thread zeroes it for a new epoch) cannot happen. Each increment is
+ * counted exactly once in the cumulative sums; one that races with a snapshot lands on one side
+ * of it or the other, which moves it between adjacent buckets and never loses it.
+ *
+ * <p>Races and memory orders:
+ * <ul>
+ *   <li>Recorders race with the roller only through {@code nextRoll} (a volatile read per record;
+ *       written once per epoch, so the line stays shared and cheap) and {@code epoch} (CAS: one
+ *       roller per epoch).
+ *   <li>Ring slots are written under a per-slot sequence lock: the roller CASes the slot's epoch
+ *       from its old value to BUSY, writes the three counts, then publishes the new epoch with a
+ *       volatile write. Readers (failure evaluations) read epoch, counts, epoch (all volatile,
+ *       hence totally ordered) and use the slot only when both epoch reads agree. A reader that
+ *       finds no usable slot skips that evaluation; the next failure evaluates again.
+ *   <li>Two rollers of different epochs only overlap if one stalls for a whole epoch; the slot
+ *       CAS keeps them from writing the same slot at once, and the estimator fields they share
+ *       are a benign race (one bucket's sample may be counted twice or dropped).
+ * </ul>
+ *
+ * <p>Adaptive threshold: successful closed calls also add their latency (clipped at the current
+ * threshold, so a slowdown can raise the estimate only gradually) to a striped sum. Each roll
+ * folds the mean latency of the successes since the previous roll into an exponentially
+ * weighted estimate with time constant {@code learningNanos}; the threshold is
+ * {@code max(floor, multiple * estimate)}. Until a first sample exists the threshold is
+ * {@link Long#MAX_VALUE} (nothing is slow), and that first sample is taken unclipped.
+ */
+final class SlidingWindow {
+
+  static final long BUSY = Long.MIN_VALUE;
+  static final long EMPTY = -1L;
+
+  private static final VarHandle EPOCH;
+  private static final VarHandle NEXT_ROLL;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      EPOCH = lookup.findVarHandle(SlidingWindow.class, "epoch", long.class);
+      NEXT_ROLL = lookup.findVarHandle(SlidingWindow.class, "nextRoll", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final LongAdder fastSuccess = new LongAdder();
+  final LongAdder slowSuccess = new LongAdder();
+  final LongAdder fastFailure = new LongAdder();
+  final LongAdder slowFailure = new LongAdder();
+  private final LongAdder latencySum = new LongAdder();
+
+  private final long origin;
+  private final long bucketNanos;
+  private final int size;
+  private final Bucket[] ring;
+
+  private final boolean adaptive;
+  private final double multiple;
+  private final long floorNanos;
+  private final long learningNanos;
+
+  /** The current slow-call threshold: fixed, or written by the roller. */
+  private volatile long slowThresholdNanos;
+  @SuppressWarnings("unused") // through EPOCH
+  private volatile long epoch = EMPTY;
+  @SuppressWarnings("unused") // through NEXT_ROLL
+  private volatile long nextRoll;
+
+  // Estimator state, touched only by the roller of an epoch (see the class comment).
+  private long prevSuccesses;
+  private long prevLatencySum;
+  private long prevEpoch = EMPTY;
+  private double estimateNanos = Double.NaN;
+
+  SlidingWindow(long originNanos, long windowNanos, int buckets, long fixedThresholdNanos,
+      double multiple, long floorNanos, long learningNanos) {
+    this.origin = originNanos;
+    this.size = buckets;
+    this.bucketNanos = windowNanos / buckets;
+    this.ring = new Bucket[buckets];
+    for (int i = 0; i < buckets; i++) {
+      ring[i] = new Bucket();
+    }
+    this.adaptive = fixedThresholdNanos <= 0;
+    this.multiple = multiple;
+    this.floorNanos = floorNanos;
+    this.learningNanos = learningNanos;
+    this.slowThresholdNanos = adaptive ? Long.MAX_VALUE : fixedThresholdNanos;
+    this.nextRoll = originNanos;
+  }
+
+  long slowThresholdNanos() {
+    return slowThresholdNanos;
+  }
+
+  /** The hot-path check: one volatile read and a compare, rolling only at an epoch boundary. */
+  void tick(long now) {
+    if (now - (long) NEXT_ROLL.getVolatile(this) >= 0) {
+      roll(now);
+    }
+  }
+
+  long epochOf(long now) {
+    long elapsed = now - origin;
+    return elapsed <= 0 ? 0L : elapsed / bucketNanos;
+  }
+
+  long currentEpoch() {
+    return (long) EPOCH.getVolatile(this);
+  }
+
+  private void roll(long now) {
+    long e = epochOf(now);
+    long current = (long) EPOCH.getVolatile(this);
+    if (e <= current || !EPOCH.compareAndSet(this, current, e)) {
+      return; // another thread rolled to this epoch (or a later one)
+    }
+    // Won: this thread alone rolls epoch e (in the absence of an epoch-long stall).
+    long fs = fastSuccess.sum();
+    long ss = slowSuccess.sum();
+    long ff = fastFailure.sum();
+    long sf = slowFailure.sum();
+    ring[(int) (e % size)].write(e, fs + ss + ff + sf, ff + sf, ss + sf);
+    long next = origin + (e + 1) * bucketNanos;
+    long seen;
+    while ((seen = (long) NEXT_ROLL.getVolatile(this)) - next < 0
+        && !NEXT_ROLL.compareAndSet(this, seen, next)) {
+      // retry: keep nextRoll monotonic if rollers overlap
+    }
+    if (adaptive) {
+      learn(e, fs + ss, latencySum.sum());
+    }
+  }
+
+  private void learn(long e, long successes, long latency) {
+    long samples = successes - prevSuccesses;
+    long sum = latency - prevLatencySum;
+    long elapsedEpochs = prevEpoch == EMPTY ? 1L : e - prevEpoch;
+    prevSuccesses = successes;
+    prevLatencySum = latency;
+    prevEpoch = e;
+    if (samples <= 0) {
+      return;
+    }
+    double mean = (double) sum / samples;
+    if (Double.isNaN(estimateNanos)) {
+      estimateNanos = mean;
+    } else {
+      double alpha = 1.0 - Math.exp(-(double) (elapsedEpochs * bucketNanos) / learningNanos);
+      estimateNanos += alpha * (mean - estimateNanos);
+    }
+    double threshold = Math.max((double) floorNanos, multiple * estimateNanos);
+    slowThresholdNanos = threshold >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) threshold;
+  }
+
+  /** Adds a successful closed call's latency to the estimator (adaptive mode only). */
+  void addLatency(long clippedNanos) {
+    latencySum.add(clippedNanos);
+  }
+
+  boolean adaptive() {
+    return adaptive;
+  }
+
+  long calls() {
+    return fastSuccess.sum() + slowSuccess.sum() + fastFailure.sum() + slowFailure.sum();
+  }
+
+  long failures() {
+    return fastFailure.sum() + slowFailure.sum();
+  }
+
+  long slow() {
+    return slowSuccess.sum() + slowFailure.sum();
+  }
+
+  /**
+   * Judges the rate rules over the window, counting only calls since {@code phase} began.
+   * Allocation-free: the base snapshot is kept in locals.
+   *
+   * @return true if a configured rate is reached with at least {@code minimumCalls} calls
+   */
+  boolean rateReached(Phase phase, int minimumCalls, double failureRate, double slowRate) {
+    long current = currentEpoch();
+    long start = current - size + 1;
+    long baseCalls;
+    long baseFailures;
+    long baseSlow;
+    if (phase.baseEpoch >= start) {
+      baseCalls = phase.baseCalls;
+      baseFailures = phase.baseFailures;
+      baseSlow = phase.baseSlow;
+    } else {
+      long best = Long.MAX_VALUE;
+      baseCalls = 0L;
+      baseFailures = 0L;
+      baseSlow = 0L;
+      for (Bucket b : ring) {
+        long e1 = b.lvEpoch();
+        if (e1 < 0 || e1 < start || e1 > current || e1 >= best) {
+          continue;
+        }
+        long c = b.calls;
+        long f = b.failures;
+        long s = b.slow;
+        if (b.lvEpoch() == e1) {
+          best = e1;
+          baseCalls = c;
+          baseFailures = f;
+          baseSlow = s;
+        }
+      }
+      if (best == Long.MAX_VALUE) {
+        return false; // every slot is being rewritten: judge at the next failure
+      }
+    }
+    long ff = fastFailure.sum();
+    long sf = slowFailure.sum();
+    long ss = slowSuccess.sum();
+    long calls = fastSuccess.sum() + ss + ff + sf - baseCalls;
+    if (calls < minimumCalls) {
+      return false;
+    }
+    long failures = ff + sf - baseFailures;
+    long slow = ss + sf - baseSlow;
+    return (failureRate > 0 && failures >= failureRate * calls)
+        || (slowRate > 0 && slow >= slowRate * calls);
+  }
+
+  /** One ring slot: a snapshot of the cumulative counts at the start of an epoch. */
+  static final class Bucket {
+    private static final VarHandle SLOT_EPOCH;
+
+    static {
+      try {
+        SLOT_EPOCH = MethodHandles.lookup().findVarHandle(Bucket.class, "epoch", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    @SuppressWarnings("unused") // through SLOT_EPOCH
+    private volatile long epoch = EMPTY;
+    volatile long calls;
+    volatile long failures;
+    volatile long slow;
+
+    long lvEpoch() {
+      return (long) SLOT_EPOCH.getVolatile(this);
+    }
+
+    void write(long e, long c, long f, long s) {
+      long old = lvEpoch();
+      if (old == BUSY || old >= e || !SLOT_EPOCH.compareAndSet(this, old, BUSY)) {
+        return; // a later epoch owns the slot, or another roller is writing it
+      }
+      calls = c;
+      failures = f;
+      slow = s;
+      SLOT_EPOCH.setVolatile(this, e);
+    }
+  }
+}

@@ -1,0 +1,559 @@
+package dev.headroom.breaker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.headroom.core.ManualClock;
+import dev.headroom.core.metrics.RecordingMeterSink;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class CircuitBreakerTest {
+
+  private static final long MS = 1_000_000L;
+
+  private final ManualClock clock = new ManualClock();
+  private final RecordingListener listener = new RecordingListener();
+
+  /** Consecutive failures only, no jitter, ramp steps of 1 s and 2 probes. */
+  private CircuitBreaker.Builder base(String name) {
+    return CircuitBreaker.builder(name).clock(clock).openJitter(0)
+        .openDuration(Duration.ofSeconds(5)).rampStep(Duration.ofSeconds(1), 2)
+        .slowCallThreshold(Duration.ofMillis(100)).listener(listener);
+  }
+
+  private static void succeed(CircuitBreaker b, int n) {
+    for (int i = 0; i < n; i++) {
+      long permit = b.tryAcquire();
+      assertNotEquals(CircuitBreaker.REJECTED, permit);
+      b.onSuccess(permit, MS);
+    }
+  }
+
+  private static void fail(CircuitBreaker b, int n) {
+    for (int i = 0; i < n; i++) {
+      long permit = b.tryAcquire();
+      assertNotEquals(CircuitBreaker.REJECTED, permit);
+      b.onFailure(permit, MS, new IOException("boom"));
+    }
+  }
+
+  /** Offers {@code n} calls; admitted ones succeed (or fail). Returns how many were admitted. */
+  private static int offer(CircuitBreaker b, int n, boolean failAdmitted) {
+    int admitted = 0;
+    for (int i = 0; i < n; i++) {
+      long permit = b.tryAcquire();
+      if (permit != CircuitBreaker.REJECTED) {
+        admitted++;
+        if (failAdmitted) {
+          b.onFailure(permit, MS, new IOException("still down"));
+        } else {
+          b.onSuccess(permit, MS);
+        }
+      }
+    }
+    return admitted;
+  }
+
+  @Test
+  void startsClosedAndAdmitsEverything() {
+    CircuitBreaker b = base("db").build();
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(1.0, b.admittedFraction());
+    succeed(b, 100);
+    assertEquals(100, b.successCount());
+    BreakerInvariants.check(b);
+  }
+
+  @Test
+  void opensAfterFiveConsecutiveFailuresAndRejectsWithoutCalling() throws Exception {
+    CircuitBreaker b = base("replica-db").build();
+    fail(b, 4);
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 1);
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(0.0, b.admittedFraction());
+    assertEquals(Duration.ofSeconds(5), b.remainingOpen());
+    assertEquals(CircuitBreaker.REJECTED, b.tryAcquire());
+
+    AtomicInteger calls = new AtomicInteger();
+    clock.advance(Duration.ofMillis(800));
+    CallNotPermittedException e = assertThrows(CallNotPermittedException.class,
+        () -> b.call(calls::incrementAndGet));
+    assertEquals(0, calls.get());
+    assertEquals("breaker 'replica-db' is OPEN, rejecting calls for another 4.2 s",
+        e.getMessage());
+    assertEquals(BreakerState.OPEN, e.state());
+    assertEquals("breaker", e.component());
+    assertEquals("replica-db", e.name());
+    assertEquals(Duration.ofMillis(4200), e.retryAfter());
+    assertEquals(0, e.getStackTrace().length);
+    assertEquals(2, b.rejectedCount());
+    assertEquals(List.of("CLOSED>OPEN"), listener.transitions());
+    BreakerInvariants.check(b);
+  }
+
+  @Test
+  void aSuccessInBetweenResetsTheConsecutiveCount() {
+    CircuitBreaker b = base("db").build();
+    for (int round = 0; round < 10; round++) {
+      fail(b, 4);
+      succeed(b, 1);
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(40, b.failureCount());
+  }
+
+  @Test
+  void rampAdmitsAGrowingFractionThenCloses() {
+    CircuitBreaker b = base("db").build();
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    assertEquals(0.01, b.admittedFraction());
+    assertEquals(1, offer(b, 100, false)); // 1% of 100 arrivals, the first one
+    assertEquals(1, offer(b, 100, false)); // the 101st
+    assertEquals(198, b.rejectedCount());
+    assertEquals(0, b.rampStep());
+    clock.advance(Duration.ofSeconds(1)); // 2 probes and 1 s: the step passed
+    assertEquals(0.1, b.admittedFraction());
+    assertEquals(10, offer(b, 100, false));
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(0.5, b.admittedFraction());
+    assertEquals(50, offer(b, 100, false));
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(1.0, b.admittedFraction());
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    assertEquals(100, offer(b, 100, false));
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(List.of("CLOSED>OPEN", "OPEN>HALF_OPEN", "step 1 @ 0.1", "step 2 @ 0.5",
+        "step 3 @ 1.0", "HALF_OPEN>CLOSED"), listener.events());
+    BreakerInvariants.check(b);
+  }
+
+  @Test
+  void highTrafficDoesNotRushAStep() {
+    CircuitBreaker b = base("db").build();
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    assertEquals(10, offer(b, 1000, false)); // plenty of probes, but no time has passed
+    assertEquals(0, b.rampStep());
+    clock.advance(Duration.ofMillis(999));
+    offer(b, 1000, false);
+    assertEquals(0, b.rampStep());
+    clock.advance(Duration.ofMillis(1));
+    assertEquals(1, b.rampStep());
+  }
+
+  @Test
+  void lowTrafficStillMakesProgress() {
+    // 1% ramp and one call every 600 ms: the fraction alone would admit 1 call in 100.
+    CircuitBreaker b = base("db").build();
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    int admitted = 0;
+    for (int i = 0; i < 40 && b.state() != BreakerState.CLOSED; i++) {
+      admitted += offer(b, 1, false);
+      clock.advance(Duration.ofMillis(600));
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    // Probe interval = 1 s / 2 probes = 500 ms, so every 600 ms arrival is admitted.
+    assertTrue(admitted >= 8, "admitted " + admitted);
+  }
+
+  @Test
+  void aFailingStepReopensWithBackoffThenAFullRecoveryResetsIt() {
+    CircuitBreaker b = base("db").relapseBackoff(2.0, Duration.ofSeconds(15)).build();
+    fail(b, 5);
+    assertEquals(Duration.ofSeconds(5), b.remainingOpen());
+    clock.advance(Duration.ofSeconds(5));
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    offer(b, 5000, true); // probes keep failing: 5 consecutive probe failures reopen
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(1, b.relapses());
+    assertEquals(Duration.ofSeconds(10), b.remainingOpen());
+    CallNotPermittedException e = b.rejection();
+    assertEquals("breaker 'db' is OPEN, rejecting calls for another 10.0 s (relapse 1)",
+        e.getMessage());
+    clock.advance(Duration.ofSeconds(10));
+    offer(b, 5000, true);
+    assertEquals(2, b.relapses());
+    assertEquals(Duration.ofSeconds(15), b.remainingOpen()); // 20 s capped at 15 s
+    clock.advance(Duration.ofSeconds(15));
+    offer(b, 5000, true);
+    assertEquals(Duration.ofSeconds(15), b.remainingOpen());
+
+    // Recovery: the whole ramp passes and the next trip is back to the base duration.
+    clock.advance(Duration.ofSeconds(15));
+    for (int i = 0; i < 4; i++) {
+      offer(b, 100, false);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(0, b.relapses());
+    fail(b, 5);
+    assertEquals(Duration.ofSeconds(5), b.remainingOpen());
+    BreakerInvariants.checkSequence(listener.transitions(), false);
+  }
+
+  @Test
+  void jitterStaysWithinItsBoundsAndTheCap() {
+    CircuitBreaker b = CircuitBreaker.builder("db").clock(clock).openJitter(0.2)
+        .openDuration(Duration.ofSeconds(10)).relapseBackoff(2.0, Duration.ofSeconds(25))
+        .build();
+    for (int i = 0; i < 1000; i++) {
+      long d0 = b.openNanosFor(0);
+      assertTrue(d0 >= 8_000 * MS && d0 <= 12_000 * MS, "relapse 0: " + d0);
+      long d2 = b.openNanosFor(2); // 40 s capped to 25 s, then jittered and capped again
+      assertTrue(d2 >= 20_000 * MS && d2 <= 25_000 * MS, "relapse 2: " + d2);
+    }
+  }
+
+  @Test
+  void failureRateTripsOnlyWithMinimumCalls() {
+    CircuitBreaker b = base("db").consecutiveFailures(0).failureRateThreshold(0.5)
+        .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
+    // 4 failures, 4 successes, interleaved: rate 50% but only 8 calls.
+    for (int i = 0; i < 4; i++) {
+      fail(b, 1);
+      succeed(b, 1);
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    succeed(b, 1); // 9 calls, 4 failures
+    fail(b, 1); // 10 calls, 5 failures: 50%
+    assertEquals(BreakerState.OPEN, b.state());
+  }
+
+  @Test
+  void oldCallsLeaveTheSlidingWindow() {
+    CircuitBreaker b = base("db").consecutiveFailures(0).failureRateThreshold(0.6)
+        .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
+    succeed(b, 30); // bucket 0
+    clock.advance(Duration.ofSeconds(5));
+    succeed(b, 4);
+    fail(b, 6); // 6 of 40 in the window
+    assertEquals(BreakerState.CLOSED, b.state());
+    clock.advance(Duration.ofSeconds(6)); // bucket 0 has left the window
+    fail(b, 1); // 7 of 11
+    assertEquals(BreakerState.OPEN, b.state());
+  }
+
+  @Test
+  void regressionWindowCountsStartAfterRecovery() {
+    // Failures that opened the breaker must not count again once it closes.
+    CircuitBreaker b = base("db").consecutiveFailures(0).failureRateThreshold(0.5)
+        .minimumCalls(4).window(Duration.ofSeconds(60), 6).build();
+    fail(b, 4);
+    assertEquals(BreakerState.OPEN, b.state());
+    clock.advance(Duration.ofSeconds(5));
+    for (int i = 0; i < 4; i++) {
+      offer(b, 100, false);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    succeed(b, 2);
+    fail(b, 1); // 1 of 3 since closing, under the minimum anyway
+    fail(b, 1); // 2 of 4: 50%
+    assertEquals(BreakerState.OPEN, b.state());
+  }
+
+  @Test
+  void slowCallRateTrips() {
+    CircuitBreaker b = base("db").consecutiveFailures(0).slowCallRateThreshold(0.8)
+        .minimumCalls(10).build();
+    for (int i = 0; i < 7; i++) {
+      long p = b.tryAcquire();
+      b.onSuccess(p, 800 * MS);
+    }
+    succeed(b, 2);
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(7, b.slowCount());
+    long p = b.tryAcquire();
+    b.onSuccess(p, 100 * MS); // at the threshold: slow. 8 of 10
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(8, b.slowCount());
+    assertEquals(2, b.successCount());
+  }
+
+  @Test
+  void adaptiveThresholdServesA20msAndA500msDependency() {
+    for (long healthyMs : new long[] {20, 500}) {
+      ManualClock c = new ManualClock();
+      CircuitBreaker b = CircuitBreaker.builder("dep-" + healthyMs).clock(c).openJitter(0)
+          .consecutiveFailures(0).slowCallRateThreshold(0.5).minimumCalls(20)
+          .adaptiveSlowCallThreshold(4.0, Duration.ofMillis(50)).build();
+      // A minute of healthy traffic, 50 calls a second.
+      for (int s = 0; s < 60; s++) {
+        for (int i = 0; i < 50; i++) {
+          long p = b.tryAcquire();
+          b.onSuccess(p, healthyMs * MS);
+        }
+        c.advance(Duration.ofSeconds(1));
+      }
+      assertEquals(BreakerState.CLOSED, b.state(), "healthy " + healthyMs + " ms");
+      assertEquals(0, b.slowCount(), "healthy " + healthyMs + " ms");
+      long expected = Math.max(50, 4 * healthyMs) * MS;
+      assertEquals(expected, b.slowCallThreshold().toNanos(), expected / 100.0);
+      // Now the dependency slows 40x: the slow-call rate trips within the window, before the
+      // estimate can learn the slowdown away.
+      int seconds = 0;
+      while (b.state() == BreakerState.CLOSED && seconds < 10) {
+        for (int i = 0; i < 50 && b.state() == BreakerState.CLOSED; i++) {
+          long p = b.tryAcquire();
+          b.onSuccess(p, 40 * healthyMs * MS);
+        }
+        c.advance(Duration.ofSeconds(1));
+        seconds++;
+      }
+      assertEquals(BreakerState.OPEN, b.state(), "slowed " + healthyMs + " ms");
+      assertTrue(seconds <= 6, "took " + seconds + " s");
+    }
+  }
+
+  @Test
+  void ignoredAndNonFailureExceptionsAreClassified() {
+    CircuitBreaker b = base("db").ignore(IllegalStateException.class)
+        .failOn(IOException.class, TimeoutException.class).build();
+    for (int i = 0; i < 10; i++) {
+      long p = b.tryAcquire();
+      b.onFailure(p, MS, new IllegalStateException("cancelled"));
+    }
+    for (int i = 0; i < 10; i++) {
+      long p = b.tryAcquire();
+      b.onFailure(p, MS, new IllegalArgumentException("not found")); // the dependency answered
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(10, b.ignoredCount());
+    assertEquals(10, b.successCount());
+    assertEquals(0, b.failureCount());
+    for (int i = 0; i < 5; i++) {
+      long p = b.tryAcquire();
+      b.onFailure(p, MS, new TimeoutException());
+    }
+    assertEquals(BreakerState.OPEN, b.state());
+  }
+
+  @Test
+  void ignoredCallsDoNotBreakAConsecutiveRun() {
+    CircuitBreaker b = base("db").ignore(IllegalStateException.class).build();
+    fail(b, 3);
+    long p = b.tryAcquire();
+    b.onFailure(p, MS, new IllegalStateException());
+    fail(b, 2);
+    assertEquals(BreakerState.OPEN, b.state());
+  }
+
+  @Test
+  void forceOpenDisableAndReset() {
+    CircuitBreaker b = base("db").build();
+    b.forceOpen();
+    assertEquals(BreakerState.FORCED_OPEN, b.state());
+    assertEquals(CircuitBreaker.REJECTED, b.tryAcquire());
+    clock.advance(Duration.ofHours(1));
+    assertEquals(BreakerState.FORCED_OPEN, b.state());
+    assertEquals("breaker 'db' is FORCED_OPEN until reset", b.rejection().getMessage());
+    BreakerInvariants.check(b);
+
+    b.disable();
+    assertEquals(BreakerState.DISABLED, b.state());
+    fail(b, 100);
+    assertEquals(BreakerState.DISABLED, b.state());
+    assertEquals(100, b.failureCount());
+    BreakerInvariants.check(b);
+
+    b.reset();
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 4);
+    b.reset(); // clears the consecutive count
+    fail(b, 4);
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 1);
+    assertEquals(BreakerState.OPEN, b.state());
+    b.forceOpen();
+    b.forceOpen(); // no second transition
+    assertEquals(List.of("CLOSED>FORCED_OPEN", "FORCED_OPEN>DISABLED", "DISABLED>CLOSED",
+        "CLOSED>OPEN", "OPEN>FORCED_OPEN"), listener.transitions());
+    assertEquals(2, b.transitionCount(BreakerState.FORCED_OPEN));
+    BreakerInvariants.checkSequence(listener.transitions(), true);
+  }
+
+  @Test
+  void regressionSlowCallAdmittedWhileClosedIsNotJudgedAsAProbe() {
+    CircuitBreaker b = base("db").build();
+    long slowPermit = b.tryAcquire(); // admitted while closed, still running
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    // Four probes fail; the late closed-era failure must not make it five in a row.
+    for (int i = 0; i < 4; i++) {
+      long p = b.tryAcquire();
+      b.onFailure(p, MS, new IOException());
+      clock.advance(Duration.ofMillis(500)); // the low-traffic guarantee admits the next one
+    }
+    b.onFailure(slowPermit, 30_000 * MS, new TimeoutException());
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    assertEquals(10, b.failureCount()); // still counted in the totals
+  }
+
+  @Test
+  void callWrappersRecordOutcomes() throws Exception {
+    CircuitBreaker b = base("db").build();
+    assertEquals("ok", b.call(() -> "ok"));
+    assertEquals("ok", b.get(() -> "ok"));
+    IOException io = new IOException("down");
+    assertSame(io, assertThrows(IOException.class, () -> b.call(() -> {
+      throw io;
+    })));
+    UncheckedIOException unchecked = new UncheckedIOException(io);
+    assertSame(unchecked, assertThrows(UncheckedIOException.class, () -> b.get(() -> {
+      throw unchecked;
+    })));
+    assertEquals(2, b.successCount());
+    assertEquals(2, b.failureCount());
+  }
+
+  @Test
+  void callWrapperMeasuresDurationWithTheClock() throws Exception {
+    CircuitBreaker b = base("db").build();
+    b.call(() -> clock.advance(Duration.ofMillis(150)));
+    assertEquals(1, b.slowCount());
+  }
+
+  @Test
+  void fallbackServesCachedDataOnFailureAndWhileOpen() {
+    CircuitBreaker b = base("db").build();
+    AtomicInteger calls = new AtomicInteger();
+    for (int i = 0; i < 5; i++) {
+      String v = b.call(() -> {
+        calls.incrementAndGet();
+        throw new IOException("timeout");
+      }, error -> "cached:" + error.getClass().getSimpleName());
+      assertEquals("cached:IOException", v);
+    }
+    assertEquals(BreakerState.OPEN, b.state());
+    String v = b.call(() -> {
+      calls.incrementAndGet();
+      return "fresh";
+    }, error -> "cached:" + error.getClass().getSimpleName());
+    assertEquals("cached:CallNotPermittedException", v);
+    assertEquals(5, calls.get());
+  }
+
+  @Test
+  void stageRecordsAsynchronousOutcomes() {
+    CircuitBreaker b = base("db").build();
+    CompletableFuture<String> pending = new CompletableFuture<>();
+    CompletableFuture<String> result = b.stage(() -> pending).toCompletableFuture();
+    assertEquals(0, b.successCount());
+    clock.advance(Duration.ofMillis(200));
+    pending.complete("ok");
+    assertEquals("ok", result.join());
+    assertEquals(1, b.slowCount());
+
+    CompletableFuture<String> failing = new CompletableFuture<>();
+    CompletableFuture<String> r2 = b.stage(() -> failing).toCompletableFuture();
+    failing.completeExceptionally(new IOException("down"));
+    CompletionException ce = assertThrows(CompletionException.class, r2::join);
+    assertTrue(ce.getCause() instanceof IOException);
+    assertEquals(1, b.failureCount());
+
+    CompletableFuture<String> cancelled = new CompletableFuture<>();
+    CompletableFuture<String> r3 = b.stage(() -> cancelled).toCompletableFuture();
+    cancelled.cancel(true);
+    assertTrue(r3.isCompletedExceptionally());
+    assertEquals(1, b.ignoredCount());
+
+    b.forceOpen();
+    AtomicInteger started = new AtomicInteger();
+    CompletableFuture<String> r4 = b.stage(() -> {
+      started.incrementAndGet();
+      return CompletableFuture.completedFuture("x");
+    }).toCompletableFuture();
+    CompletionException rejected = assertThrows(CompletionException.class, r4::join);
+    assertTrue(rejected.getCause() instanceof CallNotPermittedException);
+    assertEquals(0, started.get());
+  }
+
+  @Test
+  void halfOpenRejectionNamesTheStep() {
+    CircuitBreaker b = base("db").build();
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    offer(b, 1, false);
+    assertEquals(CircuitBreaker.REJECTED, b.tryAcquire());
+    CallNotPermittedException e = b.rejection();
+    assertEquals("breaker 'db' is HALF_OPEN, admitting 1% of calls (ramp step 1 of 4)",
+        e.getMessage());
+    assertEquals(BreakerState.HALF_OPEN, e.state());
+  }
+
+  @Test
+  void rejectionStackTraceOnRequest() {
+    CircuitBreaker b = base("db").rejectionStackTrace(true).build();
+    b.forceOpen();
+    assertTrue(b.rejection().getStackTrace().length > 0);
+  }
+
+  @Test
+  void listenerFailuresAreSwallowed() {
+    RecordingListener after = new RecordingListener();
+    CircuitBreaker b = base("db").listener((br, from, to) -> {
+      throw new IllegalStateException("listener bug");
+    }).listener(after).build();
+    fail(b, 5);
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(List.of("CLOSED>OPEN"), after.transitions());
+    assertTrue(b.removeListener(after));
+    assertFalse(b.removeListener(after));
+  }
+
+  @Test
+  void permitsAndDurationsAreValidated() {
+    CircuitBreaker b = base("db").build();
+    assertEquals("permit must be >= 0 (was -1)", assertThrows(IllegalArgumentException.class,
+        () -> b.onSuccess(CircuitBreaker.REJECTED, 1)).getMessage());
+    assertEquals("durationNanos must be >= 0 (was -5)",
+        assertThrows(IllegalArgumentException.class,
+            () -> b.onFailure(b.tryAcquire(), -5, new IOException())).getMessage());
+    assertEquals("permit must be >= 0 (was -1)", assertThrows(IllegalArgumentException.class,
+        () -> b.onIgnore(CircuitBreaker.REJECTED)).getMessage());
+  }
+
+  @Test
+  void metricsAreDeclaredUnderHeadroomBreaker() {
+    CircuitBreaker b = base("replica").build();
+    RecordingMeterSink sink = new RecordingMeterSink();
+    b.describeMeters(sink);
+    succeed(b, 3);
+    long p = b.tryAcquire();
+    b.onSuccess(p, 500 * MS);
+    p = b.tryAcquire();
+    b.onIgnore(p);
+    fail(b, 5);
+    b.tryAcquire();
+    assertEquals(3, sink.value("headroom.breaker.calls", "name", "replica", "outcome",
+        "success"));
+    assertEquals(1, sink.value("headroom.breaker.calls", "outcome", "slow"));
+    assertEquals(5, sink.value("headroom.breaker.calls", "outcome", "failure"));
+    assertEquals(1, sink.value("headroom.breaker.calls", "outcome", "rejected"));
+    assertEquals(1, sink.value("headroom.breaker.calls", "outcome", "ignored"));
+    assertEquals(1, sink.value("headroom.breaker.state", "state", "open"));
+    assertEquals(0, sink.value("headroom.breaker.state", "state", "closed"));
+    assertEquals(0, sink.value("headroom.breaker.admitted.fraction"));
+    assertEquals(1, sink.value("headroom.breaker.transitions", "state", "open"));
+    assertEquals(0.1, sink.value("headroom.breaker.slow.threshold"), 1e-12);
+    assertEquals(0, sink.value("headroom.breaker.relapses"));
+  }
+}
