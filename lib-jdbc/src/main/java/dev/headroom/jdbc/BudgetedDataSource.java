@@ -1,5 +1,7 @@
 package dev.headroom.jdbc;
 
+import dev.headroom.breaker.CallNotPermittedException;
+import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.Checks;
 import dev.headroom.core.NanoClock;
 import dev.headroom.core.metrics.Instrumented;
@@ -71,7 +73,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
   private final BudgetedDataSourceConfig config;
   private final DataSource delegate;
   private final PoolControl control;
-  private final AcquireGuard guard;
+  private final CircuitBreaker breaker; // null: no breaker
   private final NanoClock clock;
   private final Permits permits;
   private final long acquireTimeoutNanos;
@@ -87,11 +89,11 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
   private final LongAdder resizes = new LongAdder();
 
   private BudgetedDataSource(BudgetedDataSourceConfig config, DataSource delegate,
-      PoolControl control, AcquireGuard guard, NanoClock clock) {
+      PoolControl control, CircuitBreaker breaker, NanoClock clock) {
     this.config = config;
     this.delegate = delegate;
     this.control = control;
-    this.guard = guard;
+    this.breaker = breaker;
     this.clock = clock;
     this.permits = new Permits(config.maxPoolSize());
     this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
@@ -146,13 +148,17 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
 
   private Connection borrow(String username, String password) throws SQLException {
     final long start = clock.nanoTime();
-    final long token = guard.tryAcquire();
-    if (token == AcquireGuard.REJECTED) {
-      rejectedBreaker.increment();
-      throw breakerOpen();
+    final CircuitBreaker b = breaker;
+    long token = 0L;
+    if (b != null) {
+      token = b.tryAcquire();
+      if (token == CircuitBreaker.REJECTED) {
+        rejectedBreaker.increment();
+        throw breakerOpen(b);
+      }
     }
     if (!permits.tryAcquire()) {
-      waitForPermit(token);
+      waitForPermit(b, token);
     }
     final long borrowStart = clock.nanoTime();
     Connection connection;
@@ -165,16 +171,22 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
       }
     } catch (SQLFeatureNotSupportedException e) {
       permits.release();
-      guard.onIgnore(token);
+      if (b != null) {
+        b.onIgnore(token);
+      }
       throw e;
     } catch (SQLException | RuntimeException | Error e) {
       permits.release();
       failures.increment();
-      guard.onFailure(token, clock.nanoTime() - borrowStart, e);
+      if (b != null) {
+        b.onFailure(token, Math.max(0L, clock.nanoTime() - borrowStart), e);
+      }
       throw e;
     }
     final long end = clock.nanoTime();
-    guard.onSuccess(token, end - borrowStart);
+    if (b != null) {
+      b.onSuccess(token, Math.max(0L, end - borrowStart));
+    }
     acquired.increment();
     acquireNanos.add(end - start);
     if (config.reclaimAbandoned()) {
@@ -183,19 +195,23 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
     return new BudgetedConnection(connection, this, null);
   }
 
-  private void waitForPermit(long token) throws SQLException {
+  private void waitForPermit(CircuitBreaker b, long token) throws SQLException {
     boolean granted;
     try {
       granted = permits.acquire(acquireTimeoutNanos);
     } catch (InterruptedException e) {
-      guard.onIgnore(token);
+      if (b != null) {
+        b.onIgnore(token);
+      }
       Thread.currentThread().interrupt();
       throw new SQLException(
           "jdbc \"" + config.name() + "\": interrupted while waiting for a connection permit",
           "08001", e);
     }
     if (!granted) {
-      guard.onIgnore(token);
+      if (b != null) {
+        b.onIgnore(token);
+      }
       rejectedBudget.increment();
       throw budgetExhausted();
     }
@@ -212,16 +228,19 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
         ConnectionRejectedException.Reason.BUDGET_EXHAUSTED, budget, inUse, waiting, 0L);
   }
 
-  private ConnectionRejectedException breakerOpen() {
+  private ConnectionRejectedException breakerOpen(CircuitBreaker b) {
     int budget = permits.limit();
     int inUse = permits.inUse();
     int waiting = permits.waiting();
-    long retryAfter = guard.retryAfterNanos();
-    String message = "jdbc \"" + config.name() + "\" failing fast: " + guard.describeRejection()
-        + " (budget " + budget + ", in use " + inUse + ", waiting " + waiting + ", retry after "
-        + TimeUnit.NANOSECONDS.toMillis(retryAfter) + " ms)";
-    return new ConnectionRejectedException(message, config.name(),
+    CallNotPermittedException cause = b.rejection();
+    long retryAfter = cause.retryAfter().toNanos();
+    String message = "jdbc \"" + config.name() + "\" failing fast, database not asked: "
+        + cause.getMessage() + " (budget " + budget + ", in use " + inUse + ", waiting "
+        + waiting + ", retry after " + TimeUnit.NANOSECONDS.toMillis(retryAfter) + " ms)";
+    ConnectionRejectedException e = new ConnectionRejectedException(message, config.name(),
         ConnectionRejectedException.Reason.BREAKER_OPEN, budget, inUse, waiting, retryAfter);
+    e.initCause(cause);
+    return e;
   }
 
   /** Called exactly once per borrowed connection, by whichever path closed it first. */
@@ -561,7 +580,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
     private Duration defaultQueryTimeout;
     private Boolean reclaimAbandoned;
     private PoolControl poolControl;
-    private AcquireGuard guard;
+    private CircuitBreaker breaker;
     private NanoClock clock;
 
     private Builder(String name, DataSource pool) {
@@ -666,9 +685,21 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
       return this;
     }
 
-    Builder guard(AcquireGuard guard) {
-      Checks.requireNotSet(this.guard == null, "breaker", this.guard);
-      this.guard = Checks.requireNonNull("breaker", guard);
+    /**
+     * Guards connection acquisition with a circuit breaker: while it is open,
+     * {@link BudgetedDataSource#getConnection()} fails fast without asking the pool; while it
+     * is half-open, only the ramp's fraction of borrowers reaches the database. Every
+     * {@link SQLException} from the pool counts as a failure (classified by the breaker's own
+     * rules), a refused permit counts for nothing. Default: no breaker.
+     *
+     * @param breaker the breaker, usually one per database
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder breaker(CircuitBreaker breaker) {
+      Checks.requireNotSet(this.breaker == null, "breaker", this.breaker);
+      this.breaker = Checks.requireNonNull("breaker", breaker);
       return this;
     }
 
@@ -718,7 +749,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
               : BudgetedDataSourceConfig.DEFAULT_QUERY_TIMEOUT,
           reclaimAbandoned != null && reclaimAbandoned);
       BudgetedDataSource dataSource = new BudgetedDataSource(config, pool, control,
-          guard != null ? guard : AcquireGuard.NONE, clock != null ? clock : NanoClock.coarse());
+          breaker, clock != null ? clock : NanoClock.coarse());
       control.resize(max, idle);
       return dataSource;
     }

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.headroom.breaker.BreakerState;
+import dev.headroom.breaker.CallNotPermittedException;
+import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.ManualClock;
 import dev.headroom.core.metrics.RecordingMeterSink;
 import java.sql.Connection;
@@ -305,6 +308,61 @@ class BudgetedDataSourceTest {
     assertEquals(0, sink.value("headroom.jdbc.in_use", "name", "orders"));
     assertEquals(1, sink.value("headroom.jdbc.resizes", "name", "orders"));
     assertEquals(0, ds.acquireTotalNanos(), "the manual clock did not move");
+  }
+
+  // --- breaker --------------------------------------------------------------------------------
+
+  @Test
+  void openBreakerFailsFastWithoutAskingThePool() {
+    CircuitBreaker breaker = CircuitBreaker.builder("orders-db").build();
+    BudgetedDataSource ds = BudgetedDataSource.builder("orders", pool).maxPoolSize(2)
+        .breaker(breaker).build();
+    breaker.forceOpen();
+    ConnectionRejectedException e = assertThrows(ConnectionRejectedException.class,
+        ds::getConnection);
+    assertEquals("jdbc \"orders\" failing fast, database not asked: breaker 'orders-db' is"
+        + " FORCED_OPEN until reset (budget 2, in use 0, waiting 0, retry after 5000 ms)",
+        e.getMessage());
+    assertEquals(ConnectionRejectedException.Reason.BREAKER_OPEN, e.reason());
+    assertEquals(Duration.ofSeconds(5), e.retryAfter());
+    assertTrue(e.getCause() instanceof CallNotPermittedException);
+    assertEquals(0, pool.borrowed.get());
+    assertEquals(0, ds.inUse());
+    assertEquals(1, ds.breakerRejections());
+    RecordingMeterSink sink = new RecordingMeterSink();
+    ds.describeMeters(sink);
+    assertEquals(1, sink.value("headroom.jdbc.rejections", "name", "orders", "reason",
+        "breaker"));
+  }
+
+  @Test
+  void poolFailuresTripTheBreakerAndBudgetRefusalsDoNotCount() throws SQLException {
+    CircuitBreaker breaker = CircuitBreaker.builder("orders-db").consecutiveFailures(2).build();
+    BudgetedDataSource ds = BudgetedDataSource.builder("orders", pool).maxPoolSize(1)
+        .acquireTimeout(Duration.ZERO).breaker(breaker).build();
+    Connection held = ds.getConnection();
+    assertThrows(ConnectionRejectedException.class, ds::getConnection);
+    assertEquals(1, breaker.ignoredCount(), "a refused permit is not the database's fault");
+    assertEquals(BreakerState.CLOSED, breaker.state());
+    held.close();
+    pool.failWith = new SQLException("Connection refused", "08001");
+    assertThrows(SQLException.class, ds::getConnection);
+    assertThrows(SQLException.class, ds::getConnection);
+    assertEquals(BreakerState.OPEN, breaker.state());
+    assertEquals(2, breaker.failureCount());
+    assertEquals(ConnectionRejectedException.Reason.BREAKER_OPEN,
+        assertThrows(ConnectionRejectedException.class, ds::getConnection).reason());
+    assertEquals(0, ds.inUse());
+  }
+
+  @Test
+  void rejectsANullOrRepeatedBreaker() {
+    CircuitBreaker breaker = CircuitBreaker.builder("b").build();
+    BudgetedDataSource.Builder b = BudgetedDataSource.builder("a", pool);
+    assertEquals("breaker must be non-null (was null)", assertThrows(
+        IllegalArgumentException.class, () -> b.breaker(null)).getMessage());
+    b.breaker(breaker);
+    assertThrows(IllegalStateException.class, () -> b.breaker(breaker));
   }
 
   // --- resizing -------------------------------------------------------------------------------
