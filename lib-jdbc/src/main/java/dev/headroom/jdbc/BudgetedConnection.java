@@ -25,7 +25,11 @@ import java.util.concurrent.Executor;
 
 /**
  * A borrowed connection: delegates everything to the pool's connection, gives new statements the
- * default query timeout, and releases its permit exactly once.
+ * default query timeout, and releases its permit exactly once. Statements are wrapped
+ * ({@link StatementHandle}) only so that {@code statement.getConnection()} returns this
+ * connection: closing that closes this, permit included. (Result sets and metadata are not
+ * wrapped: {@code resultSet.getStatement().getConnection()} reaches the pool's connection, whose
+ * close returns it to the pool while the permit stays held until this connection is closed.)
  *
  * <p>Algorithm: the first of {@code close()} and {@code abort()} to win a CAS on {@code closed}
  * (0 to 1) returns the pool's connection and then releases the permit; every later call, from
@@ -170,17 +174,17 @@ final class BudgetedConnection implements Connection {
 
   @Override
   public Statement createStatement() throws SQLException {
-    return applyTimeout(delegate.createStatement());
+    return new StatementHandle<>(applyTimeout(delegate.createStatement()), this);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0) throws SQLException {
-    return applyTimeout(delegate.prepareStatement(a0));
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0)), this);
   }
 
   @Override
   public CallableStatement prepareCall(String a0) throws SQLException {
-    return applyTimeout(delegate.prepareCall(a0));
+    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0)), this);
   }
 
   @Override
@@ -255,17 +259,17 @@ final class BudgetedConnection implements Connection {
 
   @Override
   public Statement createStatement(int a0, int a1) throws SQLException {
-    return applyTimeout(delegate.createStatement(a0, a1));
+    return new StatementHandle<>(applyTimeout(delegate.createStatement(a0, a1)), this);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int a1, int a2) throws SQLException {
-    return applyTimeout(delegate.prepareStatement(a0, a1, a2));
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1, a2)), this);
   }
 
   @Override
   public CallableStatement prepareCall(String a0, int a1, int a2) throws SQLException {
-    return applyTimeout(delegate.prepareCall(a0, a1, a2));
+    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0, a1, a2)), this);
   }
 
   @Override
@@ -310,32 +314,33 @@ final class BudgetedConnection implements Connection {
 
   @Override
   public Statement createStatement(int a0, int a1, int a2) throws SQLException {
-    return applyTimeout(delegate.createStatement(a0, a1, a2));
+    return new StatementHandle<>(applyTimeout(delegate.createStatement(a0, a1, a2)), this);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int a1, int a2, int a3) throws SQLException {
-    return applyTimeout(delegate.prepareStatement(a0, a1, a2, a3));
+    return new PreparedStatementHandle<>(
+        applyTimeout(delegate.prepareStatement(a0, a1, a2, a3)), this);
   }
 
   @Override
   public CallableStatement prepareCall(String a0, int a1, int a2, int a3) throws SQLException {
-    return applyTimeout(delegate.prepareCall(a0, a1, a2, a3));
+    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0, a1, a2, a3)), this);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int a1) throws SQLException {
-    return applyTimeout(delegate.prepareStatement(a0, a1));
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int[] a1) throws SQLException {
-    return applyTimeout(delegate.prepareStatement(a0, a1));
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, String[] a1) throws SQLException {
-    return applyTimeout(delegate.prepareStatement(a0, a1));
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this);
   }
 
   @Override

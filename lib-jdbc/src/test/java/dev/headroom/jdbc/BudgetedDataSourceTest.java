@@ -255,6 +255,27 @@ class BudgetedDataSourceTest {
   }
 
   @Test
+  void statementsLeadBackToTheBudgetedConnection() throws SQLException {
+    BudgetedDataSource ds = budgeted(1, Duration.ZERO);
+    Connection c = ds.getConnection();
+    Statement s = c.createStatement();
+    java.sql.PreparedStatement p = c.prepareStatement("select 1");
+    java.sql.CallableStatement call = c.prepareCall("select 1");
+    assertSame(c, s.getConnection());
+    assertSame(c, p.getConnection());
+    assertSame(c, call.getConnection());
+    assertTrue(s.isWrapperFor(Statement.class));
+    assertSame(s, s.unwrap(Statement.class));
+    assertFalse(s.isWrapperFor(String.class));
+    s.getConnection().close(); // the path some frameworks take
+    assertEquals(0, ds.inUse(), "closing statement.getConnection() released the permit");
+    assertTrue(c.isClosed());
+    c.close();
+    assertEquals(1, pool.closeCalls.get());
+    assertEquals(0, ds.inUse());
+  }
+
+  @Test
   void zeroQueryTimeoutLeavesStatementsAlone() throws SQLException {
     BudgetedDataSource ds = BudgetedDataSource.builder("orders", pool).maxPoolSize(1)
         .defaultQueryTimeout(Duration.ZERO).build();

@@ -80,6 +80,8 @@ final class FakePool implements DataSource {
           return null;
         case "close":
           return null;
+        case "isWrapperFor":
+          return false;
         case "toString":
           return "FakeStatement";
         case "hashCode":

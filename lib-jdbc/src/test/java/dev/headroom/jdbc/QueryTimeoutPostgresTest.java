@@ -37,6 +37,8 @@ class QueryTimeoutPostgresTest {
       try (Connection c = ds.getConnection()) {
         try (Statement s = c.createStatement()) {
           assertEquals(1, s.getQueryTimeout());
+          assertEquals(c, s.getConnection());
+          assertTrue(s.isWrapperFor(org.postgresql.PGStatement.class));
           SQLException e = assertThrows(SQLException.class,
               () -> s.executeQuery("select pg_sleep(30)"));
           assertEquals("57014", e.getSQLState(), "query_canceled: " + e.getMessage());
