@@ -2,6 +2,7 @@ package dev.headroom.jdbc;
 
 import dev.headroom.breaker.CallNotPermittedException;
 import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.budget.PoolSizer;
 import dev.headroom.core.Checks;
 import dev.headroom.core.NanoClock;
 import dev.headroom.core.metrics.Instrumented;
@@ -29,8 +30,11 @@ import javax.sql.DataSource;
  *     .acquireTimeout(Duration.ofMillis(500))    // bounded wait for a permit
  *     .defaultQueryTimeout(Duration.ofSeconds(2))
  *     .build();
- * sizer.addListener(size -> dataSource.resize(size.maxPoolSize(), size.minIdle()));
  * }</pre>
+ *
+ * <p>With a {@link PoolSizer} (the pod's share of a {@code PoolBudget}, following the pod
+ * count), {@code .sizer(sizer)} replaces {@code .maxPoolSize(..)}: the data source starts at the
+ * sizer's current size and follows every change through {@link #resize(int, int)}.
  *
  * <p>What it does on every {@link #getConnection()}:
  * <ol>
@@ -285,6 +289,24 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
     }
     this.minIdle = minIdle;
     resizes.increment();
+  }
+
+  /**
+   * Subscribes to a sizer. A change published between reading {@code initial} and subscribing
+   * would be missed, and a listener call may race with this thread's catch-up; so after
+   * subscribing, this thread applies {@code current()} until it reads the same snapshot twice.
+   * The listener and the catch-up both end in the synchronised {@link #resize}, and the last
+   * one to run applies the newest snapshot, because the sizer publishes before it notifies.
+   */
+  private void follow(PoolSizer sizer, PoolSizer.PoolSize initial) {
+    sizer.addListener((before, now) -> resize(now.maxPoolSize(),
+        Math.min(now.minIdle(), now.maxPoolSize())));
+    PoolSizer.PoolSize applied = initial;
+    PoolSizer.PoolSize latest;
+    while ((latest = sizer.current()) != applied) {
+      resize(latest.maxPoolSize(), Math.min(latest.minIdle(), latest.maxPoolSize()));
+      applied = latest;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -581,6 +603,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
     private Boolean reclaimAbandoned;
     private PoolControl poolControl;
     private CircuitBreaker breaker;
+    private PoolSizer sizer;
     private NanoClock clock;
 
     private Builder(String name, DataSource pool) {
@@ -704,6 +727,23 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
     }
 
     /**
+     * Follows a pool sizer: the data source starts at {@code sizer.current()} and applies every
+     * later change through {@link BudgetedDataSource#resize(int, int)} (shrinks at once, in the
+     * order the sizer publishes them). Excludes {@link #maxPoolSize} and {@link #minIdle}. The
+     * sizer keeps a reference to the data source for as long as it runs.
+     *
+     * @param sizer the sizer for this service's pool in this pod
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder sizer(PoolSizer sizer) {
+      Checks.requireNotSet(this.sizer == null, "sizer", this.sizer);
+      this.sizer = Checks.requireNonNull("sizer", sizer);
+      return this;
+    }
+
+    /**
      * Sets the clock that times acquisitions. Default {@link NanoClock#coarse()}.
      *
      * @param clock the clock
@@ -723,7 +763,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
      * @return the data source
      * @throws IllegalArgumentException if {@code minIdle > maxPoolSize}
      * @throws IllegalStateException if {@code maxPoolSize} is not set and the pool is not
-     *     HikariCP
+     *     HikariCP, or a sizer is combined with {@code maxPoolSize} or {@code minIdle}
      */
     public BudgetedDataSource build() {
       PoolControl hikari = HikariPoolControl.detect(pool);
@@ -731,7 +771,15 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
           : hikari != null ? hikari : PoolControl.NONE;
       int max;
       int idle;
-      if (maxPoolSize != null) {
+      PoolSizer.PoolSize sized = null;
+      if (sizer != null) {
+        Checks.requireState(maxPoolSize == null && minIdle == null, "maxPoolSize and minIdle"
+            + " must not be set with a sizer: the sizer decides them (was maxPoolSize "
+            + maxPoolSize + ", minIdle " + minIdle + ")");
+        sized = sizer.current();
+        max = sized.maxPoolSize();
+        idle = Math.min(sized.minIdle(), max);
+      } else if (maxPoolSize != null) {
         max = maxPoolSize;
         idle = minIdle != null ? minIdle : max;
       } else {
@@ -751,6 +799,9 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
       BudgetedDataSource dataSource = new BudgetedDataSource(config, pool, control,
           breaker, clock != null ? clock : NanoClock.coarse());
       control.resize(max, idle);
+      if (sizer != null) {
+        dataSource.follow(sizer, sized);
+      }
       return dataSource;
     }
   }

@@ -1,5 +1,6 @@
 package dev.headroom.jdbc;
 
+import dev.headroom.budget.PoolBudget;
 import dev.headroom.core.Checks;
 
 /**
@@ -63,6 +64,27 @@ public record PostgresLimits(int serverVersionNum, int maxConnections,
    */
   public int availableToOrdinaryRoles() {
     return maxConnections - reservedTotal();
+  }
+
+  /**
+   * Starts a {@link PoolBudget} with these limits filled in: {@code maxConnections},
+   * {@code superuserReservedConnections} and {@code reservedConnections}. Add the admin
+   * headroom, other clients and the services sharing the database, then build.
+   *
+   * <pre>{@code
+   * PoolBudget budget = PostgresIntrospection.readLimits(connection).budgetBuilder()
+   *     .adminHeadroom(5)
+   *     .service(PoolBudget.Service.builder("enrollment").maxReplicas(95).build())
+   *     .build();
+   * }</pre>
+   *
+   * @return a budget builder with the server's limits set
+   */
+  public PoolBudget.Builder budgetBuilder() {
+    return PoolBudget.builder()
+        .maxConnections(maxConnections)
+        .superuserReservedConnections(superuserReservedConnections)
+        .reservedConnections(reservedConnections);
   }
 
   /**

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.headroom.breaker.BreakerState;
 import dev.headroom.breaker.CallNotPermittedException;
 import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.budget.PoolBudget;
+import dev.headroom.budget.PoolSizer;
+import dev.headroom.budget.SettablePodCountSource;
 import dev.headroom.core.ManualClock;
 import dev.headroom.core.metrics.RecordingMeterSink;
 import java.sql.Connection;
@@ -434,6 +437,48 @@ class BudgetedDataSourceTest {
       c.close();
     }
     assertEquals(0, ds.inUse());
+  }
+
+  @Test
+  void followsAPoolSizerFromItsCurrentSize() throws Exception {
+    PoolBudget budget = PoolBudget.builder().maxConnections(100).superuserReservedConnections(3)
+        .adminHeadroom(7)
+        .service(PoolBudget.Service.builder("orders").maxReplicas(30).build())
+        .build();
+    List<String> calls = new ArrayList<>();
+    try (SettablePodCountSource replicas = new SettablePodCountSource(10);
+        PoolSizer sizer = PoolSizer.builder().budget(budget).service("orders")
+            .podCountSource(replicas).holdWindow(Duration.ZERO).build()) {
+      BudgetedDataSource ds = BudgetedDataSource.builder("orders", pool).sizer(sizer)
+          .acquireTimeout(Duration.ZERO).poolControl(new RecordingControl(calls)).build();
+      assertEquals(9, ds.maxPoolSize(), "90 connections for 10 pods");
+      assertEquals(3, ds.minIdle(), "what each pod keeps at 30 pods");
+      assertEquals(List.of("resize 9/3"), calls);
+      replicas.set(30);
+      assertEquals(3, ds.maxPoolSize(), "shrunk at once");
+      replicas.set(15);
+      assertEquals(6, ds.maxPoolSize());
+      assertEquals(List.of("resize 9/3", "resize 3/3", "resize 6/3"), calls);
+      assertEquals(2, ds.resizeCount());
+    }
+  }
+
+  @Test
+  void aSizerExcludesFixedSizes() throws Exception {
+    PoolBudget budget = PoolBudget.builder().maxConnections(100)
+        .service(PoolBudget.Service.builder("orders").maxReplicas(10).build())
+        .build();
+    try (SettablePodCountSource replicas = new SettablePodCountSource(10);
+        PoolSizer sizer = PoolSizer.builder().budget(budget).service("orders")
+            .podCountSource(replicas).build()) {
+      assertEquals("maxPoolSize and minIdle must not be set with a sizer: the sizer decides them"
+          + " (was maxPoolSize 5, minIdle null)", assertThrows(IllegalStateException.class,
+              () -> BudgetedDataSource.builder("orders", pool).sizer(sizer).maxPoolSize(5)
+                  .build()).getMessage());
+      assertEquals("sizer must be non-null (was null)", assertThrows(
+          IllegalArgumentException.class, () -> BudgetedDataSource.builder("orders", pool)
+              .sizer(null)).getMessage());
+    }
   }
 
   /** Records the calls a pool control receives. */

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.headroom.budget.PoolBudget;
+import dev.headroom.budget.PoolSizer;
+import dev.headroom.budget.SettablePodCountSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -26,9 +29,11 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Sized the naive way (every pod gets the pool size that looked right for one pod), the pods
  * hit the wall: the server refuses connections with SQLSTATE 53300. Wrapped in
- * {@link BudgetedDataSource} with each pod's share of a budget computed from the role's limit,
- * the same pods get no refusal, the server never sees more connections than the budget, and
- * scaling out (more pods, each resized down before the new ones start) keeps it that way.
+ * {@link BudgetedDataSource}, each following its own {@link PoolSizer} over one
+ * {@link PoolBudget} computed from the role's limit, the same pods get no refusal, the server
+ * never sees more connections than the budget, and scaling out keeps it that way: the pod count
+ * rises, every running pod's sizer shrinks its pool at once, and the new pods start once the
+ * shrink shows in {@code pg_stat_activity} (the sizer's "shrink before growth elsewhere").
  */
 class ConnectionWallPostgresTest {
 
@@ -43,12 +48,24 @@ class ConnectionWallPostgresTest {
   private static final long PHASE_MILLIS = 2_500;
 
   private static String role;
+  private static PoolBudget budget;
 
   @BeforeAll
   static void createRole() throws SQLException {
     Postgres.requireUp();
     role = Postgres.uniqueRole("headroom_wall");
     Postgres.execute("create role " + role + " login connection limit " + ROLE_LIMIT);
+    // The role's limit plays max_connections; nothing is reserved for superusers inside it.
+    try (Connection admin = Postgres.superuser()) {
+      budget = PoolBudget.builder()
+          .maxConnections(PostgresIntrospection.roleConnectionLimit(admin, role).getAsInt())
+          .superuserReservedConnections(0)
+          .adminHeadroom(ADMIN_HEADROOM)
+          .service(PoolBudget.Service.builder("wall").maxReplicas(SCALED_PODS).build())
+          .build();
+    }
+    assertEquals(BUDGET, budget.available(), budget.explain());
+    System.out.println(budget.explain());
   }
 
   @AfterAll
@@ -58,14 +75,10 @@ class ConnectionWallPostgresTest {
     }
   }
 
-  /** Per-pod share of the budget when {@code pods} pods share it. */
-  private static int perPod(int pods) {
-    return BUDGET / pods;
-  }
-
   @Test
   void naivePodsHitTheWallAndBudgetedPodsNeverDo() throws Exception {
-    try (Connection admin = Postgres.superuser()) {
+    try (Connection admin = Postgres.superuser();
+        SettablePodCountSource replicas = new SettablePodCountSource(PODS)) {
       // --- Naive: K pods, each sized for itself. -------------------------------------------
       Load naive = new Load();
       List<Pod> naivePods = new ArrayList<>();
@@ -85,14 +98,20 @@ class ConnectionWallPostgresTest {
       Sampler sampler = new Sampler(admin);
       sampler.start();
       for (int i = 0; i < PODS; i++) {
-        pods.add(Pod.budgeted("pod-" + i, perPod(PODS), budgeted));
+        pods.add(Pod.budgeted("pod-" + i, replicas, budgeted));
+      }
+      int share = budget.maxPoolSizeFor("wall", PODS);
+      for (Pod pod : pods) {
+        assertEquals(share, pod.budgeted.maxPoolSize(), pod.name + " sized by its sizer");
       }
       Thread.sleep(PHASE_MILLIS);
 
-      // --- Scale out while the load runs: shrink the running pods first, then add pods. ----
-      int scaledShare = perPod(SCALED_PODS);
+      // --- Scale out while the load runs: every running pod's sizer shrinks its pool at once;
+      // the new pods start once the database shows the shrink. -------------------------------
+      replicas.set(SCALED_PODS);
+      int scaledShare = budget.maxPoolSizeFor("wall", SCALED_PODS);
       for (Pod pod : pods) {
-        pod.budgeted.resize(scaledShare, scaledShare);
+        assertEquals(scaledShare, pod.budgeted.maxPoolSize(), pod.name + " shrank at once");
       }
       for (Pod pod : pods) {
         HikariResizePostgresTest.awaitAtMost(scaledShare, pod.budgeted::openConnections,
@@ -101,11 +120,14 @@ class ConnectionWallPostgresTest {
       HikariResizePostgresTest.awaitAtMost(PODS * scaledShare, () -> count(admin),
           "role connections after shrink");
       for (int i = PODS; i < SCALED_PODS; i++) {
-        pods.add(Pod.budgeted("pod-" + i, scaledShare, budgeted));
+        pods.add(Pod.budgeted("pod-" + i, replicas, budgeted));
       }
       Thread.sleep(PHASE_MILLIS);
       budgeted.stop(pods);
       sampler.stop();
+      for (Pod pod : pods) {
+        pod.sizer.close();
+      }
 
       long naiveFatal = naive.serverRefusals(naivePods);
       long budgetedFatal = budgeted.serverRefusals(pods);
@@ -144,33 +166,43 @@ class ConnectionWallPostgresTest {
     final HikariDataSource hikari;
     final BudgetedDataSource budgeted;
     final Postgres.CountingDataSource source;
+    final PoolSizer sizer;
     final List<Thread> workers = new ArrayList<>();
 
     private Pod(String name, HikariDataSource hikari, BudgetedDataSource budgeted,
-        Postgres.CountingDataSource source) {
+        Postgres.CountingDataSource source, PoolSizer sizer) {
       this.name = name;
       this.hikari = hikari;
       this.budgeted = budgeted;
       this.source = source;
+      this.sizer = sizer;
     }
 
     static Pod naive(String name, Load load) {
       Postgres.CountingDataSource source = new Postgres.CountingDataSource(role, name);
-      Pod pod = new Pod(name, Postgres.lazyHikari(name, source, NAIVE_POOL_SIZE), null, source);
+      Pod pod = new Pod(name, Postgres.lazyHikari(name, source, NAIVE_POOL_SIZE), null, source,
+          null);
       load.start(pod, pod.hikari);
       return pod;
     }
 
-    static Pod budgeted(String name, int share, Load load) {
+    static Pod budgeted(String name, SettablePodCountSource replicas, Load load) {
       Postgres.CountingDataSource source = new Postgres.CountingDataSource(role, name);
       // The pool is configured the naive way; the wrapper sizes it down before it starts.
       HikariDataSource hikari = Postgres.lazyHikari(name, source, NAIVE_POOL_SIZE);
+      PoolSizer sizer = PoolSizer.builder()
+          .budget(budget)
+          .service("wall")
+          .podCountSource(replicas)
+          .holdWindow(Duration.ZERO) // pods here start and stop within the test
+          .staticPoolSize(NAIVE_POOL_SIZE)
+          .build();
       BudgetedDataSource budgeted = BudgetedDataSource.builder(name, hikari)
-          .maxPoolSize(share)
+          .sizer(sizer)
           .acquireTimeout(Duration.ofSeconds(2))
           .defaultQueryTimeout(Duration.ofSeconds(5))
           .build();
-      Pod pod = new Pod(name, hikari, budgeted, source);
+      Pod pod = new Pod(name, hikari, budgeted, source, sizer);
       load.start(pod, budgeted);
       return pod;
     }

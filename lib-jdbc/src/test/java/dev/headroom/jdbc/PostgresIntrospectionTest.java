@@ -41,6 +41,14 @@ class PostgresIntrospectionTest {
       }
       assertEquals(limits.maxConnections() - limits.superuserReservedConnections()
           - limits.reservedConnections(), limits.availableToOrdinaryRoles());
+      dev.headroom.budget.PoolBudget budget = limits.budgetBuilder()
+          .adminHeadroom(5)
+          .service(dev.headroom.budget.PoolBudget.Service.builder("app").maxReplicas(4).build())
+          .build();
+      assertEquals(limits.availableToOrdinaryRoles() - 5, budget.available(), budget.explain());
+      assertEquals(limits.maxConnections(), budget.maxConnections());
+      assertEquals(limits.superuserReservedConnections(), budget.superuserReservedConnections());
+      assertEquals(limits.reservedConnections(), budget.reservedConnections());
     }
   }
 

@@ -2,6 +2,9 @@ package dev.headroom.samples;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.budget.PodCountSource;
+import dev.headroom.budget.PoolBudget;
+import dev.headroom.budget.PoolSizer;
 import dev.headroom.jdbc.BudgetedDataSource;
 import dev.headroom.jdbc.PostgresIntrospection;
 import dev.headroom.jdbc.PostgresLimits;
@@ -10,13 +13,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * The README's JDBC example: a HikariCP pool wrapped in a {@link BudgetedDataSource} that holds
  * this pod to its share of the database's connections, fails fast while the database is down,
- * and cancels slow queries. Runs against the local PostgreSQL (127.0.0.1:5432, user postgres,
- * database test).
+ * and cancels slow queries; then the same wrapper following a {@link PoolSizer} over a budget
+ * read from the server itself. Runs against the local PostgreSQL (127.0.0.1:5432, user
+ * postgres, database test).
  */
 public final class BudgetedDataSourceExample {
 
@@ -43,6 +46,30 @@ public final class BudgetedDataSourceExample {
   }
 
   /**
+   * Sizes a pool from the database's own limits and the pod count, live.
+   *
+   * @param hikari the service's pool
+   * @param limits what the server reported
+   * @param pods where the pod count comes from (Kubernetes, an environment variable, ...)
+   * @return the data source; the sizer resizes it whenever the pod count changes
+   */
+  public static BudgetedDataSource follow(HikariDataSource hikari, PostgresLimits limits,
+      PodCountSource pods) {
+    PoolBudget budget = limits.budgetBuilder()       // max_connections and reserved slots
+        .adminHeadroom(5)                            // an operator, a migration
+        .service(PoolBudget.Service.builder("orders").maxReplicas(20).maxSurge(5).build())
+        .build();
+    PoolSizer sizer = PoolSizer.builder()
+        .budget(budget)
+        .service("orders")
+        .podCountSource(pods)
+        .build();
+    return BudgetedDataSource.builder("orders-db", hikari)
+        .sizer(sizer)                                // starts at its size, follows every change
+        .build();
+  }
+
+  /**
    * Borrows, queries, and reads what a budget starts from.
    *
    * @param args ignored
@@ -53,20 +80,29 @@ public final class BudgetedDataSourceExample {
     hikari.setJdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?ApplicationName=orders");
     hikari.setUsername("postgres");
     hikari.setConnectionTimeout(500);
+    PostgresLimits limits;
     try (hikari) {
       BudgetedDataSource dataSource = wrap(hikari);
       try (Connection c = dataSource.getConnection();
           Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("select 1")) {
         rs.next();
-        PostgresLimits limits = PostgresIntrospection.readLimits(c);
-        Map<String, Integer> byApp = PostgresIntrospection.connectionsByApplication(c);
+        limits = PostgresIntrospection.readLimits(c);
         System.out.println("max_connections " + limits.maxConnections() + ", reserved "
-            + limits.reservedTotal() + ", open by application " + byApp);
+            + limits.reservedTotal() + ", open by application "
+            + PostgresIntrospection.connectionsByApplication(c));
       }
       dataSource.resize(3, 1); // what a pool sizer's listener does when the pod count rises
       System.out.println(dataSource.maxPoolSize() + " permits, " + dataSource.inUse()
           + " in use, " + dataSource.openConnections() + " open");
+    }
+    HikariDataSource second = new HikariDataSource();
+    second.setJdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?ApplicationName=orders");
+    second.setUsername("postgres");
+    try (second; PodCountSource pods = PodCountSource.fixed(4)) {
+      BudgetedDataSource sized = follow(second, limits, pods);
+      System.out.println("sized for the budget: " + sized.maxPoolSize() + " connections, "
+          + sized.minIdle() + " idle");
     }
   }
 }
