@@ -10,13 +10,16 @@ import java.util.concurrent.locks.LockSupport;
  * counts: the per-pod connection budget.
  *
  * <p>Algorithm. The limit and the number of permits in use live in one {@code long}
- * ({@code state}): the limit in the high 32 bits, in-use in the low 32 bits. Acquiring is a CAS
+ * ({@code state}): in-use in the high 32 bits, the limit in the low 32 bits. Acquiring is a CAS
  * loop that succeeds only while {@code inUse < limit}; because both halves are read and written
  * by the same CAS, a permit is never granted against a limit that has already been lowered: a
  * shrink takes effect for every acquisition that starts after {@link #setLimit} returns, and
  * permits already granted above the new limit simply drain as they are released. Releasing is
- * a CAS loop that decrements the low half and refuses to go below zero, so a release without a
- * matching acquire is reported instead of borrowing from the limit.
+ * one {@code getAndAdd(-2^32)}, an atomic add that cannot fail and retry under contention (a CAS
+ * loop would), and that only touches the high half: subtracting from the high half never
+ * borrows from the limit below it. A release without a matching acquire is seen in the value the
+ * add returns (in-use was 0) and undone with the opposite add; the sum of both stays exact even
+ * if another thread acquires in between, and the caller gets an exception.
  *
  * <p>Waiting. A caller that finds no permit increments {@code waiting}, enqueues its thread on a
  * lock-free queue, re-tries, and parks with the remaining timeout. Who races with whom:
@@ -40,8 +43,8 @@ import java.util.concurrent.locks.LockSupport;
  *       the chain of leaving waiters wakes as many as there are new permits.
  * </ul>
  *
- * <p>Cost: the uncontended acquire is a volatile read and one CAS, the release one CAS and
- * one volatile read; neither allocates. Only the waiting path allocates (a queue node).
+ * <p>Cost: the uncontended acquire is a volatile read and one CAS, the release one atomic add
+ * and one volatile read; neither allocates. Only the waiting path allocates (a queue node).
  *
  * <p>Thread-safety: safe for concurrent use.
  */
@@ -60,7 +63,7 @@ final class Permits {
     }
   }
 
-  /** High 32 bits: limit; low 32 bits: in use. Accessed only through {@link #STATE}. */
+  /** High 32 bits: in use; low 32 bits: limit. Accessed only through {@link #STATE}. */
   @SuppressWarnings("unused")
   private volatile long state;
 
@@ -74,16 +77,19 @@ final class Permits {
     STATE.setVolatile(this, pack(limit, 0));
   }
 
+  /** One permit, as it counts in {@code state}. */
+  private static final long ONE = 1L << 32;
+
   private static long pack(int limit, int inUse) {
-    return ((long) limit << 32) | (inUse & 0xFFFF_FFFFL);
+    return ((long) inUse << 32) | (limit & 0xFFFF_FFFFL);
   }
 
   private static int limitOf(long state) {
-    return (int) (state >>> 32);
+    return (int) state;
   }
 
   private static int inUseOf(long state) {
-    return (int) state;
+    return (int) (state >> 32);
   }
 
   private long lvState() {
@@ -124,7 +130,7 @@ final class Permits {
       if (inUseOf(s) >= limitOf(s)) {
         return false;
       }
-      if (casState(s, s + 1)) {
+      if (casState(s, s + ONE)) {
         return true;
       }
     }
@@ -183,14 +189,10 @@ final class Permits {
    *     count is left unchanged
    */
   void release() {
-    while (true) {
-      long s = lvState();
-      if (inUseOf(s) <= 0) {
-        throw new IllegalStateException("permits released more often than acquired");
-      }
-      if (casState(s, s - 1)) {
-        break;
-      }
+    long before = (long) STATE.getAndAdd(this, -ONE);
+    if (inUseOf(before) <= 0) {
+      STATE.getAndAdd(this, ONE);
+      throw new IllegalStateException("permits released more often than acquired");
     }
     if (lvWaiting() > 0) {
       wakeHead();
