@@ -30,6 +30,13 @@ public record BudgetedDataSourceConfig(String name, int maxPoolSize, int minIdle
   /**
    * Validates every field.
    *
+   * @param name the name used in metrics and messages
+   * @param maxPoolSize the initial per-pod budget, {@code >= 1}
+   * @param minIdle the initial minimum idle count, in {@code [0, maxPoolSize]}
+   * @param acquireTimeout the longest wait for a permit, {@code >= 0}
+   * @param defaultQueryTimeout the query timeout given to new statements, whole seconds,
+   *     {@code >= 0}
+   * @param reclaimAbandoned whether unreachable, unclosed connections are reclaimed
    * @throws IllegalArgumentException naming the field, the constraint and the value
    */
   public BudgetedDataSourceConfig {

@@ -29,6 +29,11 @@ public record PostgresLimits(int serverVersionNum, int maxConnections,
   /**
    * Validates the numbers.
    *
+   * @param serverVersionNum the server's {@code server_version_num}
+   * @param maxConnections {@code max_connections}, {@code >= 1}
+   * @param superuserReservedConnections {@code superuser_reserved_connections}, {@code >= 0}
+   * @param reservedConnections {@code reserved_connections}, {@code >= 0}
+   * @param reservedConnectionsSupported whether the server has {@code reserved_connections}
    * @throws IllegalArgumentException if a number is out of range, or the reserved slots exceed
    *     {@code max_connections}
    */
