@@ -28,11 +28,17 @@ public final class ConnectionRejectedException extends SQLTransientConnectionExc
     BREAKER_OPEN
   }
 
+  /** The data source's name. */
   private final String name;
+  /** Why the connection was refused. */
   private final Reason reason;
+  /** The permit limit at the time of the refusal. */
   private final int budget;
+  /** The permits in use at the time of the refusal. */
   private final int inUse;
+  /** The callers waiting at the time of the refusal. */
   private final int waiting;
+  /** The retry hint in nanoseconds. */
   private final long retryAfterNanos;
 
   ConnectionRejectedException(String message, String name, Reason reason, int budget, int inUse,
