@@ -98,13 +98,8 @@ class ClosePathsHammerTest {
       assertTrue(!racer.isAlive());
     }
     long total = (long) WORKERS * ROUNDS;
-    assertEquals(total, ds.acquiredCount());
-    assertEquals(total, pool.borrowed.get());
-    assertEquals(total, pool.closeCalls.get(), "each pool connection closed exactly once");
-    assertEquals(total, pool.returned.get());
+    WrapperInvariants.check(ds, pool, total, total, 4);
     assertTrue(pool.aborted.get() > 0 && pool.aborted.get() <= abortAttempts.get());
-    assertEquals(0, ds.inUse(), "every permit released");
-    assertEquals(0, ds.waiting());
     PermitsInvariants.checkQuiescent(permitsOf(ds), 4, 0);
   }
 
