@@ -144,6 +144,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
    * @throws ConnectionRejectedException if the breaker is open or no permit became free within
    *     the acquire timeout
    * @throws SQLException if the pool fails or does not support this call
+   * @throws IllegalArgumentException if {@code username} is null
    */
   @Override
   public Connection getConnection(String username, String password) throws SQLException {
