@@ -1,5 +1,15 @@
 /**
- * JDBC adapter: a {@code DataSource} wrapper that enforces the per-pod pool budget, guards
- * connection acquisition with a breaker and applies a default query timeout.
+ * JDBC adapter: {@link dev.headroom.jdbc.BudgetedDataSource} wraps a connection pool (HikariCP
+ * first-class, any pool through {@link dev.headroom.jdbc.PoolControl}), enforces the per-pod
+ * pool budget with its own lock-free permits, guards connection acquisition with a
+ * {@link dev.headroom.breaker.CircuitBreaker}, gives statements a default query timeout, and
+ * resizes the pool live when the budget changes. A refusal is a
+ * {@link dev.headroom.jdbc.ConnectionRejectedException}, a
+ * {@link java.sql.SQLTransientConnectionException} naming the budget, the permits in use and the
+ * callers waiting. {@link dev.headroom.jdbc.PostgresIntrospection} reads a PostgreSQL server's
+ * connection limits and current connections, to fill a budget automatically.
+ *
+ * <p>HikariCP is an optional dependency: it is only loaded when the wrapped pool is a
+ * {@code HikariDataSource}.
  */
 package dev.headroom.jdbc;

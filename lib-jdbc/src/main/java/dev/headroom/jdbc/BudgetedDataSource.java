@@ -1,0 +1,809 @@
+package dev.headroom.jdbc;
+
+import dev.headroom.breaker.CallNotPermittedException;
+import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.budget.PoolSizer;
+import dev.headroom.core.Checks;
+import dev.headroom.core.NanoClock;
+import dev.headroom.core.metrics.Instrumented;
+import dev.headroom.core.metrics.MeterId;
+import dev.headroom.core.metrics.MeterSink;
+import java.io.PrintWriter;
+import java.lang.ref.Cleaner;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * A {@link DataSource} that wraps a connection pool (HikariCP first-class, any pool through
+ * {@link PoolControl}) and keeps this pod inside its share of the database's connections.
+ *
+ * <pre>{@code
+ * HikariDataSource hikari = new HikariDataSource(config);
+ * BudgetedDataSource dataSource = BudgetedDataSource.builder("orders", hikari)
+ *     .maxPoolSize(5)                            // this pod's share of the budget
+ *     .acquireTimeout(Duration.ofMillis(500))    // bounded wait for a permit
+ *     .defaultQueryTimeout(Duration.ofSeconds(2))
+ *     .build();
+ * }</pre>
+ *
+ * <p>With a {@link PoolSizer} (the pod's share of a {@code PoolBudget}, following the pod
+ * count), {@code .sizer(sizer)} replaces {@code .maxPoolSize(..)}: the data source starts at the
+ * sizer's current size and follows every change through {@link #resize(int, int)}.
+ *
+ * <p>What it does on every {@link #getConnection()}:
+ * <ol>
+ *   <li>Asks the breaker guarding the database, if one is configured: while it is open the call
+ *       fails fast with {@link ConnectionRejectedException} ({@code BREAKER_OPEN}) and the pool
+ *       is not touched; while it is half-open only the ramp's fraction of calls goes through.
+ *   <li>Takes one of its own permits: at most {@link #maxPoolSize()} connections are handed out
+ *       at once, whatever the pool's own size. If none is free it waits up to
+ *       {@link BudgetedDataSourceConfig#acquireTimeout()}, then throws
+ *       {@link ConnectionRejectedException} ({@code BUDGET_EXHAUSTED}) naming the budget, the
+ *       permits in use and the callers waiting.
+ *   <li>Borrows from the pool and reports the outcome to the breaker: any {@link SQLException}
+ *       from the pool is a failure (the database refused or is unreachable).
+ *   <li>Returns a connection whose statements get the default query timeout, and whose permit is
+ *       released exactly once, on the first {@code close()} or {@code abort()}; later calls do
+ *       nothing. With {@link BudgetedDataSourceConfig#reclaimAbandoned()} a connection that
+ *       becomes unreachable without being closed is closed and its permit released by a
+ *       {@link Cleaner}; otherwise it keeps its permit, exactly as it keeps the pool's
+ *       connection (HikariCP does not reclaim either), and {@link #inUse()} shows it.
+ * </ol>
+ *
+ * <p>{@link #resize(int, int)} moves the budget live: growing raises the pool first, then the
+ * permits; shrinking lowers the permits first (new borrowers wait at once, connections above the
+ * new size drain as they are closed) and then the pool, lowering its minimum idle too. For
+ * HikariCP the MXBeans are used, and surplus connections are soft-evicted so that the pod's
+ * open connections, not only its borrowed ones, fall to the new size (see {@link PoolControl}).
+ *
+ * <p>Time: acquisition is timed with the injected {@link NanoClock}, by default
+ * {@link NanoClock#coarse()} (one volatile load per read). A short acquisition then usually
+ * measures 0 and occasionally one tick, which keeps the sum unbiased; waits for a permit use
+ * {@code System.nanoTime()} for their deadline.
+ *
+ * <p>Thread-safety: safe for concurrent use. {@link #getConnection()} and the returned
+ * connections' {@code close()} take no lock; one wrapper object is allocated per borrow (as
+ * HikariCP allocates its own proxy). {@link #resize(int, int)} is serialised on this object,
+ * which is never locked by the borrowing path.
+ */
+public final class BudgetedDataSource implements DataSource, Instrumented {
+
+  private final BudgetedDataSourceConfig config;
+  private final DataSource delegate;
+  private final PoolControl control;
+  private final CircuitBreaker breaker; // null: no breaker
+  private final NanoClock clock;
+  private final Permits permits;
+  private final long acquireTimeoutNanos;
+  final int queryTimeoutSeconds;
+  private volatile int minIdle;
+
+  private final LongAdder acquired = new LongAdder();
+  private final LongAdder acquireNanos = new LongAdder();
+  private final LongAdder rejectedBudget = new LongAdder();
+  private final LongAdder rejectedBreaker = new LongAdder();
+  private final LongAdder failures = new LongAdder();
+  private final LongAdder reclaimed = new LongAdder();
+  private final LongAdder resizes = new LongAdder();
+
+  private BudgetedDataSource(BudgetedDataSourceConfig config, DataSource delegate,
+      PoolControl control, CircuitBreaker breaker, NanoClock clock) {
+    this.config = config;
+    this.delegate = delegate;
+    this.control = control;
+    this.breaker = breaker;
+    this.clock = clock;
+    this.permits = new Permits(config.maxPoolSize());
+    this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
+    this.queryTimeoutSeconds = (int) config.defaultQueryTimeout().getSeconds();
+    this.minIdle = config.minIdle();
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @param name the name used in metrics and messages, e.g. {@code "orders-db"}
+   * @param pool the pool to wrap, e.g. a {@code HikariDataSource}
+   * @return a new builder
+   * @throws IllegalArgumentException if {@code name} is blank or {@code pool} is null
+   */
+  public static Builder builder(String name, DataSource pool) {
+    return new Builder(Checks.requireNonBlank("name", name), Checks.requireNonNull("pool", pool));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Borrowing.
+
+  /**
+   * Borrows a connection within the per-pod budget.
+   *
+   * @return a connection; close it to return it to the pool and release its permit
+   * @throws ConnectionRejectedException if the breaker is open or no permit became free within
+   *     the acquire timeout
+   * @throws SQLException if the pool fails (the permit is released first), or the thread is
+   *     interrupted while waiting (the interrupt flag is kept)
+   */
+  @Override
+  public Connection getConnection() throws SQLException {
+    return borrow(null, null);
+  }
+
+  /**
+   * Borrows a connection for another user within the same budget; many pools (HikariCP among
+   * them) do not support this and throw {@link SQLFeatureNotSupportedException}.
+   *
+   * @param username the database user
+   * @param password the password
+   * @return a connection; close it to return it to the pool and release its permit
+   * @throws ConnectionRejectedException if the breaker is open or no permit became free within
+   *     the acquire timeout
+   * @throws SQLException if the pool fails or does not support this call
+   * @throws IllegalArgumentException if {@code username} is null
+   */
+  @Override
+  public Connection getConnection(String username, String password) throws SQLException {
+    return borrow(Checks.requireNonNull("username", username), password);
+  }
+
+  private Connection borrow(String username, String password) throws SQLException {
+    final long start = clock.nanoTime();
+    final CircuitBreaker b = breaker;
+    long token = 0L;
+    if (b != null) {
+      token = b.tryAcquire();
+      if (token == CircuitBreaker.REJECTED) {
+        rejectedBreaker.increment();
+        throw breakerOpen(b);
+      }
+    }
+    if (!permits.tryAcquire()) {
+      waitForPermit(b, token);
+    }
+    final long borrowStart = clock.nanoTime();
+    Connection connection;
+    try {
+      connection = username == null
+          ? delegate.getConnection()
+          : delegate.getConnection(username, password);
+      if (connection == null) {
+        throw new SQLException("pool " + delegate + " returned a null connection", "08001");
+      }
+    } catch (SQLFeatureNotSupportedException e) {
+      permits.release();
+      if (b != null) {
+        b.onIgnore(token);
+      }
+      throw e;
+    } catch (SQLException | RuntimeException | Error e) {
+      permits.release();
+      failures.increment();
+      if (b != null) {
+        b.onFailure(token, Math.max(0L, clock.nanoTime() - borrowStart), e);
+      }
+      throw e;
+    }
+    final long end = clock.nanoTime();
+    if (b != null) {
+      b.onSuccess(token, Math.max(0L, end - borrowStart));
+    }
+    acquired.increment();
+    acquireNanos.add(end - start);
+    if (config.reclaimAbandoned()) {
+      return Reclaimer.track(connection, this);
+    }
+    return new BudgetedConnection(connection, this, null);
+  }
+
+  private void waitForPermit(CircuitBreaker b, long token) throws SQLException {
+    boolean granted;
+    try {
+      granted = permits.acquire(acquireTimeoutNanos);
+    } catch (InterruptedException e) {
+      if (b != null) {
+        b.onIgnore(token);
+      }
+      Thread.currentThread().interrupt();
+      throw new SQLException(
+          "jdbc \"" + config.name() + "\": interrupted while waiting for a connection permit",
+          "08001", e);
+    }
+    if (!granted) {
+      if (b != null) {
+        b.onIgnore(token);
+      }
+      rejectedBudget.increment();
+      throw budgetExhausted();
+    }
+  }
+
+  private ConnectionRejectedException budgetExhausted() {
+    int budget = permits.limit();
+    int inUse = permits.inUse();
+    int waiting = permits.waiting();
+    String message = "jdbc \"" + config.name() + "\" connection budget exhausted: no permit within "
+        + config.acquireTimeout().toMillis() + " ms (budget " + budget + ", in use " + inUse
+        + ", waiting " + waiting + ")";
+    return new ConnectionRejectedException(message, config.name(),
+        ConnectionRejectedException.Reason.BUDGET_EXHAUSTED, budget, inUse, waiting, 0L);
+  }
+
+  private ConnectionRejectedException breakerOpen(CircuitBreaker b) {
+    int budget = permits.limit();
+    int inUse = permits.inUse();
+    int waiting = permits.waiting();
+    CallNotPermittedException cause = b.rejection();
+    long retryAfter = cause.retryAfter().toNanos();
+    String message = "jdbc \"" + config.name() + "\" failing fast, database not asked: "
+        + cause.getMessage() + " (budget " + budget + ", in use " + inUse + ", waiting "
+        + waiting + ", retry after " + TimeUnit.NANOSECONDS.toMillis(retryAfter) + " ms)";
+    ConnectionRejectedException e = new ConnectionRejectedException(message, config.name(),
+        ConnectionRejectedException.Reason.BREAKER_OPEN, budget, inUse, waiting, retryAfter);
+    e.initCause(cause);
+    return e;
+  }
+
+  /** Called exactly once per borrowed connection, by whichever path closed it first. */
+  void release() {
+    permits.release();
+  }
+
+  /** Called when the reclaimer closed a connection nobody closed. */
+  void countReclaimed() {
+    reclaimed.increment();
+  }
+
+  /** Called before a borrowed connection is aborted. */
+  void evict(Connection pooled) throws SQLException {
+    control.evict(pooled);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Resizing.
+
+  /**
+   * Moves the per-pod budget live, e.g. from a pool sizer's listener when the pod count changes.
+   * Growing raises the pool, then the permits (waiters are woken at once); shrinking lowers the
+   * permits (no new borrower goes past the new size from now on; borrowed connections above it
+   * drain as they are closed), then the pool and its minimum idle.
+   *
+   * @param maxPoolSize the new per-pod maximum, {@code >= 1}
+   * @param minIdle the new minimum idle count, in {@code [0, maxPoolSize]}
+   * @throws IllegalArgumentException if a size is out of range
+   * @throws RuntimeException if the pool control fails (see {@link PoolControl#resize})
+   */
+  public synchronized void resize(int maxPoolSize, int minIdle) {
+    Checks.requirePositive("maxPoolSize", maxPoolSize);
+    Checks.requireNonNegative("minIdle", minIdle);
+    BudgetedDataSourceConfig.requireMinIdleFits(minIdle, maxPoolSize);
+    if (maxPoolSize >= permits.limit()) {
+      control.resize(maxPoolSize, minIdle);
+      permits.setLimit(maxPoolSize);
+    } else {
+      permits.setLimit(maxPoolSize);
+      control.resize(maxPoolSize, minIdle);
+    }
+    this.minIdle = minIdle;
+    resizes.increment();
+  }
+
+  /**
+   * Subscribes to a sizer. A change published between reading {@code initial} and subscribing
+   * would be missed, and a listener call may race with this thread's catch-up; so after
+   * subscribing, this thread applies {@code current()} until it reads the same snapshot twice.
+   * The listener and the catch-up both end in the synchronised {@link #resize}, and the last
+   * one to run applies the newest snapshot, because the sizer publishes before it notifies.
+   */
+  private void follow(PoolSizer sizer, PoolSizer.PoolSize initial) {
+    sizer.addListener((before, now) -> resize(now.maxPoolSize(),
+        Math.min(now.minIdle(), now.maxPoolSize())));
+    PoolSizer.PoolSize applied = initial;
+    PoolSizer.PoolSize latest;
+    while ((latest = sizer.current()) != applied) {
+      resize(latest.maxPoolSize(), Math.min(latest.minIdle(), latest.maxPoolSize()));
+      applied = latest;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Getters (the scaling-signal layer reads these).
+
+  /**
+   * Returns the configuration this data source was built with (its initial sizes).
+   *
+   * @return the configuration
+   */
+  public BudgetedDataSourceConfig config() {
+    return config;
+  }
+
+  /**
+   * Returns the name.
+   *
+   * @return the name given to the builder
+   */
+  public String name() {
+    return config.name();
+  }
+
+  /**
+   * Returns the current per-pod budget: the most connections handed out at once.
+   *
+   * @return the permit limit
+   */
+  public int maxPoolSize() {
+    return permits.limit();
+  }
+
+  /**
+   * Returns the current minimum idle count passed to the pool.
+   *
+   * @return the minimum idle count
+   */
+  public int minIdle() {
+    return minIdle;
+  }
+
+  /**
+   * Returns the connections borrowed and not yet closed; above {@link #maxPoolSize()} only while
+   * a shrink drains.
+   *
+   * @return the permits in use
+   */
+  public int inUse() {
+    return permits.inUse();
+  }
+
+  /**
+   * Returns the callers waiting for a permit now: a queue-depth signal.
+   *
+   * @return the waiting callers
+   */
+  public int waiting() {
+    return permits.waiting();
+  }
+
+  /**
+   * Returns the physical connections the wrapped pool holds open (borrowed and idle), or
+   * {@code -1} if the pool control does not know.
+   *
+   * @return the open connections, or {@code -1}
+   */
+  public int openConnections() {
+    return control.openConnections();
+  }
+
+  /**
+   * Returns how many connections were handed out since start.
+   *
+   * @return the successful acquisitions
+   */
+  public long acquiredCount() {
+    return acquired.sum();
+  }
+
+  /**
+   * Returns the summed time of successful acquisitions (permit wait plus pool borrow), in
+   * nanoseconds of the configured clock.
+   *
+   * @return the total acquire time
+   */
+  public long acquireTotalNanos() {
+    return acquireNanos.sum();
+  }
+
+  /**
+   * Returns the calls refused because no permit became free in time.
+   *
+   * @return the budget rejections
+   */
+  public long budgetRejections() {
+    return rejectedBudget.sum();
+  }
+
+  /**
+   * Returns the calls refused because the breaker was open.
+   *
+   * @return the breaker rejections
+   */
+  public long breakerRejections() {
+    return rejectedBreaker.sum();
+  }
+
+  /**
+   * Returns the calls in which the pool itself failed.
+   *
+   * @return the pool failures
+   */
+  public long poolFailures() {
+    return failures.sum();
+  }
+
+  /**
+   * Returns the connections that became unreachable without being closed and were reclaimed
+   * (always 0 unless {@link BudgetedDataSourceConfig#reclaimAbandoned()}).
+   *
+   * @return the reclaimed connections
+   */
+  public long reclaimedCount() {
+    return reclaimed.sum();
+  }
+
+  /**
+   * Returns how many times {@link #resize(int, int)} was applied.
+   *
+   * @return the resizes
+   */
+  public long resizeCount() {
+    return resizes.sum();
+  }
+
+  /**
+   * Declares {@code headroom.jdbc.permits}, {@code .in_use}, {@code .waiting},
+   * {@code .open_connections} (gauges), {@code headroom.jdbc.acquire} (timer),
+   * {@code headroom.jdbc.rejections} (counter tagged {@code reason=budget|breaker}),
+   * {@code headroom.jdbc.failures}, {@code headroom.jdbc.reclaimed} and
+   * {@code headroom.jdbc.resizes} (counters), all tagged {@code name}.
+   *
+   * @param sink where to declare them
+   */
+  @Override
+  public void describeMeters(MeterSink sink) {
+    String name = config.name();
+    sink.gauge(id("headroom.jdbc.permits", name, "Per-pod connection budget (permit limit)"),
+        this::maxPoolSize);
+    sink.gauge(id("headroom.jdbc.in_use", name, "Connections borrowed and not yet closed"),
+        this::inUse);
+    sink.gauge(id("headroom.jdbc.waiting", name, "Callers waiting for a permit"),
+        this::waiting);
+    sink.gauge(id("headroom.jdbc.open_connections", name,
+        "Physical connections the pool holds open, -1 if unknown"), this::openConnections);
+    sink.timer(id("headroom.jdbc.acquire", name, "Time to obtain a connection")
+        .baseUnit("seconds"), acquired::sum, acquireNanos::sum);
+    sink.counter(id("headroom.jdbc.rejections", name, "Connections refused")
+        .tag("reason", "budget"), rejectedBudget::sum);
+    sink.counter(id("headroom.jdbc.rejections", name, "Connections refused")
+        .tag("reason", "breaker"), rejectedBreaker::sum);
+    sink.counter(id("headroom.jdbc.failures", name, "Pool or driver failures on borrow"),
+        failures::sum);
+    sink.counter(id("headroom.jdbc.reclaimed", name, "Abandoned connections reclaimed"),
+        reclaimed::sum);
+    sink.counter(id("headroom.jdbc.resizes", name, "Budget changes applied"), resizes::sum);
+  }
+
+  private static MeterId id(String meter, String name, String description) {
+    return MeterId.of(meter).description(description).tag("name", name);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DataSource plumbing.
+
+  /**
+   * Returns this object, the wrapped pool, or whatever the pool unwraps to.
+   *
+   * @throws SQLException if neither this, the pool nor anything it wraps is an {@code iface}
+   */
+  @Override
+  public <T> T unwrap(Class<T> iface) throws SQLException {
+    if (iface.isInstance(this)) {
+      return iface.cast(this);
+    }
+    if (iface.isInstance(delegate)) {
+      return iface.cast(delegate);
+    }
+    return delegate.unwrap(iface);
+  }
+
+  /**
+   * Tells whether this object, the pool, or anything the pool wraps is an {@code iface}.
+   *
+   * @throws SQLException if the pool fails to answer
+   */
+  @Override
+  public boolean isWrapperFor(Class<?> iface) throws SQLException {
+    return iface.isInstance(this) || iface.isInstance(delegate) || delegate.isWrapperFor(iface);
+  }
+
+  /**
+   * Delegates to the pool.
+   *
+   * @throws SQLException if the pool fails
+   */
+  @Override
+  public PrintWriter getLogWriter() throws SQLException {
+    return delegate.getLogWriter();
+  }
+
+  /**
+   * Delegates to the pool.
+   *
+   * @throws SQLException if the pool fails
+   */
+  @Override
+  public void setLogWriter(PrintWriter out) throws SQLException {
+    delegate.setLogWriter(out);
+  }
+
+  /**
+   * Delegates to the pool.
+   *
+   * @throws SQLException if the pool fails
+   */
+  @Override
+  public void setLoginTimeout(int seconds) throws SQLException {
+    delegate.setLoginTimeout(seconds);
+  }
+
+  /**
+   * Delegates to the pool.
+   *
+   * @throws SQLException if the pool fails
+   */
+  @Override
+  public int getLoginTimeout() throws SQLException {
+    return delegate.getLoginTimeout();
+  }
+
+  /**
+   * Delegates to the pool.
+   *
+   * @throws SQLFeatureNotSupportedException if the pool does not use java.util.logging
+   */
+  @Override
+  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+    return delegate.getParentLogger();
+  }
+
+  @Override
+  public String toString() {
+    return "BudgetedDataSource[" + config.name() + ", " + permits + ", pool=" + delegate + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Abandoned connections.
+
+  /**
+   * Tracks connections with a {@link Cleaner} so that one which becomes unreachable without
+   * being closed is closed and its permit released. Registration costs a lock inside the
+   * Cleaner and an allocation per borrow, which is why it is opt-in.
+   */
+  static final class Reclaimer {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private Reclaimer() {}
+
+    static Connection track(Connection pooled, BudgetedDataSource owner) {
+      BudgetedConnection.Lease lease = new BudgetedConnection.Lease(pooled, owner);
+      BudgetedConnection connection = new BudgetedConnection(pooled, owner, lease);
+      lease.cleanable = CLEANER.register(connection, lease);
+      return connection;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Builder.
+
+  /**
+   * Builds a {@link BudgetedDataSource}. Each setter validates its value as called and may be
+   * called once.
+   *
+   * <p>Thread-safety: not thread-safe; use from one thread.
+   */
+  public static final class Builder {
+    private final String name;
+    private final DataSource pool;
+    private Integer maxPoolSize;
+    private Integer minIdle;
+    private Duration acquireTimeout;
+    private Duration defaultQueryTimeout;
+    private Boolean reclaimAbandoned;
+    private PoolControl poolControl;
+    private CircuitBreaker breaker;
+    private PoolSizer sizer;
+    private NanoClock clock;
+
+    private Builder(String name, DataSource pool) {
+      this.name = name;
+      this.pool = pool;
+    }
+
+    /**
+     * Sets the per-pod budget: the most connections handed out at once. Default for HikariCP:
+     * its {@code maximumPoolSize}; required for any other pool.
+     *
+     * @param maxPoolSize the budget, {@code >= 1}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxPoolSize < 1}
+     * @throws IllegalStateException if already set
+     */
+    public Builder maxPoolSize(int maxPoolSize) {
+      Checks.requireNotSet(this.maxPoolSize == null, "maxPoolSize", this.maxPoolSize);
+      this.maxPoolSize = Checks.requirePositive("maxPoolSize", maxPoolSize);
+      return this;
+    }
+
+    /**
+     * Sets the minimum idle count passed to the pool. Default: HikariCP's {@code minimumIdle}
+     * when the size comes from HikariCP, else {@code maxPoolSize} (a fixed pool).
+     *
+     * @param minIdle the count, {@code >= 0} and at most {@code maxPoolSize} (checked by
+     *     {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code minIdle < 0}
+     * @throws IllegalStateException if already set
+     */
+    public Builder minIdle(int minIdle) {
+      Checks.requireNotSet(this.minIdle == null, "minIdle", this.minIdle);
+      this.minIdle = Checks.requireNonNegative("minIdle", minIdle);
+      return this;
+    }
+
+    /**
+     * Sets how long a borrower waits for a permit before {@link ConnectionRejectedException}.
+     * Default {@link BudgetedDataSourceConfig#DEFAULT_ACQUIRE_TIMEOUT}; zero never waits.
+     *
+     * @param acquireTimeout the bound, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder acquireTimeout(Duration acquireTimeout) {
+      Checks.requireNotSet(this.acquireTimeout == null, "acquireTimeout", this.acquireTimeout);
+      BudgetedDataSourceConfig.requireAcquireTimeout(acquireTimeout);
+      this.acquireTimeout = acquireTimeout;
+      return this;
+    }
+
+    /**
+     * Sets the query timeout given to every statement created from a borrowed connection (a
+     * statement may still set its own). JDBC counts query timeouts in whole seconds, so this
+     * must be whole seconds; zero means none. Default
+     * {@link BudgetedDataSourceConfig#DEFAULT_QUERY_TIMEOUT}.
+     *
+     * @param defaultQueryTimeout the timeout, whole seconds, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null, negative or not whole seconds
+     * @throws IllegalStateException if already set
+     */
+    public Builder defaultQueryTimeout(Duration defaultQueryTimeout) {
+      Checks.requireNotSet(this.defaultQueryTimeout == null, "defaultQueryTimeout",
+          this.defaultQueryTimeout);
+      BudgetedDataSourceConfig.requireQueryTimeout(defaultQueryTimeout);
+      this.defaultQueryTimeout = defaultQueryTimeout;
+      return this;
+    }
+
+    /**
+     * Sets whether a connection that becomes unreachable without being closed is closed and its
+     * permit released when the garbage collector finds it. Default false: it costs a
+     * {@link Cleaner} registration per borrow.
+     *
+     * @param reclaimAbandoned whether to reclaim
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder reclaimAbandoned(boolean reclaimAbandoned) {
+      Checks.requireNotSet(this.reclaimAbandoned == null, "reclaimAbandoned",
+          this.reclaimAbandoned);
+      this.reclaimAbandoned = reclaimAbandoned;
+      return this;
+    }
+
+    /**
+     * Sets how the pool is resized. Default: detected for HikariCP, {@link PoolControl#NONE}
+     * otherwise.
+     *
+     * @param poolControl the control
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder poolControl(PoolControl poolControl) {
+      Checks.requireNotSet(this.poolControl == null, "poolControl", this.poolControl);
+      this.poolControl = Checks.requireNonNull("poolControl", poolControl);
+      return this;
+    }
+
+    /**
+     * Guards connection acquisition with a circuit breaker: while it is open,
+     * {@link BudgetedDataSource#getConnection()} fails fast without asking the pool; while it
+     * is half-open, only the ramp's fraction of borrowers reaches the database. Every
+     * {@link SQLException} from the pool counts as a failure (classified by the breaker's own
+     * rules), a refused permit counts for nothing. Default: no breaker.
+     *
+     * @param breaker the breaker, usually one per database
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder breaker(CircuitBreaker breaker) {
+      Checks.requireNotSet(this.breaker == null, "breaker", this.breaker);
+      this.breaker = Checks.requireNonNull("breaker", breaker);
+      return this;
+    }
+
+    /**
+     * Follows a pool sizer: the data source starts at {@code sizer.current()} and applies every
+     * later change through {@link BudgetedDataSource#resize(int, int)} (shrinks at once, in the
+     * order the sizer publishes them). Excludes {@link #maxPoolSize} and {@link #minIdle}. The
+     * sizer keeps a reference to the data source for as long as it runs.
+     *
+     * @param sizer the sizer for this service's pool in this pod
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder sizer(PoolSizer sizer) {
+      Checks.requireNotSet(this.sizer == null, "sizer", this.sizer);
+      this.sizer = Checks.requireNonNull("sizer", sizer);
+      return this;
+    }
+
+    /**
+     * Sets the clock that times acquisitions. Default {@link NanoClock#coarse()}.
+     *
+     * @param clock the clock
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder clock(NanoClock clock) {
+      Checks.requireNotSet(this.clock == null, "clock", this.clock);
+      this.clock = Checks.requireNonNull("clock", clock);
+      return this;
+    }
+
+    /**
+     * Builds the data source and sizes the pool to the budget at once.
+     *
+     * @return the data source
+     * @throws IllegalArgumentException if {@code minIdle > maxPoolSize}
+     * @throws IllegalStateException if {@code maxPoolSize} is not set and the pool is not
+     *     HikariCP, or a sizer is combined with {@code maxPoolSize} or {@code minIdle}
+     */
+    public BudgetedDataSource build() {
+      PoolControl hikari = HikariPoolControl.detect(pool);
+      PoolControl control = poolControl != null ? poolControl
+          : hikari != null ? hikari : PoolControl.NONE;
+      int max;
+      int idle;
+      PoolSizer.PoolSize sized = null;
+      if (sizer != null) {
+        Checks.requireState(maxPoolSize == null && minIdle == null, "maxPoolSize and minIdle"
+            + " must not be set with a sizer: the sizer decides them (was maxPoolSize "
+            + maxPoolSize + ", minIdle " + minIdle + ")");
+        sized = sizer.current();
+        max = sized.maxPoolSize();
+        idle = Math.min(sized.minIdle(), max);
+      } else if (maxPoolSize != null) {
+        max = maxPoolSize;
+        idle = minIdle != null ? minIdle : max;
+      } else {
+        Checks.requireState(hikari != null, "maxPoolSize must be set: the wrapped pool "
+            + pool.getClass().getName() + " is not HikariCP, so its size cannot be read");
+        HikariPoolControl h = (HikariPoolControl) hikari;
+        max = h.maximumPoolSize();
+        int hikariIdle = h.minimumIdle(); // -1 (unset) means "same as the maximum"
+        idle = minIdle != null ? minIdle : hikariIdle < 0 ? max : Math.min(hikariIdle, max);
+      }
+      BudgetedDataSourceConfig config = new BudgetedDataSourceConfig(name, max, idle,
+          acquireTimeout != null ? acquireTimeout
+              : BudgetedDataSourceConfig.DEFAULT_ACQUIRE_TIMEOUT,
+          defaultQueryTimeout != null ? defaultQueryTimeout
+              : BudgetedDataSourceConfig.DEFAULT_QUERY_TIMEOUT,
+          reclaimAbandoned != null && reclaimAbandoned);
+      BudgetedDataSource dataSource = new BudgetedDataSource(config, pool, control,
+          breaker, clock != null ? clock : NanoClock.coarse());
+      control.resize(max, idle);
+      if (sizer != null) {
+        dataSource.follow(sizer, sized);
+      }
+      return dataSource;
+    }
+  }
+}
