@@ -8,6 +8,12 @@ import dev.headroom.core.metrics.Instrumented;
 import dev.headroom.core.metrics.MeterId;
 import dev.headroom.core.metrics.MeterSink;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,6 +26,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.ToIntBiFunction;
 import java.util.random.RandomGenerator;
 
@@ -282,6 +289,115 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
+   * Returns the values for {@code keys}, loading every key that has no fresh value with one
+   * call of {@code batchLoader} on the calling thread. Keys whose load another caller already
+   * started are not loaded again: this call waits for those loads instead. Each key follows the
+   * rules of {@link #get}: single flight, early refresh (through a one-key call of the batch
+   * loader), stale-if-error, and the {@link LoadPath}, which sees one call per key (the batch
+   * loader then receives only the keys the path passed on to {@code local}). A key the batch
+   * loader leaves out of its answer, or maps to null, has failed to load.
+   *
+   * @param keys the keys; duplicates are read once
+   * @param batchLoader loads the given keys (an unmodifiable set) and returns their values
+   * @return the values, in the iteration order of {@code keys}
+   * @throws IllegalArgumentException if {@code keys}, one of them or {@code batchLoader} is null
+   * @throws CacheLoadException for the first key (in iteration order) whose load failed with no
+   *     value to serve; the other keys' loads still completed and were stored
+   */
+  public Map<K, V> getAll(Iterable<? extends K> keys,
+      Function<? super Set<K>, ? extends Map<? extends K, ? extends V>> batchLoader) {
+    Checks.requireNonNull("keys", keys);
+    Checks.requireNonNull("batchLoader", batchLoader);
+    Function<K, V> single = key -> {
+      Map<? extends K, ? extends V> one = batchLoader.apply(Set.of(key));
+      return one == null ? null : one.get(key);
+    };
+    Map<K, V> result = new LinkedHashMap<>();
+    Map<K, Flight<V>> pending = new LinkedHashMap<>();
+    Map<K, CompletableFuture<V>> batch = new LinkedHashMap<>();
+    List<Map.Entry<K, Flight<V>>> owned = new ArrayList<>();
+    for (K key : keys) {
+      Checks.requireNonNull("key", key);
+      if (result.containsKey(key)) {
+        continue;
+      }
+      Entry<V> e = store.getIfPresent(key);
+      long now = clock.nanoTime();
+      if (e != null && e.isFreshValue(now)) {
+        maybeRefreshEarly(key, single, null, e, now);
+        hits.increment();
+        result.put(key, e.value);
+        continue;
+      }
+      if (e != null && !e.isValue() && now - e.expiresAt < 0) {
+        result.put(key, rememberedFailure(key, e, now).value);
+        continue;
+      }
+      misses.increment();
+      Flight<V> mine = new Flight<>(e, LoadPath.Reason.MISS);
+      Flight<V> flight = join(key, mine, now);
+      if (flight == mine) {
+        owned.add(Map.entry(key, mine));
+      } else if (!flight.result.isDone()) {
+        waits.increment();
+      }
+      pending.put(key, flight);
+      result.put(key, null); // holds the key's place in the iteration order
+    }
+    // The load path normally calls `local` while launch() runs, on this thread; a path that
+    // calls it later, from elsewhere, gets a one-key load on the executor once the batch is
+    // closed. The lock only guards that hand-over, never a read.
+    boolean[] closed = new boolean[1];
+    for (Map.Entry<K, Flight<V>> o : owned) {
+      K key = o.getKey();
+      launch(key, o.getValue(), () -> {
+        synchronized (batch) {
+          if (!closed[0]) {
+            return batch.computeIfAbsent(key, k -> new CompletableFuture<>());
+          }
+        }
+        return CompletableFuture.supplyAsync(() -> single.apply(key), executor);
+      });
+    }
+    Map<K, CompletableFuture<V>> toLoad;
+    synchronized (batch) {
+      closed[0] = true;
+      toLoad = new LinkedHashMap<>(batch);
+    }
+    if (!toLoad.isEmpty()) {
+      runBatch(batchLoader, toLoad);
+    }
+    CacheLoadException first = null;
+    for (Map.Entry<K, Flight<V>> p : pending.entrySet()) {
+      try {
+        result.put(p.getKey(), await(p.getKey(), p.getValue()).value);
+      } catch (CacheLoadException ex) {
+        if (first == null) {
+          first = ex;
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+    return result;
+  }
+
+  private void runBatch(Function<? super Set<K>, ? extends Map<? extends K, ? extends V>> loader,
+      Map<K, CompletableFuture<V>> batch) {
+    Map<? extends K, ? extends V> loaded;
+    try {
+      loaded = loader.apply(Collections.unmodifiableSet(batch.keySet()));
+    } catch (Throwable t) {
+      batch.values().forEach(f -> f.completeExceptionally(t));
+      return;
+    }
+    for (Map.Entry<K, CompletableFuture<V>> b : batch.entrySet()) {
+      b.getValue().complete(loaded == null ? null : loaded.get(b.getKey()));
+    }
+  }
+
+  /**
    * Returns the cached value if it is fresh, without loading, refreshing or counting.
    *
    * @param key the key
@@ -341,10 +457,15 @@ public final class HeadroomCache<K, V> implements Instrumented {
     Flight<V> mine = new Flight<>(e, LoadPath.Reason.MISS);
     Flight<V> flight = join(key, mine, now);
     if (flight == mine) {
-      launch(key, mine, loader, null, timeoutNanos == 0L);
+      launch(key, mine, () -> startLocal(key, mine, loader, null, timeoutNanos == 0L));
     } else if (!flight.result.isDone()) {
       waits.increment();
     }
+    return await(key, flight);
+  }
+
+  /** Waits for a flight; returns its entry, or the previous one if stale-if-error allows. */
+  private Entry<V> await(K key, Flight<V> flight) {
     try {
       return flight.result.get();
     } catch (ExecutionException ex) {
@@ -377,7 +498,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     Flight<V> mine = new Flight<>(e, LoadPath.Reason.MISS);
     Flight<V> flight = join(key, mine, now);
     if (flight == mine) {
-      launch(key, mine, sync, async, false);
+      launch(key, mine, () -> startLocal(key, mine, sync, async, false));
     } else if (!flight.result.isDone()) {
       waits.increment();
     }
@@ -433,7 +554,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
       return;
     }
     earlyRefreshes.increment();
-    launch(key, mine, sync, async, false);
+    launch(key, mine, () -> startLocal(key, mine, sync, async, false));
   }
 
   /** Answers a read that found an unexpired failure entry (negative caching). */
@@ -461,14 +582,11 @@ public final class HeadroomCache<K, V> implements Instrumented {
   // Loads
 
   /** Starts the load the caller owns; its completion stores the entry and settles the flight. */
-  private void launch(K key, Flight<V> flight, Function<? super K, ? extends V> sync,
-      BiFunction<? super K, ? super Executor, ? extends CompletableFuture<? extends V>> async,
-      boolean inline) {
+  private void launch(K key, Flight<V> flight, Supplier<CompletableFuture<V>> local) {
     flight.startedAt = clock.nanoTime();
     CompletableFuture<V> source;
     try {
-      source = loadPath.load(key, flight.reason, () -> startLocal(key, flight, sync, async,
-          inline));
+      source = loadPath.load(key, flight.reason, local);
       if (source == null) {
         source = CompletableFuture.failedFuture(
             new NullPointerException("loadPath returned null for key " + key));

@@ -19,6 +19,7 @@ import java.util.function.BiFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A fleet in virtual time: 100 instances, each with its own cache, in front of one origin that
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * <p>Measured: origin calls in the busiest second (rejected ones included, they reach the
  * origin), calls the limit rejected, reads that had to wait for a load, reads that failed.
  */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class FleetSimulationTest {
 
   static final int INSTANCES = 100;
@@ -171,12 +173,14 @@ class FleetSimulationTest {
         counts[0]++;
         if (!f.isDone()) {
           counts[1]++;
+          f.whenComplete((v, e) -> {
+            if (e != null) {
+              counts[2]++;
+            }
+          });
+        } else if (f.isCompletedExceptionally()) {
+          counts[2]++;
         }
-        f.whenComplete((v, e) -> {
-          if (e != null) {
-            counts[2]++;
-          }
-        });
       }
       clock.advance(ms(1));
     }

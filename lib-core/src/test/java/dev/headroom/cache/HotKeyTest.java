@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A hot key read by many threads across many TTLs, in virtual time: after the first fill no
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * loader, running on a real executor thread, waits until the driver has moved the clock that
  * far, and the driver waits for a load that is due before it moves on.
  */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HotKeyTest {
 
   private static final Duration TTL = Duration.ofSeconds(1);
@@ -33,15 +35,19 @@ class HotKeyTest {
   private static final int TTLS = 12;
   private static final int READERS = 6;
   private static final int READS_PER_STEP = 3;
+  private static final long NONE = Long.MAX_VALUE;
 
   @Test
   void afterTheFirstFillNoReaderWaitsAndTheOriginSeesAboutOneLoadPerTtl() throws Exception {
     ManualClock clock = new ManualClock();
     ExecutorService refresher = Executors.newSingleThreadExecutor();
     AtomicLong loads = new AtomicLong();
-    AtomicLong loadDue = new AtomicLong(Long.MAX_VALUE); // MAX: no load running
+    AtomicLong loadDue = new AtomicLong(NONE); // NONE: no load running
     HeadroomCache<String, Long> cache = HeadroomCache.<String, Long>builder("hot")
-        .ttl(TTL).clock(clock).refreshExecutor(refresher).build();
+        .ttl(TTL).clock(clock).refreshExecutor(refresher)
+        // Real-time guard only: a reader that did wait would block the virtual clock, so a
+        // bug must end as a timeout (and a failed assertion), never as a hung build.
+        .loaderTimeout(Duration.ofSeconds(10)).build();
     Function<String, Long> loader = key -> {
       long n = loads.incrementAndGet();
       long due = clock.nanoTime() + LOAD.toNanos();
@@ -49,7 +55,7 @@ class HotKeyTest {
       while (clock.nanoTime() - due < 0) {
         LockSupport.parkNanos(50_000);
       }
-      loadDue.set(Long.MAX_VALUE);
+      loadDue.set(NONE);
       return n;
     };
 
@@ -57,7 +63,7 @@ class HotKeyTest {
     Thread filler = new Thread(() -> cache.get("hot", loader));
     filler.start();
     while (filler.isAlive()) {
-      if (loadDue.get() != Long.MAX_VALUE) {
+      if (loadDue.get() != NONE) {
         clock.advance(Duration.ofMillis(1));
       }
       LockSupport.parkNanos(50_000);
@@ -96,9 +102,12 @@ class HotKeyTest {
       for (long s = 0; s < steps && !phaser.isTerminated(); s++) {
         phaser.arriveAndAwaitAdvance();
         phaser.arriveAndAwaitAdvance();
-        // A load whose virtual time is up finishes before time moves on.
+        // Time stands still while a load is launched but its thread has not started it yet
+        // (loadDue still MAX), and while a load whose virtual time is up finishes: so how the
+        // shared machine schedules the executor thread cannot change the outcome.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (cache.inFlight() > 0 && clock.nanoTime() - loadDue.get() >= 0
+        while (cache.inFlight() > 0
+            && (loadDue.get() == NONE || clock.nanoTime() - loadDue.get() >= 0)
             && System.nanoTime() - deadline < 0) {
           LockSupport.parkNanos(20_000);
         }
