@@ -10,6 +10,7 @@ import dev.headroom.core.metrics.MeterSink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -312,15 +313,21 @@ public final class HeadroomCache<K, V> implements Instrumented {
       Map<? extends K, ? extends V> one = batchLoader.apply(Set.of(key));
       return one == null ? null : one.get(key);
     };
+    // Validate every key before registering any flight, so a bad key cannot strand one.
+    List<K> wanted = new ArrayList<>();
+    for (K key : keys) {
+      wanted.add(Checks.requireNonNull("key", key));
+    }
     Map<K, V> result = new LinkedHashMap<>();
     Map<K, Flight<V>> pending = new LinkedHashMap<>();
+    Map<K, CacheLoadException> failed = new HashMap<>();
     Map<K, CompletableFuture<V>> batch = new LinkedHashMap<>();
     List<Map.Entry<K, Flight<V>>> owned = new ArrayList<>();
-    for (K key : keys) {
-      Checks.requireNonNull("key", key);
+    for (K key : wanted) {
       if (result.containsKey(key)) {
         continue;
       }
+      result.put(key, null); // holds the key's place in the iteration order
       Entry<V> e = store.getIfPresent(key);
       long now = clock.nanoTime();
       if (e != null && e.isFreshValue(now)) {
@@ -330,7 +337,11 @@ public final class HeadroomCache<K, V> implements Instrumented {
         continue;
       }
       if (e != null && !e.isValue() && now - e.expiresAt < 0) {
-        result.put(key, rememberedFailure(key, e, now).value);
+        try {
+          result.put(key, rememberedFailure(key, e, now).value);
+        } catch (CacheLoadException ex) {
+          failed.put(key, ex);
+        }
         continue;
       }
       misses.increment();
@@ -342,7 +353,6 @@ public final class HeadroomCache<K, V> implements Instrumented {
         waits.increment();
       }
       pending.put(key, flight);
-      result.put(key, null); // holds the key's place in the iteration order
     }
     // The load path normally calls `local` while launch() runs, on this thread; a path that
     // calls it later, from elsewhere, gets a one-key load on the executor once the batch is
@@ -367,18 +377,20 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (!toLoad.isEmpty()) {
       runBatch(batchLoader, toLoad);
     }
-    CacheLoadException first = null;
     for (Map.Entry<K, Flight<V>> p : pending.entrySet()) {
       try {
         result.put(p.getKey(), await(p.getKey(), p.getValue()).value);
       } catch (CacheLoadException ex) {
-        if (first == null) {
-          first = ex;
-        }
+        failed.put(p.getKey(), ex);
       }
     }
-    if (first != null) {
-      throw first;
+    if (!failed.isEmpty()) {
+      for (K key : result.keySet()) {
+        CacheLoadException ex = failed.get(key);
+        if (ex != null) {
+          throw ex;
+        }
+      }
     }
     return result;
   }

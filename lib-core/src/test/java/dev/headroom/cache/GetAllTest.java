@@ -128,6 +128,31 @@ class GetAllTest {
   }
 
   @Test
+  void regressionARememberedFailureDoesNotStrandTheOtherKeysFlights() {
+    HeadroomCache<String, String> cache = HeadroomCache.<String, String>builder("bulk-negative")
+        .ttl(TTL).clock(clock).negativeTtl(Duration.ofSeconds(5)).build();
+    assertThrows(CacheLoadException.class, () -> cache.get("bad", k -> {
+      throw new IllegalStateException("404");
+    }));
+    CacheLoadException e = assertThrows(CacheLoadException.class,
+        () -> cache.getAll(List.of("a", "bad", "c"), GetAllTest::upper));
+    assertEquals("bad", e.key());
+    assertEquals(0, cache.inFlight(), "a and c were loaded, not left in flight");
+    assertEquals("A", cache.getIfFresh("a"));
+    assertEquals("C", cache.getIfFresh("c"));
+  }
+
+  @Test
+  void regressionANullKeyLateInTheListStrandsNoFlight() {
+    HeadroomCache<String, String> cache = cache();
+    List<String> keys = new ArrayList<>(List.of("a", "b"));
+    keys.add(null);
+    assertThrows(IllegalArgumentException.class, () -> cache.getAll(keys, GetAllTest::upper));
+    assertEquals(0, cache.inFlight());
+    assertEquals(0, cache.misses());
+  }
+
+  @Test
   void badArgumentsAreNamed() {
     HeadroomCache<String, String> cache = cache();
     assertEquals("keys must be non-null (was null)", assertThrows(IllegalArgumentException.class,
