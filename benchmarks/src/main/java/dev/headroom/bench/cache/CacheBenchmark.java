@@ -34,7 +34,13 @@ import org.openjdk.jmh.annotations.Warmup;
  *       1.15x of {@code caffeine-get}).
  *   <li>{@code caffeine-get-expiring}: Caffeine with the same one-hour {@code expireAfterWrite}
  *       and its default system ticker, the configuration a user who needs a TTL would run.
+ *   <li>{@code caffeine-get-stats}: raw Caffeine with {@code recordStats()}, which counts hits
+ *       with a {@code LongAdder} as Headroom does for its {@code headroom.cache.hits} meter.
  * </ul>
+ *
+ * <p>Headroom's hit is Caffeine's {@code getIfPresent} plus one dereference (the entry holding
+ * the value and its refresh time), one coarse-clock read, one compare and one
+ * {@code LongAdder} increment.
  *
  * <p>Run at 1 and 2 threads: {@code java -jar benchmarks/target/benchmarks.jar CacheBenchmark -t 2}.
  * Allocation: add {@code -prof gc}; {@code gc.alloc.rate.norm} should be 0 for every row.
@@ -53,7 +59,8 @@ public class CacheBenchmark {
   static final Function<Integer, Integer> LOADER = key -> key;
 
   /** Which implementation to read. */
-  @Param({"headroom-get", "caffeine-get", "caffeine-getIfPresent", "caffeine-get-expiring"})
+  @Param({"headroom-get", "caffeine-get", "caffeine-getIfPresent", "caffeine-get-expiring",
+      "caffeine-get-stats"})
   public String cache;
 
   Integer[] keys;
@@ -77,9 +84,15 @@ public class CacheBenchmark {
   static final class CaffeineGet extends Reader {
     final Cache<Integer, Integer> cache;
 
-    CaffeineGet(boolean expiring) {
+    CaffeineGet(boolean expiring, boolean stats) {
       Caffeine<Object, Object> builder = Caffeine.newBuilder().maximumSize(2L * SIZE);
-      cache = expiring ? builder.expireAfterWrite(TTL).build() : builder.build();
+      if (expiring) {
+        builder.expireAfterWrite(TTL);
+      }
+      if (stats) {
+        builder.recordStats();
+      }
+      cache = builder.build();
     }
 
     @Override
@@ -107,8 +120,9 @@ public class CacheBenchmark {
     }
     switch (cache) {
       case "headroom-get" -> reader = new HeadroomGet();
-      case "caffeine-get" -> reader = new CaffeineGet(false);
-      case "caffeine-get-expiring" -> reader = new CaffeineGet(true);
+      case "caffeine-get" -> reader = new CaffeineGet(false, false);
+      case "caffeine-get-expiring" -> reader = new CaffeineGet(true, false);
+      case "caffeine-get-stats" -> reader = new CaffeineGet(false, true);
       case "caffeine-getIfPresent" -> reader = new CaffeineGetIfPresent();
       default -> throw new IllegalArgumentException("cache must be one of the @Param values "
           + "(was " + cache + ")");
