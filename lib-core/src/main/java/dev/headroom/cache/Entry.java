@@ -38,9 +38,11 @@ final class Entry<V> {
 
   /**
    * A completed future of {@link #value}, made on the first asynchronous hit. Benign race: two
-   * threads may each make one; either is correct, and the field is only a cache.
+   * threads may each make one; either is correct, and the field is only a cache. Volatile so
+   * that a reader that sees the future also sees it completed (a racy plain publication could
+   * show a future whose result is not yet visible, which would look pending forever).
    */
-  CompletableFuture<V> completed;
+  volatile CompletableFuture<V> completed;
 
   private Entry(V value, Throwable error, Entry<V> lastGood, long expiresAt, long staleUntil,
       long refreshFrom, double deltaBeta, long deltaNanos) {

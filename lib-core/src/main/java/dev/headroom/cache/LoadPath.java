@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 @FunctionalInterface
 public interface LoadPath<K, V> {
 
-  /** Why a load was started. */
+  /** Why a load was started. Thread-safety: immutable. */
   enum Reason {
     /** No fresh value was present: at least one caller waits for this load. */
     MISS,
