@@ -641,8 +641,23 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
   }
 
-  /** Settles a flight: runs once per flight, on whichever thread completed its load. */
+  /**
+   * Settles a flight: runs once per flight, on whichever thread completed its load. Whatever
+   * goes wrong while storing (a user weigher that throws, say) still settles the flight, so no
+   * caller can be left waiting and no stale flight can block the key.
+   */
   private void complete(K key, Flight<V> flight, V value, Throwable failure) {
+    try {
+      settle(key, flight, value, failure);
+    } catch (Throwable t) {
+      inFlight.remove(key, flight);
+      if (flight.result.completeExceptionally(t)) {
+        loadFailures.increment();
+      }
+    }
+  }
+
+  private void settle(K key, Flight<V> flight, V value, Throwable failure) {
     long now = clock.nanoTime();
     long took = Math.max(0L, now - flight.startedAt);
     loadNanos.add(took);
@@ -652,13 +667,13 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
     boolean current = inFlight.get(key) == flight;
     if (cause == null) {
-      loadSuccesses.increment();
       Entry<V> entry = Entry.success(value, now, ttlNanos, staleNanos,
           Math.max(MIN_DELTA_NANOS, took), beta);
       if (current) {
         store.put(key, entry);
         inFlight.remove(key, flight);
       }
+      loadSuccesses.increment();
       flight.result.complete(entry);
       return;
     }

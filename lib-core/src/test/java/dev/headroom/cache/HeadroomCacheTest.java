@@ -559,6 +559,36 @@ class HeadroomCacheTest {
   }
 
   @Test
+  void regressionAWeigherThatThrowsFailsTheLoadInsteadOfStrandingItsFlight() {
+    HeadroomCache<String, String> cache = HeadroomCache.<String, String>builder("weigh")
+        .ttl(TTL).clock(clock).maximumWeight(100, (k, v) -> {
+          if (v.equals("bad")) {
+            throw new IllegalStateException("cannot weigh");
+          }
+          return 1;
+        }).build();
+    CacheLoadException e = assertThrows(CacheLoadException.class,
+        () -> cache.get("k", k -> "bad"));
+    assertEquals("cannot weigh", e.getCause().getMessage());
+    assertEquals(0, cache.inFlight());
+    assertEquals(1, cache.loadFailures());
+    assertEquals(0, cache.loadSuccesses());
+    assertEquals("good", cache.get("k", k -> "good"));
+  }
+
+  @Test
+  void getAsyncServesTheStaleValueWhenTheReloadFails() throws Exception {
+    HeadroomCache<String, String> cache = builder().beta(0).staleIfError(Duration.ofMinutes(1))
+        .build();
+    cache.get("k", k -> "v1");
+    clock.advance(TTL);
+    CompletableFuture<String> f = cache.getAsync("k",
+        (k, ex) -> CompletableFuture.failedFuture(new IllegalStateException("503")));
+    assertEquals("v1", f.get());
+    assertEquals(1, cache.staleServes());
+  }
+
+  @Test
   void metricsAreDeclaredUnderHeadroomCache() {
     HeadroomCache<String, String> cache = builder().beta(0).staleIfError(Duration.ofMinutes(1))
         .build();
