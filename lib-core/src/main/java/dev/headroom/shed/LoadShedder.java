@@ -566,6 +566,17 @@ public final class LoadShedder implements Instrumented {
     return waiting;
   }
 
+  /** Entries in the wait queues, including abandoned ones not yet skipped; for tests. */
+  int queued() {
+    int n = 0;
+    if (queues != null) {
+      for (int p = 1; p < PRIORITIES; p++) {
+        n += queues[p].size();
+      }
+    }
+    return n;
+  }
+
   /**
    * Returns the current concurrency limit.
    *

@@ -1,0 +1,135 @@
+package dev.headroom.shed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.headroom.core.NanoClock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Threads hammer one shedder with random priorities, outcomes and repeated completions. Totals
+ * must add up exactly, CRITICAL is never shed, the limit is never passed other than through
+ * CRITICAL, and everything returns to zero.
+ */
+@Timeout(60)
+class LoadShedderHammerTest {
+
+  private static final int THREADS = 4;
+  private static final int CALLS = 40_000;
+  private static final int LIMIT = 8;
+
+  @Test
+  void totalsAddUpWithoutWaiting() throws Exception {
+    hammer(LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
+        .clock(NanoClock.system()).build(), CALLS);
+  }
+
+  @Test
+  void totalsAddUpWithBoundedWaiting() throws Exception {
+    hammer(LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
+        .clock(NanoClock.system()).maxWait(Duration.ofMillis(2)).queueCapacity(4)
+        .queueDelayTarget(Duration.ofMillis(1)).queueDelayInterval(Duration.ofMillis(5))
+        .build(), CALLS / 8);
+  }
+
+  private static void complete(Permit permit, SplittableRandom random,
+      AtomicInteger nonCritical) {
+    if (permit.priority() != Priority.CRITICAL) {
+      nonCritical.decrementAndGet(); // before the release, so the count never runs ahead
+    }
+    switch (random.nextInt(4)) {
+      case 0 -> permit.onSuccess();
+      case 1 -> permit.onDropped();
+      case 2 -> permit.onIgnore();
+      default -> permit.close();
+    }
+    if (random.nextInt(4) == 0) {
+      permit.onSuccess(); // repeated completion: must do nothing
+    }
+  }
+
+  private static void hammer(LoadShedder shedder, int calls) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    Map<Priority, LongAdder> offered = new EnumMap<>(Priority.class);
+    for (Priority p : Priority.values()) {
+      offered.put(p, new LongAdder());
+    }
+    AtomicInteger nonCritical = new AtomicInteger();
+    AtomicInteger maxNonCritical = new AtomicInteger();
+    AtomicLong admittedSeen = new AtomicLong();
+    CountDownLatch start = new CountDownLatch(1);
+    Future<?>[] futures = new Future<?>[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+      long seed = 42 + t;
+      futures[t] = pool.submit(() -> {
+        SplittableRandom random = new SplittableRandom(seed);
+        start.await();
+        java.util.ArrayList<Permit> held = new java.util.ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+          Priority priority = Priority.values()[random.nextInt(4)];
+          offered.get(priority).increment();
+          Permit permit = shedder.tryAcquire(priority);
+          if (permit.isAdmitted()) {
+            admittedSeen.incrementAndGet();
+            if (priority != Priority.CRITICAL) {
+              int now = nonCritical.incrementAndGet();
+              maxNonCritical.accumulateAndGet(now, Math::max);
+            }
+            held.add(permit);
+          } else {
+            assertTrue(priority != Priority.CRITICAL, "CRITICAL shed");
+          }
+          if (random.nextInt(16) == 0) {
+            LockSupport.parkNanos(random.nextInt(20_000));
+          }
+          while (held.size() > random.nextInt(6)) {
+            complete(held.remove(random.nextInt(held.size())), random, nonCritical);
+          }
+        }
+        while (!held.isEmpty()) {
+          complete(held.remove(held.size() - 1), random, nonCritical);
+        }
+        return null;
+      });
+    }
+    start.countDown();
+    for (Future<?> future : futures) {
+      future.get(50, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS));
+
+    Map<Priority, Long> totals = new EnumMap<>(Priority.class);
+    long admitted = 0;
+    for (Priority p : Priority.values()) {
+      totals.put(p, offered.get(p).sum());
+      admitted += shedder.admitted(p);
+    }
+    ShedInvariants.checkTotals(shedder, totals);
+    ShedInvariants.checkDrained(shedder);
+    assertEquals(admittedSeen.get(), admitted);
+    assertEquals((long) THREADS * calls, totals.values().stream().mapToLong(Long::longValue)
+        .sum());
+    assertTrue(maxNonCritical.get() <= LIMIT,
+        "non-critical in flight reached " + maxNonCritical.get() + " > limit " + LIMIT);
+    long refusedNonCritical = 0;
+    for (ShedReason r : ShedReason.values()) {
+      refusedNonCritical += shedder.rejected(Priority.LOW, r);
+    }
+    assertTrue(refusedNonCritical > 0, "the hammer never reached the limit: not a hammer");
+  }
+}
