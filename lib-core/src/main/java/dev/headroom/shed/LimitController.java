@@ -109,13 +109,25 @@ abstract class LimitController {
   }
 
   static final class Gradient extends LimitController {
+    /** The limit is multiplied by this during a no-load probe window. */
+    static final double PROBE_FACTOR = 0.5;
+
     private final double tolerance;
     private final double backoffRatio;
     private final double smoothing;
     /** Window minima of the last {@code ring.length} windows with successes; owner-only. */
     private final long[] ring;
+    private final int probeEvery;
     private int ringNext;
     private int ringSize;
+    private int windowsSinceProbe;
+    /** 0: not probing; k: the last window ran at {@code beforeProbe * PROBE_FACTOR^k}. */
+    private int probeDepth;
+    private double beforeProbe;
+    /** The minimum latency of the window before the current probe level. */
+    private long levelMin;
+    /** Windows left at the current probe level. */
+    private int probeHold;
 
     Gradient(LimitPolicy.Gradient policy) {
       super(policy.minLimit(), policy.maxLimit(), policy.window().toNanos(),
@@ -124,6 +136,8 @@ abstract class LimitController {
       this.backoffRatio = policy.backoffRatio();
       this.smoothing = policy.smoothing();
       this.ring = new long[policy.noLoadWindows()];
+      this.probeEvery = Math.max(1, policy.noLoadWindows() / 2);
+      this.windowsSinceProbe = probeEvery - 1; // the first busy window probes
     }
 
     @Override
@@ -140,6 +154,10 @@ abstract class LimitController {
       return ringSize == 0 ? 0 : min;
     }
 
+    boolean probing() {
+      return probeDepth > 0;
+    }
+
     @Override
     double next(double current, long successes, double meanNanos, long minNanos, long drops,
         int maxInFlight) {
@@ -148,18 +166,60 @@ abstract class LimitController {
         ringNext = (ringNext + 1) % ring.length;
         ringSize = Math.min(ringSize + 1, ring.length);
       }
+      if (probeDepth > 0 && --probeHold > 0) {
+        return clamp(current); // hold the level until requests admitted before it are done
+      }
+      if (probeDepth > 0) {
+        // A probe window is over and its minimum is in the ring. If the lower limit made
+        // latency markedly lower, the limit was still above the no-load region: go a level
+        // deeper. Otherwise resume where we were (backing off if the probe saw drops); the
+        // refreshed no-load estimate does the rest.
+        double deeper = beforeProbe * Math.pow(PROBE_FACTOR, probeDepth + 1);
+        if (drops == 0 && successes > 0 && minNanos < 0.8 * levelMin && deeper >= minLimit) {
+          levelMin = minNanos;
+          probeDepth++;
+          probeHold = holdFor(meanNanos);
+          return clamp(deeper);
+        }
+        probeDepth = 0;
+        return clamp(drops > 0 ? beforeProbe * backoffRatio : beforeProbe);
+      }
+      double next;
       if (drops > 0) {
         // Overload evidence: back off at once, never probe up (the steady-timeout guard).
-        return clamp(current * backoffRatio);
+        next = clamp(current * backoffRatio);
+      } else if (successes == 0) {
+        next = clamp(current);
+      } else {
+        double gradient = tolerance * noLoadNanos() / Math.max(1.0, meanNanos);
+        gradient = Math.max(0.5, Math.min(1.0, gradient));
+        double probe = busy(current, maxInFlight) ? Math.sqrt(current) : 0.0;
+        double target = current * gradient + probe;
+        next = clamp(current + smoothing * (target - current));
       }
-      if (successes == 0) {
-        return clamp(current);
+      // Under sustained load every window minimum is a loaded latency; once the ring forgot
+      // the last unloaded one, the estimate would drift up with the load and the limit would
+      // follow it. So, at the first busy window and then half way through the ring's memory,
+      // spend a window at half the limit (deeper while that keeps lowering latency) to
+      // measure the no-load latency afresh.
+      if (++windowsSinceProbe >= probeEvery && successes > 0 && busy(current, maxInFlight)
+          && next * PROBE_FACTOR >= minLimit) {
+        windowsSinceProbe = 0;
+        probeDepth = 1;
+        beforeProbe = next;
+        levelMin = minNanos;
+        probeHold = holdFor(meanNanos);
+        return clamp(next * PROBE_FACTOR);
       }
-      double gradient = tolerance * noLoadNanos() / Math.max(1.0, meanNanos);
-      gradient = Math.max(0.5, Math.min(1.0, gradient));
-      double probe = busy(current, maxInFlight) ? Math.sqrt(current) : 0.0;
-      double target = current * gradient + probe;
-      return clamp(current + smoothing * (target - current));
+      return next;
+    }
+
+    /**
+     * How many windows a probe level lasts: long enough for the requests admitted before it
+     * (which take about the mean latency) to finish, plus one window measured at the level.
+     */
+    private int holdFor(double meanNanos) {
+      return 1 + (int) Math.min(50, Math.ceil(meanNanos / windowNanos));
     }
   }
 }

@@ -48,8 +48,8 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
   }
 
   /**
-   * Starts a gradient policy with defaults (initial 20, min 1, max 1000, tolerance 1.0, x0.9 on
-   * drops, smoothing 0.2, no-load latency as the minimum of the last 100 windows, windows of
+   * Starts a gradient policy with defaults (initial 20, min 1, max 1000, tolerance 1.5, x0.9 on
+   * drops, smoothing 0.2, no-load latency as the minimum of the last 300 windows, windows of
    * 100 ms and at least 10 samples).
    *
    * @return a builder
@@ -382,7 +382,8 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
       }
 
       /**
-       * Sets the latency tolerance (default 1.0: shrink as soon as mean latency passes no-load).
+       * Sets the latency tolerance (default 1.5: shrink once mean latency passes 1.5 times the
+       * no-load estimate, which is a minimum, so the mean sits above it even when unloaded).
        *
        * @param value the tolerance, in [1, 100]
        * @return this builder
@@ -424,7 +425,8 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
       }
 
       /**
-       * Sets how many windows the no-load latency minimum remembers (default 100).
+       * Sets how many windows the no-load latency minimum remembers (default 300, 30 s with
+       * the default window). A no-load probe runs every half of this.
        *
        * @param value the count, {@code > 0}
        * @return this builder
@@ -476,9 +478,9 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
         int min = minLimit == null ? 1 : minLimit;
         int max = maxLimit == null ? 1000 : maxLimit;
         int initial = initialLimit == null ? Math.min(Math.max(20, min), max) : initialLimit;
-        return new Gradient(initial, min, max, tolerance == null ? 1.0 : tolerance,
+        return new Gradient(initial, min, max, tolerance == null ? 1.5 : tolerance,
             backoffRatio == null ? 0.9 : backoffRatio, smoothing == null ? 0.2 : smoothing,
-            noLoadWindows == null ? 100 : noLoadWindows,
+            noLoadWindows == null ? 300 : noLoadWindows,
             window == null ? Duration.ofMillis(100) : window,
             minSamples == null ? 10 : minSamples);
       }
