@@ -59,8 +59,8 @@ public final class LoadShedder implements Instrumented {
    * inFlight: the admitted, not yet completed count. Non-CRITICAL admission is a CAS loop
    * "read cur; if cur >= capacity refuse; CAS cur -> cur + 1", so the check and the increment
    * are one atomic step and in-flight never passes a capacity except through CRITICAL, which
-   * increments unconditionally. Release is an atomic decrement, done exactly once per permit
-   * (the permit's own CAS guards it). All are volatile/CAS: they race with each other and the
+   * increments unconditionally. Release is an atomic decrement, done once per permit (the
+   * permit's completion flag guards it). All are volatile/CAS: they race with each other and the
    * window owner reads them only as a snapshot.
    *
    * limit: published by the window owner with a volatile store, read once per admission
@@ -79,7 +79,9 @@ public final class LoadShedder implements Instrumented {
    *
    * Waiting (only with maxWait > 0): a waiter increments `waiting` (volatile) BEFORE offering
    * itself to its priority's MpscArrayQueue, then calls drain(). Admission skips its fast path
-   * whenever waiting != 0, so new arrivals queue behind waiters instead of barging. Release
+   * whenever waiting != 0, so new arrivals queue behind waiters instead of barging (benign
+   * race: an arrival that read waiting == 0 just before a waiter enqueued may still take a
+   * free slot ahead of it, once; it was first to ask). Release
    * decrements inFlight, then reads waiting and drains if it is non-zero. Both sides use
    * sequentially consistent accesses, so either the releaser sees waiting != 0 or the waiter's
    * drain sees the decremented inFlight: no lost wake-up.
@@ -95,10 +97,16 @@ public final class LoadShedder implements Instrumented {
    * priority among waiters. CoDel state (firstAbove, dropping) is drainer-only except the
    * `dropping` bit mask, which arrivals read (volatile).
    *
-   * Why permits are not pooled: completion must be idempotent per admission. A recycled permit
-   * would let a late second completion of an old request release the slot of a new one, which
-   * is exactly the corruption idempotence exists to prevent. One small object per admission is
-   * the price; C2 often removes it when acquire and complete sit in one method.
+   * Permits: one small object per admission, allocated at a single site at the end of the
+   * fast path so that C2 can scalar-replace it when the caller acquires and completes in one
+   * compiled method (ShedderBenchmark with -prof gc reads 0 B/op). Pooling was rejected:
+   * completion must be idempotent per admission, and a recycled permit would let a late second
+   * completion of an old request release the slot of a new one, the very corruption
+   * idempotence exists to prevent. A primitive token (a long encoding priority and start time)
+   * was rejected for the same reason: nothing would remember that it was completed. The
+   * permit's completion flag is a check followed by a release store rather than a CAS, because
+   * C2 does not scalar-replace an object that is the target of a CAS; the price, documented on
+   * Permit, is that completions of one permit must be ordered (happen-before each other).
    */
 
   private static final VarHandle IN_FLIGHT;
@@ -165,7 +173,9 @@ public final class LoadShedder implements Instrumented {
 
   private final LongAdder[] admitted = new LongAdder[PRIORITIES];
   private final LongAdder[] rejected = new LongAdder[PRIORITIES * REASONS];
-  private final LongAdder successes = new LongAdder();
+  /** The largest success count reported so far, so that the derived count never decreases. */
+  private final java.util.concurrent.atomic.AtomicLong successFloor =
+      new java.util.concurrent.atomic.AtomicLong();
   private final LongAdder successNanos = new LongAdder();
   private final LongAdder drops = new LongAdder();
   private final LongAdder dropNanos = new LongAdder();
@@ -384,24 +394,21 @@ public final class LoadShedder implements Instrumented {
 
   /** Called once per admitted permit, by the completion that won the permit's CAS. */
   void release(long startNanos, int outcome, long latencyNanos) {
-    int before = (int) IN_FLIGHT.getAndAdd(this, -1);
     long now = clock.nanoTime();
     long latency = latencyNanos >= 0 ? latencyNanos : Math.max(0L, now - startNanos);
+    // Outcome counts before the decrement, so that successCount() never over-counts.
     if (outcome == Permit.SUCCESS) {
-      successes.increment();
-      successNanos.add(latency);
-      if (adaptive) {
-        sample(latency, before);
-      }
+      successNanos.add(latency); // the count is derived: see successCount()
     } else if (outcome == Permit.DROPPED) {
       drops.increment();
       dropNanos.add(latency);
-      if (adaptive) {
-        sample(Long.MAX_VALUE, before);
-      }
     } else {
       ignores.increment();
       ignoreNanos.add(latency);
+    }
+    int before = (int) IN_FLIGHT.getAndAdd(this, -1);
+    if (adaptive && outcome != Permit.IGNORED) {
+      sample(outcome == Permit.SUCCESS ? latency : Long.MAX_VALUE, before);
     }
     if (now - windowEnd >= 0) {
       closeWindow(now);
@@ -434,7 +441,7 @@ public final class LoadShedder implements Instrumented {
       if (now - windowEnd < 0) {
         return; // another owner closed this window already
       }
-      long successTotal = successes.sum();
+      long successTotal = successCount();
       long successNanosTotal = successNanos.sum();
       long dropTotal = drops.sum();
       long windowSuccesses = successTotal - lastSuccesses;
@@ -674,15 +681,37 @@ public final class LoadShedder implements Instrumented {
             .description("Refused requests"), shed::sum);
       }
     }
-    timer(sink, "success", successes, successNanos);
+    sink.timer(completedId("success"), this::successCount, successNanos::sum);
     timer(sink, "dropped", drops, dropNanos);
     timer(sink, "ignored", ignores, ignoreNanos);
   }
 
   private void timer(MeterSink sink, String outcome, LongAdder count, LongAdder nanos) {
-    sink.timer(MeterId.of("headroom.shed.completed").tag("name", name).tag("outcome", outcome)
-        .baseUnit("seconds").description("Completed requests and their latency"),
-        count::sum, nanos::sum);
+    sink.timer(completedId(outcome), count::sum, nanos::sum);
+  }
+
+  private MeterId completedId(String outcome) {
+    return MeterId.of("headroom.shed.completed").tag("name", name).tag("outcome", outcome)
+        .baseUnit("seconds").description("Completed requests and their latency");
+  }
+
+  /**
+   * Successful completions, derived rather than counted, which saves the success path one
+   * atomic add: every admission ends as exactly one success, drop or ignore, so successes =
+   * admitted - inFlight - drops - ignores. Read in this order (admitted first, drops and
+   * ignores last), concurrent admissions and completions can only make the result smaller
+   * than the truth, never larger; keeping the largest value seen makes it monotonic, as a
+   * counter must be, and it is exact whenever the shedder is quiescent. (Admissions count
+   * after their increment of inFlight and drops and ignores before their decrement, so a
+   * request in transition is at worst subtracted twice, never zero times.)
+   */
+  long successCount() {
+    long admittedTotal = 0;
+    for (LongAdder a : admitted) {
+      admittedTotal += a.sum();
+    }
+    long derived = admittedTotal - inFlight - drops.sum() - ignores.sum();
+    return successFloor.accumulateAndGet(derived, Math::max);
   }
 
   @Override

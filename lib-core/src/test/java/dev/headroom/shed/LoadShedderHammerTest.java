@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.headroom.core.NanoClock;
+import dev.headroom.core.metrics.RecordingMeterSink;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -47,16 +48,18 @@ class LoadShedderHammerTest {
   }
 
   private static void complete(Permit permit, SplittableRandom random,
-      AtomicInteger nonCritical) {
+      AtomicInteger nonCritical, LongAdder[] outcomes) {
     if (permit.priority() != Priority.CRITICAL) {
       nonCritical.decrementAndGet(); // before the release, so the count never runs ahead
     }
-    switch (random.nextInt(4)) {
+    int outcome = random.nextInt(4);
+    switch (outcome) {
       case 0 -> permit.onSuccess();
       case 1 -> permit.onDropped();
       case 2 -> permit.onIgnore();
       default -> permit.close();
     }
+    outcomes[Math.min(outcome, 2)].increment();
     if (random.nextInt(4) == 0) {
       permit.onSuccess(); // repeated completion: must do nothing
     }
@@ -71,6 +74,9 @@ class LoadShedderHammerTest {
     AtomicInteger nonCritical = new AtomicInteger();
     AtomicInteger maxNonCritical = new AtomicInteger();
     AtomicLong admittedSeen = new AtomicLong();
+    LongAdder[] outcomes = {new LongAdder(), new LongAdder(), new LongAdder()};
+    RecordingMeterSink sink = new RecordingMeterSink();
+    shedder.describeMeters(sink);
     CountDownLatch start = new CountDownLatch(1);
     Future<?>[] futures = new Future<?>[THREADS];
     for (int t = 0; t < THREADS; t++) {
@@ -97,11 +103,11 @@ class LoadShedderHammerTest {
             LockSupport.parkNanos(random.nextInt(20_000));
           }
           while (held.size() > random.nextInt(6)) {
-            complete(held.remove(random.nextInt(held.size())), random, nonCritical);
+            complete(held.remove(random.nextInt(held.size())), random, nonCritical, outcomes);
           }
         }
         while (!held.isEmpty()) {
-          complete(held.remove(held.size() - 1), random, nonCritical);
+          complete(held.remove(held.size() - 1), random, nonCritical, outcomes);
         }
         return null;
       });
@@ -126,6 +132,12 @@ class LoadShedderHammerTest {
         .sum());
     assertTrue(maxNonCritical.get() <= LIMIT,
         "non-critical in flight reached " + maxNonCritical.get() + " > limit " + LIMIT);
+    assertEquals(outcomes[0].sum(), (long) sink.value("headroom.shed.completed", "outcome",
+        "success"));
+    assertEquals(outcomes[1].sum(), (long) sink.value("headroom.shed.completed", "outcome",
+        "dropped"));
+    assertEquals(outcomes[2].sum(), (long) sink.value("headroom.shed.completed", "outcome",
+        "ignored"));
     long refusedNonCritical = 0;
     for (ShedReason r : ShedReason.values()) {
       refusedNonCritical += shedder.rejected(Priority.LOW, r);
