@@ -69,6 +69,7 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
     /**
      * Validates the limit.
      *
+     * @param limit the concurrency limit
      * @throws IllegalArgumentException {@code "limit must be > 0 (was 0)"}
      */
     public Fixed {
@@ -105,6 +106,14 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
     /**
      * Validates every field and their combination.
      *
+     * @param initialLimit the starting limit
+     * @param minLimit the floor
+     * @param maxLimit the ceiling
+     * @param increase added per healthy, busy window
+     * @param backoffRatio the factor applied on overload
+     * @param latencyThreshold mean latency above which a window is overloaded; zero: off
+     * @param window the minimum length of a sample window
+     * @param minSamples the minimum number of completions in a window
      * @throws IllegalArgumentException naming the first bad field, in the shared shape
      */
     public Aimd {
@@ -305,6 +314,15 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
     /**
      * Validates every field and their combination.
      *
+     * @param initialLimit the starting limit
+     * @param minLimit the floor
+     * @param maxLimit the ceiling
+     * @param tolerance latency tolerance over the no-load estimate
+     * @param backoffRatio the factor applied in a window with drops
+     * @param smoothing the fraction of the way to the target moved per window
+     * @param noLoadWindows how many windows the no-load minimum remembers
+     * @param window the minimum length of a sample window
+     * @param minSamples the minimum number of completions in a window
      * @throws IllegalArgumentException naming the first bad field, in the shared shape
      */
     public Gradient {

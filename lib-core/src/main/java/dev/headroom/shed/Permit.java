@@ -130,7 +130,10 @@ public final class Permit implements AutoCloseable {
    * @return seconds, {@code >= 1} for a refusal; 0 if admitted
    */
   public long retryAfterSeconds() {
-    return rejection == null ? 0L : toException().retryAfterSeconds();
+    if (rejection == null) {
+      return 0L;
+    }
+    return Math.max(1L, (rejection.retryAfterNanos + 999_999_999L) / 1_000_000_000L);
   }
 
   /**

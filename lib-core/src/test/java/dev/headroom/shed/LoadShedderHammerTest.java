@@ -35,16 +35,29 @@ class LoadShedderHammerTest {
 
   @Test
   void totalsAddUpWithoutWaiting() throws Exception {
-    hammer(LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
-        .clock(NanoClock.system()).build(), CALLS);
+    LoadShedder shedder = LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
+        .clock(NanoClock.system()).build();
+    hammer(shedder, CALLS);
+    assertEquals(0, queueRefusals(shedder), "no queue, no queue refusals");
   }
 
   @Test
   void totalsAddUpWithBoundedWaiting() throws Exception {
-    hammer(LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
+    LoadShedder shedder = LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
         .clock(NanoClock.system()).maxWait(Duration.ofMillis(2)).queueCapacity(4)
         .queueDelayTarget(Duration.ofMillis(1)).queueDelayInterval(Duration.ofMillis(5))
-        .build(), CALLS / 8);
+        .build();
+    hammer(shedder, CALLS / 8);
+    assertTrue(queueRefusals(shedder) > 0, "the queues were never exercised");
+  }
+
+  private static long queueRefusals(LoadShedder shedder) {
+    long n = 0;
+    for (Priority p : Priority.values()) {
+      n += shedder.rejected(p, ShedReason.QUEUE_FULL) + shedder.rejected(p, ShedReason.QUEUE_TIMEOUT)
+          + shedder.rejected(p, ShedReason.QUEUE_DELAY);
+    }
+    return n;
   }
 
   private static void complete(Permit permit, SplittableRandom random,
