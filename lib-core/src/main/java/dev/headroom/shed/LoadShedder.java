@@ -317,12 +317,11 @@ public final class LoadShedder implements Instrumented {
     }
     if ((dropping & (1 << p)) != 0) {
       if (waiting == 0) {
-        drain(); // an empty queue ends the dropping state
-        if ((dropping & (1 << p)) == 0 && waiting == 0 && tryReserve(p)) {
-          return admit(priority);
-        }
+        drain(); // nobody waits: the drainer finds the queues empty and ends dropping
       }
-      return refuse(priority, ShedReason.QUEUE_DELAY);
+      if ((dropping & (1 << p)) != 0) {
+        return refuse(priority, ShedReason.QUEUE_DELAY);
+      }
     }
     Waiter waiter = new Waiter(Thread.currentThread(), p, clock.nanoTime());
     WAITING.getAndAdd(this, 1);
@@ -392,7 +391,7 @@ public final class LoadShedder implements Instrumented {
 
   // ---------------------------------------------------------------- release
 
-  /** Called once per admitted permit, by the completion that won the permit's CAS. */
+  /** Called once per admitted permit, by its first completion. */
   void release(long startNanos, int outcome, long latencyNanos) {
     long now = clock.nanoTime();
     long latency = latencyNanos >= 0 ? latencyNanos : Math.max(0L, now - startNanos);
