@@ -202,6 +202,26 @@ class LoadShedderTest {
   }
 
   @Test
+  void bindsToMicrometer() {
+    LoadShedder shedder = fixed(4);
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new dev.headroom.core.metrics.HeadroomMeterBinder(shedder).bindTo(registry);
+    Permit permit = shedder.tryAcquire(Priority.HIGH);
+    clock.advance(Duration.ofMillis(250));
+    permit.onSuccess();
+    shedder.tryAcquire(Priority.CRITICAL);
+    assertEquals(1.0, registry.get("headroom.shed.inflight").tag("name", "api").gauge().value());
+    assertEquals(4.0, registry.get("headroom.shed.limit").gauge().value());
+    assertEquals(1.0, registry.get("headroom.shed.admitted").tag("priority", "high")
+        .functionCounter().count());
+    io.micrometer.core.instrument.FunctionTimer success = registry.get("headroom.shed.completed")
+        .tag("outcome", "success").functionTimer();
+    assertEquals(1.0, success.count());
+    assertEquals(0.25, success.totalTime(java.util.concurrent.TimeUnit.SECONDS), 1e-9);
+  }
+
+  @Test
   void customSharesAreUsed() {
     LoadShedder shedder = LoadShedder.builder("api").limit(LimitPolicy.fixed(100))
         .share(Priority.LOW, 0.1).share(Priority.NORMAL, 0.1).share(Priority.HIGH, 1.0)
