@@ -51,7 +51,7 @@ import org.jctools.queues.MpscArrayQueue;
  *
  * <p>Thread-safety: safe for concurrent use; admission and release are lock-free.
  */
-public final class LoadShedder implements Instrumented {
+public final class LoadShedder extends InFlightCell implements Instrumented {
 
   /*
    * Algorithm and memory orders.
@@ -109,7 +109,6 @@ public final class LoadShedder implements Instrumented {
    * Permit, is that completions of one permit must be ordered (happen-before each other).
    */
 
-  private static final VarHandle IN_FLIGHT;
   private static final VarHandle WAITING;
   private static final VarHandle WIP;
   private static final VarHandle UPDATING;
@@ -119,7 +118,6 @@ public final class LoadShedder implements Instrumented {
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
-      IN_FLIGHT = lookup.findVarHandle(LoadShedder.class, "inFlight", int.class);
       WAITING = lookup.findVarHandle(LoadShedder.class, "waiting", int.class);
       WIP = lookup.findVarHandle(LoadShedder.class, "wip", int.class);
       UPDATING = lookup.findVarHandle(LoadShedder.class, "updating", int.class);
@@ -150,7 +148,6 @@ public final class LoadShedder implements Instrumented {
   /** Per-priority FIFO queues (index by ordinal, CRITICAL unused); null when not queueing. */
   private final MpscArrayQueue<Waiter>[] queues;
 
-  private volatile int inFlight;
   private volatile int waiting;
   private volatile int limit;
   private volatile int wip;
