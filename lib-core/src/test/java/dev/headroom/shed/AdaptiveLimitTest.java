@@ -85,6 +85,25 @@ class AdaptiveLimitTest {
     assertTrue(Math.abs(after - before) <= 0.25 * before, "recovered elsewhere: " + report);
   }
 
+  /**
+   * Under sustained load every window's minimum latency is a loaded one; a no-load estimate
+   * that only remembers recent windows would drift up to it and the limit would climb with
+   * it. The periodic no-load probe prevents that: over eight memory spans the limit stays put.
+   */
+  @Test
+  void regressionNoLoadEstimateDoesNotDriftUnderSustainedLoad() {
+    ManualClock clock = new ManualClock(0);
+    LoadShedder shedder = LoadShedder.builder("drift").clock(clock)
+        .limit(LimitPolicy.gradient().initialLimit(20).minLimit(2).maxLimit(500)
+            .noLoadWindows(50).build())
+        .build();
+    OverloadSimulation.Result r = run(shedder, clock, t -> CORES, t -> 15, 40_000, 0);
+    double early = r.meanLimit(50, 100);
+    double late = r.meanLimit(350, 400);
+    assertTrue(late <= early * 1.2 && late <= 2 * CORES,
+        "drifted from " + early + " to " + late + "\n" + r);
+  }
+
   @Test
   void afterTheOverloadEndsNothingIsShed() {
     ManualClock clock = new ManualClock(0);
