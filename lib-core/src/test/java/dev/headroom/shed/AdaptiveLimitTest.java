@@ -127,12 +127,15 @@ class AdaptiveLimitTest {
         .limit(LimitPolicy.gradient().initialLimit(50).minLimit(1).maxLimit(1000).build())
         .build();
     for (int window = 0; window < 200; window++) {
-      for (int i = 0; i < 40; i++) {
-        Permit permit = shedder.tryAcquire(Priority.CRITICAL);
+      Permit[] permits = new Permit[40]; // 40 in flight at once: the limit is in use
+      for (int i = 0; i < permits.length; i++) {
+        permits[i] = shedder.tryAcquire(Priority.CRITICAL);
+      }
+      for (int i = 0; i < permits.length; i++) {
         if (i % 5 == 0) {
-          permit.onDropped(1_000 * MS); // a steady 20% time out after a second
+          permits[i].onDropped(1_000 * MS); // a steady 20% time out after a second
         } else {
-          permit.onSuccess(5 * MS);
+          permits[i].onSuccess(5 * MS);
         }
       }
       clock.advance(Duration.ofMillis(101));
