@@ -323,8 +323,11 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     Waiter waiter = new Waiter(Thread.currentThread(), p, clock.nanoTime());
     WAITING.getAndAdd(this, 1);
     if (!queues[p].offer(waiter)) {
-      WAITING.getAndAdd(this, -1);
-      return refuse(priority, ShedReason.QUEUE_FULL);
+      drain(); // the queue may be full of abandoned entries the drainer has not skipped yet
+      if (!queues[p].offer(waiter)) {
+        WAITING.getAndAdd(this, -1);
+        return refuse(priority, ShedReason.QUEUE_FULL);
+      }
     }
     drain();
     long deadline = waiter.enqueuedNanos + maxWaitNanos;

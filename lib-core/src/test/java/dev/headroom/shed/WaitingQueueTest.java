@@ -128,6 +128,30 @@ class WaitingQueueTest {
   }
 
   @Test
+  void regressionAbandonedEntriesDoNotFillTheQueue() throws Exception {
+    ManualClock clock = new ManualClock();
+    LoadShedder shedder = oneSlot(clock, Duration.ofMillis(50)).queueCapacity(2).build();
+    Permit held = shedder.tryAcquire(Priority.HIGH);
+    CompletableFuture<Permit> a = waitFor(shedder, Priority.LOW);
+    await(() -> shedder.queued() == 1, "a queued");
+    CompletableFuture<Permit> b = waitFor(shedder, Priority.LOW);
+    await(() -> shedder.queued() == 2, "b queued");
+    clock.advance(Duration.ofMillis(100)); // both time out; their entries stay queued
+    assertEquals(ShedReason.QUEUE_TIMEOUT, a.get(10, TimeUnit.SECONDS).reason());
+    assertEquals(ShedReason.QUEUE_TIMEOUT, b.get(10, TimeUnit.SECONDS).reason());
+    assertEquals(0, shedder.waiting());
+    assertEquals(2, shedder.queued());
+    // A new waiter is not refused as QUEUE_FULL: the dead entries are skipped to make room.
+    CompletableFuture<Permit> c = waitFor(shedder, Priority.LOW);
+    await(() -> shedder.waiting() == 1 || c.isDone(), "c waiting");
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(ShedReason.QUEUE_TIMEOUT, c.get(10, TimeUnit.SECONDS).reason());
+    assertEquals(0, shedder.rejected(Priority.LOW, ShedReason.QUEUE_FULL));
+    held.onSuccess();
+    ShedInvariants.checkDrained(shedder);
+  }
+
+  @Test
   void criticalNeverWaits() throws Exception {
     LoadShedder shedder = oneSlot(NanoClock.system(), Duration.ofSeconds(10)).build();
     Permit held = shedder.tryAcquire(Priority.HIGH);
