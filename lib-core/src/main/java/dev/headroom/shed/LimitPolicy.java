@@ -293,7 +293,16 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    * happen here because (1) a window with any drop multiplies the target by
    * {@code backoffRatio} and never probes upward, (2) dropped requests' latencies never enter
    * the no-load estimate or the mean, and (3) the no-load estimate is a bounded-memory minimum,
-   * not an average that follows the load.
+   * not an average that follows the load. Under sustained load even a minimum is a loaded
+   * latency, so at the first busy window and then every {@code noLoadWindows / 2} windows the
+   * controller spends a probe at half the limit (held until the requests admitted before it
+   * have finished, and halved again while that keeps lowering latency by more than 20%), then
+   * resumes; the probe's minimum refreshes the estimate, which therefore cannot drift upward
+   * with the load.
+   *
+   * <p>With the default tolerance 1.5 the limit settles where mean latency is about 1.5 times
+   * the no-load minimum: for a backend that slows in proportion to concurrency beyond its
+   * capacity, between 1.5 and 2 times that capacity.
    *
    * <p>Thread-safety: immutable.
    *
