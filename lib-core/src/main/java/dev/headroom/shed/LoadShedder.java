@@ -107,6 +107,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    * permit's completion flag is a check followed by a release store rather than a CAS, because
    * C2 does not scalar-replace an object that is the target of a CAS; the price, documented on
    * Permit, is that completions of one permit must be ordered (happen-before each other).
+   * Builder.atomicCompletion(true) opts into a CAS for callers whose completions race; the
+   * branch is on a final field, never taken by default, and C2 prunes it from the fast path.
    */
 
   private static final VarHandle WAITING;
@@ -147,6 +149,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private final long queueDelayIntervalNanos;
   /** Per-priority FIFO queues (index by ordinal, CRITICAL unused); null when not queueing. */
   private final MpscArrayQueue<Waiter>[] queues;
+  /** Whether permits arbitrate racing completions with a CAS; read by Permit. */
+  final boolean atomicCompletion;
 
   private volatile int waiting;
   private volatile int limit;
@@ -184,6 +188,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     this.clock = b.clock == null ? NanoClock.coarse() : b.clock;
     this.policy = b.policy == null ? LimitPolicy.gradient().build() : b.policy;
     this.controller = LimitController.of(policy);
+    this.atomicCompletion = b.atomicCompletion != null && b.atomicCompletion;
     this.adaptive = controller.adaptive();
     this.shares = b.shares.clone();
     this.maxWaitNanos = b.maxWait == null ? 0L : b.maxWait.toNanos();
@@ -735,6 +740,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     private Integer queueCapacity;
     private Duration queueDelayTarget;
     private Duration queueDelayInterval;
+    private Boolean atomicCompletion;
 
     Builder(String name) {
       this.name = name;
@@ -852,6 +858,24 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
       Checks.requireNotSet(queueDelayInterval == null, "queueDelayInterval",
           queueDelayInterval);
       queueDelayInterval = Checks.requirePositive("queueDelayInterval", value);
+      return this;
+    }
+
+    /**
+     * Sets whether one permit may be completed by racing threads (default false). By default
+     * completion is idempotent for ordered calls (one thread, or a synchronised handoff) and
+     * the admitted path allocates nothing; with {@code true}, completion is a CAS that exactly
+     * one of any number of racing callers wins, and each admission allocates its permit
+     * (about 40 bytes). Use it when, for example, a timeout callback and the response handler
+     * may both complete the same permit.
+     *
+     * @param value whether completions may race
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder atomicCompletion(boolean value) {
+      Checks.requireNotSet(atomicCompletion == null, "atomicCompletion", atomicCompletion);
+      atomicCompletion = value;
       return this;
     }
 

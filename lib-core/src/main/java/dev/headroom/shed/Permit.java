@@ -26,8 +26,10 @@ import java.time.Duration;
  * call does nothing, whichever thread makes it, as long as the calls are ordered (made by one
  * thread, or by threads that passed the permit through a queue, a future, a lock or any other
  * synchronising handoff). Two threads completing the same permit at the same instant, without
- * such ordering, is a caller race this class does not arbitrate (doing so needs a CAS on the
- * permit, which would stop the JIT from eliminating its allocation). A refused permit is born
+ * such ordering (a timeout callback racing the response, say), need a shedder built with
+ * {@link LoadShedder.Builder#atomicCompletion(boolean) atomicCompletion(true)}: completion is
+ * then a CAS that exactly one caller wins, at the price of one permit allocation per admission
+ * (C2 does not eliminate an object that is the target of a CAS). A refused permit is born
  * completed, so completing it does nothing either. Latency is measured from admission with the shedder's clock, or given by the
  * caller ({@link #onSuccess(long)}) when it already measured it.
  *
@@ -35,7 +37,8 @@ import java.time.Duration;
  * permit is acquired and completed in one compiled method (0 B/op measured); see
  * {@link LoadShedder} for why permits are not pooled.
  *
- * <p>Thread-safety: getters are safe from any thread; completions must be ordered, as above.
+ * <p>Thread-safety: getters are safe from any thread; completions must be ordered, as above,
+ * unless the shedder was built with {@code atomicCompletion(true)}.
  */
 public final class Permit implements AutoCloseable {
 
@@ -199,12 +202,18 @@ public final class Permit implements AutoCloseable {
   }
 
   private void complete(int outcome, long latencyNanos) {
-    // A check and a release store, not a CAS: C2 cannot scalar-replace an object that is the
-    // target of a CAS, and this is what keeps the admitted path at 0 B/op (ShedderBenchmark,
-    // -prof gc). Idempotence therefore holds for completions ordered one after another (one
-    // thread, or threads that hand the permit over through any synchronising action); see the
-    // class comment.
-    if (done == 0) {
+    if (shedder.atomicCompletion) {
+      // Opt-in: racing completions are arbitrated by a CAS; the permit is then allocated.
+      if (done == 0 && DONE.compareAndSet(this, 0, 1)) {
+        shedder.release(startNanos, outcome, latencyNanos);
+      }
+    } else if (done == 0) {
+      // A check and a release store, not a CAS: C2 cannot scalar-replace an object that is the
+      // target of a CAS, and this is what keeps the admitted path at 0 B/op (ShedderBenchmark,
+      // -prof gc). The CAS branch above is never taken by such a shedder, so C2 prunes it.
+      // Idempotence therefore holds for completions ordered one after another (one thread, or
+      // threads that hand the permit over through any synchronising action); see the class
+      // comment.
       DONE.setRelease(this, 1);
       shedder.release(startNanos, outcome, latencyNanos);
     }

@@ -51,6 +51,52 @@ class LoadShedderHammerTest {
     assertTrue(queueRefusals(shedder) > 0, "the queues were never exercised");
   }
 
+  /**
+   * With atomicCompletion, two threads completing the same permits at the same instant
+   * release each exactly once.
+   */
+  @Test
+  void racingCompletionsReleaseOnceWithAtomicCompletion() throws Exception {
+    LoadShedder shedder = LoadShedder.builder("race").limit(LimitPolicy.fixed(100_000))
+        .clock(NanoClock.system()).atomicCompletion(true).build();
+    RecordingMeterSink sink = new RecordingMeterSink();
+    shedder.describeMeters(sink);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    int batch = 2_000;
+    int batches = 20;
+    for (int round = 0; round < batches; round++) {
+      Permit[] permits = new Permit[batch];
+      for (int i = 0; i < batch; i++) {
+        permits[i] = shedder.tryAcquire(Priority.NORMAL);
+      }
+      CountDownLatch go = new CountDownLatch(1);
+      Future<?> a = pool.submit(() -> {
+        go.await();
+        for (Permit p : permits) {
+          p.onSuccess();
+        }
+        return null;
+      });
+      Future<?> b = pool.submit(() -> {
+        go.await();
+        for (Permit p : permits) {
+          p.onDropped();
+        }
+        return null;
+      });
+      go.countDown();
+      a.get(20, TimeUnit.SECONDS);
+      b.get(20, TimeUnit.SECONDS);
+      assertEquals(0, shedder.inFlight(), "round " + round);
+    }
+    pool.shutdown();
+    assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS));
+    double completed = sink.value("headroom.shed.completed", "outcome", "success")
+        + sink.value("headroom.shed.completed", "outcome", "dropped");
+    assertEquals((double) batch * batches, completed);
+    ShedInvariants.checkDrained(shedder);
+  }
+
   private static long queueRefusals(LoadShedder shedder) {
     long n = 0;
     for (Priority p : Priority.values()) {

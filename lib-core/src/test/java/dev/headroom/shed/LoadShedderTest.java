@@ -89,6 +89,21 @@ class LoadShedderTest {
   }
 
   @Test
+  void regressionDoubleCompletionReleasesOnceWithAtomicCompletion() {
+    LoadShedder shedder = LoadShedder.builder("api").limit(LimitPolicy.fixed(10)).clock(clock)
+        .atomicCompletion(true).build();
+    Permit a = shedder.tryAcquire(Priority.HIGH);
+    Permit b = shedder.tryAcquire(Priority.HIGH);
+    a.onSuccess();
+    a.onDropped();
+    a.close();
+    assertEquals(1, shedder.inFlight());
+    b.close();
+    b.onSuccess();
+    ShedInvariants.checkDrained(shedder);
+  }
+
+  @Test
   void closeWithoutOutcomeReleasesAsIgnored() {
     LoadShedder shedder = fixed(2);
     RecordingMeterSink sink = new RecordingMeterSink();
@@ -302,6 +317,9 @@ class LoadShedderTest {
     b.share(Priority.LOW, 0.5);
     assertMessage(IllegalStateException.class, "share(LOW) was already set to 0.5",
         () -> b.share(Priority.LOW, 0.6));
+    b.atomicCompletion(true);
+    assertMessage(IllegalStateException.class, "atomicCompletion was already set to true",
+        () -> b.atomicCompletion(false));
   }
 
   @Test
