@@ -41,6 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * from its default coarse clock; the Netflix limiters call {@code System.nanoTime()} at acquire
  * and completion, as they do by default.
  *
+ * <p>{@code headroom-atomic-completion} is {@code headroom} with permits that arbitrate racing
+ * completions by CAS, which costs the permit's allocation.
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ShedderBenchmark -t 1} and
  * {@code -t 2}; add {@code -prof gc} for allocation per operation.
  */
@@ -56,7 +59,8 @@ public class ShedderBenchmark {
   private static final String[] PARTITIONS = {"critical", "high", "normal", "low"};
 
   /** Which implementation to measure. */
-  @Param({"headroom", "headroom-gradient", "netflix-simple-fixed", "netflix-gradient2",
+  @Param({"headroom", "headroom-gradient", "headroom-atomic-completion", "netflix-simple-fixed",
+      "netflix-gradient2",
       "netflix-partitioned", "resilience4j-semaphore-bulkhead"})
   public String impl;
 
@@ -84,6 +88,8 @@ public class ShedderBenchmark {
           .limit(LimitPolicy.fixed(LIMIT)).build();
       case "headroom-gradient" -> shedder = LoadShedder.builder("bench")
           .limit(LimitPolicy.gradient().initialLimit(LIMIT).maxLimit(LIMIT).build()).build();
+      case "headroom-atomic-completion" -> shedder = LoadShedder.builder("bench")
+          .limit(LimitPolicy.fixed(LIMIT)).atomicCompletion(true).build();
       case "netflix-simple-fixed" -> limiter = SimpleLimiter.newBuilder()
           .limit(FixedLimit.of(LIMIT)).build();
       case "netflix-gradient2" -> limiter = SimpleLimiter.newBuilder()
