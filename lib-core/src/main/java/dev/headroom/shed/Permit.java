@@ -30,12 +30,14 @@ import java.time.Duration;
  * {@link LoadShedder.Builder#atomicCompletion(boolean) atomicCompletion(true)}: completion is
  * then a CAS that exactly one caller wins, at the price of one permit allocation per admission
  * (C2 does not eliminate an object that is the target of a CAS). A refused permit is born
- * completed, so completing it does nothing either. Latency is measured from admission with the shedder's clock, or given by the
- * caller ({@link #onSuccess(long)}) when it already measured it.
+ * completed, so completing it does nothing either.
+ *
+ * <p>Latency is measured from admission with the shedder's clock, or given by the caller
+ * ({@link #onSuccess(long)}) when it already measured it.
  *
  * <p>Allocation: one small object per admission, which C2's escape analysis removes when the
- * permit is acquired and completed in one compiled method (0 B/op measured); see
- * {@link LoadShedder} for why permits are not pooled.
+ * permit is acquired and completed in one compiled method (0 B/op measured; not with
+ * {@code atomicCompletion(true)}); see {@link LoadShedder} for why permits are not pooled.
  *
  * <p>Thread-safety: getters are safe from any thread; completions must be ordered, as above,
  * unless the shedder was built with {@code atomicCompletion(true)}.
