@@ -1,0 +1,516 @@
+package dev.headroom.shed;
+
+import dev.headroom.core.Checks;
+import java.time.Duration;
+
+/**
+ * How a {@link LoadShedder}'s concurrency limit is chosen: {@link Fixed}, or adapted from the
+ * latency and drops of completed requests by {@link Aimd} or {@link Gradient}.
+ *
+ * <p>Adaptive limits are recomputed once per sample window (at least {@code window} long and
+ * holding at least {@code minSamples} completions), by whichever completing thread first sees
+ * the window end; between updates admission reads the published limit with one volatile load.
+ * A request completed with {@link Permit#onDropped()} (a timeout, an overload error) is overload
+ * evidence: any drop in a window makes both adaptive policies back off multiplicatively.
+ * Requests completed with {@link Permit#onIgnore()} do not count.
+ *
+ * <p>Thread-safety: the policies are immutable records; their builders are not thread-safe.
+ */
+public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
+    LimitPolicy.Gradient {
+
+  /**
+   * Returns the limit a shedder starts with.
+   *
+   * @return the initial limit, {@code >= 1}
+   */
+  int initialLimit();
+
+  /**
+   * A fixed limit.
+   *
+   * @param limit the limit
+   * @return the policy
+   * @throws IllegalArgumentException if {@code limit <= 0}
+   */
+  static Fixed fixed(int limit) {
+    return new Fixed(limit);
+  }
+
+  /**
+   * Starts an AIMD policy with defaults (initial 20, min 1, max 1000, +1 per healthy window,
+   * x0.9 on overload, no latency threshold, windows of 100 ms and at least 10 samples).
+   *
+   * @return a builder
+   */
+  static Aimd.Builder aimd() {
+    return new Aimd.Builder();
+  }
+
+  /**
+   * Starts a gradient policy with defaults (initial 20, min 1, max 1000, tolerance 1.5, x0.9 on
+   * drops, smoothing 0.2, no-load latency as the minimum of the last 300 windows, windows of
+   * 100 ms and at least 10 samples).
+   *
+   * @return a builder
+   */
+  static Gradient.Builder gradient() {
+    return new Gradient.Builder();
+  }
+
+  /**
+   * A limit that never changes.
+   *
+   * <p>Thread-safety: immutable.
+   *
+   * @param limit the concurrency limit, {@code > 0}
+   */
+  record Fixed(int limit) implements LimitPolicy {
+    /**
+     * Validates the limit.
+     *
+     * @param limit the concurrency limit
+     * @throws IllegalArgumentException {@code "limit must be > 0 (was 0)"}
+     */
+    public Fixed {
+      Checks.requirePositive("limit", limit);
+    }
+
+    @Override
+    public int initialLimit() {
+      return limit;
+    }
+  }
+
+  /**
+   * Additive increase, multiplicative decrease. Per window: if any request was dropped, or the
+   * mean latency exceeded {@code latencyThreshold} (when set), the limit is multiplied by
+   * {@code backoffRatio}; otherwise, if in-flight reached at least half the limit during the
+   * window (the limit was actually in use), it grows by {@code increase}. Kept within
+   * {@code [minLimit, maxLimit]}.
+   *
+   * <p>Thread-safety: immutable.
+   *
+   * @param initialLimit the starting limit
+   * @param minLimit the floor
+   * @param maxLimit the ceiling
+   * @param increase added per healthy, busy window
+   * @param backoffRatio the factor applied on overload, in (0, 1)
+   * @param latencyThreshold mean latency above which a window counts as overloaded; zero: off
+   * @param window the minimum length of a sample window
+   * @param minSamples the minimum number of completions in a window
+   */
+  record Aimd(int initialLimit, int minLimit, int maxLimit, int increase, double backoffRatio,
+      Duration latencyThreshold, Duration window, int minSamples) implements LimitPolicy {
+
+    /**
+     * Validates every field and their combination.
+     *
+     * @param initialLimit the starting limit
+     * @param minLimit the floor
+     * @param maxLimit the ceiling
+     * @param increase added per healthy, busy window
+     * @param backoffRatio the factor applied on overload
+     * @param latencyThreshold mean latency above which a window is overloaded; zero: off
+     * @param window the minimum length of a sample window
+     * @param minSamples the minimum number of completions in a window
+     * @throws IllegalArgumentException naming the first bad field, in the shared shape
+     */
+    public Aimd {
+      Checks.requirePositive("minLimit", minLimit);
+      Checks.requirePositive("maxLimit", maxLimit);
+      Checks.requireArgument(minLimit <= maxLimit, "minLimit", "<= maxLimit (" + maxLimit + ")",
+          minLimit);
+      Checks.requireInRange("initialLimit", initialLimit, minLimit, maxLimit);
+      Checks.requirePositive("increase", increase);
+      Checks.requireInRange("backoffRatio", backoffRatio, 0.0, false, 1.0, false);
+      Checks.requireNonNegative("latencyThreshold", latencyThreshold);
+      Checks.requirePositive("window", window);
+      Checks.requirePositive("minSamples", minSamples);
+    }
+
+    /**
+     * Builds an {@link Aimd}. Each setter validates its value and may be called once.
+     *
+     * <p>Thread-safety: not thread-safe.
+     */
+    public static final class Builder {
+      private Integer initialLimit;
+      private Integer minLimit;
+      private Integer maxLimit;
+      private Integer increase;
+      private Double backoffRatio;
+      private Duration latencyThreshold;
+      private Duration window;
+      private Integer minSamples;
+
+      Builder() {}
+
+      /**
+       * Sets the starting limit (default 20, or the floor if it is higher).
+       *
+       * @param value the limit
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder initialLimit(int value) {
+        Checks.requireNotSet(initialLimit == null, "initialLimit", initialLimit);
+        initialLimit = Checks.requirePositive("initialLimit", value);
+        return this;
+      }
+
+      /**
+       * Sets the floor (default 1).
+       *
+       * @param value the floor
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder minLimit(int value) {
+        Checks.requireNotSet(minLimit == null, "minLimit", minLimit);
+        minLimit = Checks.requirePositive("minLimit", value);
+        return this;
+      }
+
+      /**
+       * Sets the ceiling (default 1000).
+       *
+       * @param value the ceiling
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder maxLimit(int value) {
+        Checks.requireNotSet(maxLimit == null, "maxLimit", maxLimit);
+        maxLimit = Checks.requirePositive("maxLimit", value);
+        return this;
+      }
+
+      /**
+       * Sets the additive step per healthy, busy window (default 1).
+       *
+       * @param value the step
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder increase(int value) {
+        Checks.requireNotSet(increase == null, "increase", increase);
+        increase = Checks.requirePositive("increase", value);
+        return this;
+      }
+
+      /**
+       * Sets the multiplicative factor on overload (default 0.9).
+       *
+       * @param value the factor, in (0, 1)
+       * @return this builder
+       * @throws IllegalArgumentException if outside (0, 1)
+       * @throws IllegalStateException if already set
+       */
+      public Builder backoffRatio(double value) {
+        Checks.requireNotSet(backoffRatio == null, "backoffRatio", backoffRatio);
+        backoffRatio = Checks.requireInRange("backoffRatio", value, 0.0, false, 1.0, false);
+        return this;
+      }
+
+      /**
+       * Sets the mean latency above which a window counts as overloaded (default zero: off).
+       *
+       * @param value the threshold, {@code >= 0}
+       * @return this builder
+       * @throws IllegalArgumentException if null or negative
+       * @throws IllegalStateException if already set
+       */
+      public Builder latencyThreshold(Duration value) {
+        Checks.requireNotSet(latencyThreshold == null, "latencyThreshold", latencyThreshold);
+        latencyThreshold = Checks.requireNonNegative("latencyThreshold", value);
+        return this;
+      }
+
+      /**
+       * Sets the minimum window length (default 100 ms).
+       *
+       * @param value the length, {@code > 0}
+       * @return this builder
+       * @throws IllegalArgumentException if null or not positive
+       * @throws IllegalStateException if already set
+       */
+      public Builder window(Duration value) {
+        Checks.requireNotSet(window == null, "window", window);
+        window = Checks.requirePositive("window", value);
+        return this;
+      }
+
+      /**
+       * Sets the minimum number of completions per window (default 10).
+       *
+       * @param value the count, {@code > 0}
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder minSamples(int value) {
+        Checks.requireNotSet(minSamples == null, "minSamples", minSamples);
+        minSamples = Checks.requirePositive("minSamples", value);
+        return this;
+      }
+
+      /**
+       * Builds the policy.
+       *
+       * @return the policy
+       * @throws IllegalArgumentException if the floor exceeds the ceiling or the initial limit
+       *     lies outside them
+       */
+      public Aimd build() {
+        int min = minLimit == null ? 1 : minLimit;
+        int max = maxLimit == null ? 1000 : maxLimit;
+        int initial = initialLimit == null ? Math.min(Math.max(20, min), max) : initialLimit;
+        return new Aimd(initial, min, max, increase == null ? 1 : increase,
+            backoffRatio == null ? 0.9 : backoffRatio,
+            latencyThreshold == null ? Duration.ZERO : latencyThreshold,
+            window == null ? Duration.ofMillis(100) : window,
+            minSamples == null ? 10 : minSamples);
+      }
+    }
+  }
+
+  /**
+   * A gradient controller. It estimates the no-load latency as the minimum window-minimum
+   * latency of the last {@code noLoadWindows} windows, and per window computes
+   * {@code gradient = clamp(tolerance * noLoad / meanLatency, 0.5, 1)} and
+   * {@code target = limit * gradient + probe}, where {@code probe = sqrt(limit)} when the limit
+   * was in use (in-flight reached half of it) and zero otherwise, then moves the limit a
+   * {@code smoothing} fraction of the way to the target. As latency rises above the no-load
+   * estimate the limit shrinks; when healthy it probes upward.
+   *
+   * <p>The guard against climbing under steady timeouts: the known failure of gradient limits
+   * (concurrency-limits' Gradient2 ignores drops, and its long-term average latency drifts up
+   * to the timeout, so the gradient returns to 1 and the limit climbs to the maximum) cannot
+   * happen here because (1) a window with any drop multiplies the target by
+   * {@code backoffRatio} and never probes upward, (2) dropped requests' latencies never enter
+   * the no-load estimate or the mean, and (3) the no-load estimate is a bounded-memory minimum,
+   * not an average that follows the load. Under sustained load even a minimum is a loaded
+   * latency, so at the first busy window and then every {@code noLoadWindows / 2} windows the
+   * controller spends a probe at half the limit (held until the requests admitted before it
+   * have finished, and halved again while that keeps lowering latency by more than 20%), then
+   * resumes; the probe's minimum refreshes the estimate, which therefore cannot drift upward
+   * with the load.
+   *
+   * <p>With the default tolerance 1.5 the limit settles where mean latency is about 1.5 times
+   * the no-load minimum: for a backend that slows in proportion to concurrency beyond its
+   * capacity, between 1.5 and 2 times that capacity.
+   *
+   * <p>Thread-safety: immutable.
+   *
+   * @param initialLimit the starting limit
+   * @param minLimit the floor
+   * @param maxLimit the ceiling
+   * @param tolerance how much latency above no-load is tolerated before shrinking, {@code >= 1}
+   * @param backoffRatio the factor applied to the target in a window with drops, in (0, 1)
+   * @param smoothing the fraction of the way to the target moved per window, in (0, 1]
+   * @param noLoadWindows how many windows the no-load minimum remembers
+   * @param window the minimum length of a sample window
+   * @param minSamples the minimum number of completions in a window
+   */
+  record Gradient(int initialLimit, int minLimit, int maxLimit, double tolerance,
+      double backoffRatio, double smoothing, int noLoadWindows, Duration window, int minSamples)
+      implements LimitPolicy {
+
+    /**
+     * Validates every field and their combination.
+     *
+     * @param initialLimit the starting limit
+     * @param minLimit the floor
+     * @param maxLimit the ceiling
+     * @param tolerance latency tolerance over the no-load estimate
+     * @param backoffRatio the factor applied in a window with drops
+     * @param smoothing the fraction of the way to the target moved per window
+     * @param noLoadWindows how many windows the no-load minimum remembers
+     * @param window the minimum length of a sample window
+     * @param minSamples the minimum number of completions in a window
+     * @throws IllegalArgumentException naming the first bad field, in the shared shape
+     */
+    public Gradient {
+      Checks.requirePositive("minLimit", minLimit);
+      Checks.requirePositive("maxLimit", maxLimit);
+      Checks.requireArgument(minLimit <= maxLimit, "minLimit", "<= maxLimit (" + maxLimit + ")",
+          minLimit);
+      Checks.requireInRange("initialLimit", initialLimit, minLimit, maxLimit);
+      Checks.requireInRange("tolerance", tolerance, 1.0, true, 100.0, true);
+      Checks.requireInRange("backoffRatio", backoffRatio, 0.0, false, 1.0, false);
+      Checks.requireFraction("smoothing", smoothing);
+      Checks.requirePositive("noLoadWindows", noLoadWindows);
+      Checks.requirePositive("window", window);
+      Checks.requirePositive("minSamples", minSamples);
+    }
+
+    /**
+     * Builds a {@link Gradient}. Each setter validates its value and may be called once.
+     *
+     * <p>Thread-safety: not thread-safe.
+     */
+    public static final class Builder {
+      private Integer initialLimit;
+      private Integer minLimit;
+      private Integer maxLimit;
+      private Double tolerance;
+      private Double backoffRatio;
+      private Double smoothing;
+      private Integer noLoadWindows;
+      private Duration window;
+      private Integer minSamples;
+
+      Builder() {}
+
+      /**
+       * Sets the starting limit (default 20, or the floor if it is higher).
+       *
+       * @param value the limit
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder initialLimit(int value) {
+        Checks.requireNotSet(initialLimit == null, "initialLimit", initialLimit);
+        initialLimit = Checks.requirePositive("initialLimit", value);
+        return this;
+      }
+
+      /**
+       * Sets the floor (default 1).
+       *
+       * @param value the floor
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder minLimit(int value) {
+        Checks.requireNotSet(minLimit == null, "minLimit", minLimit);
+        minLimit = Checks.requirePositive("minLimit", value);
+        return this;
+      }
+
+      /**
+       * Sets the ceiling (default 1000).
+       *
+       * @param value the ceiling
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder maxLimit(int value) {
+        Checks.requireNotSet(maxLimit == null, "maxLimit", maxLimit);
+        maxLimit = Checks.requirePositive("maxLimit", value);
+        return this;
+      }
+
+      /**
+       * Sets the latency tolerance (default 1.5: shrink once mean latency passes 1.5 times the
+       * no-load estimate, which is a minimum, so the mean sits above it even when unloaded).
+       *
+       * @param value the tolerance, in [1, 100]
+       * @return this builder
+       * @throws IllegalArgumentException if outside [1, 100]
+       * @throws IllegalStateException if already set
+       */
+      public Builder tolerance(double value) {
+        Checks.requireNotSet(tolerance == null, "tolerance", tolerance);
+        tolerance = Checks.requireInRange("tolerance", value, 1.0, true, 100.0, true);
+        return this;
+      }
+
+      /**
+       * Sets the factor applied in a window with drops (default 0.9).
+       *
+       * @param value the factor, in (0, 1)
+       * @return this builder
+       * @throws IllegalArgumentException if outside (0, 1)
+       * @throws IllegalStateException if already set
+       */
+      public Builder backoffRatio(double value) {
+        Checks.requireNotSet(backoffRatio == null, "backoffRatio", backoffRatio);
+        backoffRatio = Checks.requireInRange("backoffRatio", value, 0.0, false, 1.0, false);
+        return this;
+      }
+
+      /**
+       * Sets the fraction of the way to the target moved per window (default 0.2).
+       *
+       * @param value the fraction, in (0, 1]
+       * @return this builder
+       * @throws IllegalArgumentException if outside (0, 1]
+       * @throws IllegalStateException if already set
+       */
+      public Builder smoothing(double value) {
+        Checks.requireNotSet(smoothing == null, "smoothing", smoothing);
+        smoothing = Checks.requireFraction("smoothing", value);
+        return this;
+      }
+
+      /**
+       * Sets how many windows the no-load latency minimum remembers (default 300, 30 s with
+       * the default window). A no-load probe runs every half of this.
+       *
+       * @param value the count, {@code > 0}
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder noLoadWindows(int value) {
+        Checks.requireNotSet(noLoadWindows == null, "noLoadWindows", noLoadWindows);
+        noLoadWindows = Checks.requirePositive("noLoadWindows", value);
+        return this;
+      }
+
+      /**
+       * Sets the minimum window length (default 100 ms).
+       *
+       * @param value the length, {@code > 0}
+       * @return this builder
+       * @throws IllegalArgumentException if null or not positive
+       * @throws IllegalStateException if already set
+       */
+      public Builder window(Duration value) {
+        Checks.requireNotSet(window == null, "window", window);
+        window = Checks.requirePositive("window", value);
+        return this;
+      }
+
+      /**
+       * Sets the minimum number of completions per window (default 10).
+       *
+       * @param value the count, {@code > 0}
+       * @return this builder
+       * @throws IllegalArgumentException if {@code value <= 0}
+       * @throws IllegalStateException if already set
+       */
+      public Builder minSamples(int value) {
+        Checks.requireNotSet(minSamples == null, "minSamples", minSamples);
+        minSamples = Checks.requirePositive("minSamples", value);
+        return this;
+      }
+
+      /**
+       * Builds the policy.
+       *
+       * @return the policy
+       * @throws IllegalArgumentException if the floor exceeds the ceiling or the initial limit
+       *     lies outside them
+       */
+      public Gradient build() {
+        int min = minLimit == null ? 1 : minLimit;
+        int max = maxLimit == null ? 1000 : maxLimit;
+        int initial = initialLimit == null ? Math.min(Math.max(20, min), max) : initialLimit;
+        return new Gradient(initial, min, max, tolerance == null ? 1.5 : tolerance,
+            backoffRatio == null ? 0.9 : backoffRatio, smoothing == null ? 0.2 : smoothing,
+            noLoadWindows == null ? 300 : noLoadWindows,
+            window == null ? Duration.ofMillis(100) : window,
+            minSamples == null ? 10 : minSamples);
+      }
+    }
+  }
+}

@@ -1,0 +1,206 @@
+package dev.headroom.shed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.headroom.core.NanoClock;
+import dev.headroom.core.metrics.RecordingMeterSink;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Threads hammer one shedder with random priorities, outcomes and repeated completions. Totals
+ * must add up exactly, CRITICAL is never shed, the limit is never passed other than through
+ * CRITICAL, and everything returns to zero.
+ */
+@Timeout(60)
+class LoadShedderHammerTest {
+
+  private static final int THREADS = 4;
+  private static final int CALLS = 40_000;
+  private static final int LIMIT = 8;
+
+  @Test
+  void totalsAddUpWithoutWaiting() throws Exception {
+    LoadShedder shedder = LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
+        .clock(NanoClock.system()).build();
+    hammer(shedder, CALLS);
+    assertEquals(0, queueRefusals(shedder), "no queue, no queue refusals");
+  }
+
+  @Test
+  void totalsAddUpWithBoundedWaiting() throws Exception {
+    LoadShedder shedder = LoadShedder.builder("hammer").limit(LimitPolicy.fixed(LIMIT))
+        .clock(NanoClock.system()).maxWait(Duration.ofMillis(2)).queueCapacity(4)
+        .queueDelayTarget(Duration.ofMillis(1)).queueDelayInterval(Duration.ofMillis(5))
+        .build();
+    hammer(shedder, CALLS / 8);
+    assertTrue(queueRefusals(shedder) > 0, "the queues were never exercised");
+  }
+
+  /**
+   * With atomicCompletion, two threads completing the same permits at the same instant
+   * release each exactly once.
+   */
+  @Test
+  void racingCompletionsReleaseOnceWithAtomicCompletion() throws Exception {
+    LoadShedder shedder = LoadShedder.builder("race").limit(LimitPolicy.fixed(100_000))
+        .clock(NanoClock.system()).atomicCompletion(true).build();
+    RecordingMeterSink sink = new RecordingMeterSink();
+    shedder.describeMeters(sink);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    int batch = 2_000;
+    int batches = 20;
+    for (int round = 0; round < batches; round++) {
+      Permit[] permits = new Permit[batch];
+      for (int i = 0; i < batch; i++) {
+        permits[i] = shedder.tryAcquire(Priority.NORMAL);
+      }
+      CountDownLatch go = new CountDownLatch(1);
+      Future<?> a = pool.submit(() -> {
+        go.await();
+        for (Permit p : permits) {
+          p.onSuccess();
+        }
+        return null;
+      });
+      Future<?> b = pool.submit(() -> {
+        go.await();
+        for (Permit p : permits) {
+          p.onDropped();
+        }
+        return null;
+      });
+      go.countDown();
+      a.get(20, TimeUnit.SECONDS);
+      b.get(20, TimeUnit.SECONDS);
+      assertEquals(0, shedder.inFlight(), "round " + round);
+    }
+    pool.shutdown();
+    assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS));
+    double completed = sink.value("headroom.shed.completed", "outcome", "success")
+        + sink.value("headroom.shed.completed", "outcome", "dropped");
+    assertEquals((double) batch * batches, completed);
+    ShedInvariants.checkDrained(shedder);
+  }
+
+  private static long queueRefusals(LoadShedder shedder) {
+    long n = 0;
+    for (Priority p : Priority.values()) {
+      n += shedder.rejected(p, ShedReason.QUEUE_FULL) + shedder.rejected(p, ShedReason.QUEUE_TIMEOUT)
+          + shedder.rejected(p, ShedReason.QUEUE_DELAY);
+    }
+    return n;
+  }
+
+  private static void complete(Permit permit, SplittableRandom random,
+      AtomicInteger nonCritical, LongAdder[] outcomes) {
+    if (permit.priority() != Priority.CRITICAL) {
+      nonCritical.decrementAndGet(); // before the release, so the count never runs ahead
+    }
+    int outcome = random.nextInt(4);
+    switch (outcome) {
+      case 0 -> permit.onSuccess();
+      case 1 -> permit.onDropped();
+      case 2 -> permit.onIgnore();
+      default -> permit.close();
+    }
+    outcomes[Math.min(outcome, 2)].increment();
+    if (random.nextInt(4) == 0) {
+      permit.onSuccess(); // repeated completion: must do nothing
+    }
+  }
+
+  private static void hammer(LoadShedder shedder, int calls) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    Map<Priority, LongAdder> offered = new EnumMap<>(Priority.class);
+    for (Priority p : Priority.values()) {
+      offered.put(p, new LongAdder());
+    }
+    AtomicInteger nonCritical = new AtomicInteger();
+    AtomicInteger maxNonCritical = new AtomicInteger();
+    AtomicLong admittedSeen = new AtomicLong();
+    LongAdder[] outcomes = {new LongAdder(), new LongAdder(), new LongAdder()};
+    RecordingMeterSink sink = new RecordingMeterSink();
+    shedder.describeMeters(sink);
+    CountDownLatch start = new CountDownLatch(1);
+    Future<?>[] futures = new Future<?>[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+      long seed = 42 + t;
+      futures[t] = pool.submit(() -> {
+        SplittableRandom random = new SplittableRandom(seed);
+        start.await();
+        java.util.ArrayList<Permit> held = new java.util.ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+          Priority priority = Priority.values()[random.nextInt(4)];
+          offered.get(priority).increment();
+          Permit permit = shedder.tryAcquire(priority);
+          if (permit.isAdmitted()) {
+            admittedSeen.incrementAndGet();
+            if (priority != Priority.CRITICAL) {
+              int now = nonCritical.incrementAndGet();
+              maxNonCritical.accumulateAndGet(now, Math::max);
+            }
+            held.add(permit);
+          } else {
+            assertTrue(priority != Priority.CRITICAL, "CRITICAL shed");
+          }
+          if (random.nextInt(16) == 0) {
+            LockSupport.parkNanos(random.nextInt(20_000));
+          }
+          while (held.size() > random.nextInt(6)) {
+            complete(held.remove(random.nextInt(held.size())), random, nonCritical, outcomes);
+          }
+        }
+        while (!held.isEmpty()) {
+          complete(held.remove(held.size() - 1), random, nonCritical, outcomes);
+        }
+        return null;
+      });
+    }
+    start.countDown();
+    for (Future<?> future : futures) {
+      future.get(50, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+    assertTrue(pool.awaitTermination(5, TimeUnit.SECONDS));
+
+    Map<Priority, Long> totals = new EnumMap<>(Priority.class);
+    long admitted = 0;
+    for (Priority p : Priority.values()) {
+      totals.put(p, offered.get(p).sum());
+      admitted += shedder.admitted(p);
+    }
+    ShedInvariants.checkTotals(shedder, totals);
+    ShedInvariants.checkDrained(shedder);
+    assertEquals(admittedSeen.get(), admitted);
+    assertEquals((long) THREADS * calls, totals.values().stream().mapToLong(Long::longValue)
+        .sum());
+    assertTrue(maxNonCritical.get() <= LIMIT,
+        "non-critical in flight reached " + maxNonCritical.get() + " > limit " + LIMIT);
+    assertEquals(outcomes[0].sum(), (long) sink.value("headroom.shed.completed", "outcome",
+        "success"));
+    assertEquals(outcomes[1].sum(), (long) sink.value("headroom.shed.completed", "outcome",
+        "dropped"));
+    assertEquals(outcomes[2].sum(), (long) sink.value("headroom.shed.completed", "outcome",
+        "ignored"));
+    long refusedNonCritical = 0;
+    for (ShedReason r : ShedReason.values()) {
+      refusedNonCritical += shedder.rejected(Priority.LOW, r);
+    }
+    assertTrue(refusedNonCritical > 0, "the hammer never reached the limit: not a hammer");
+  }
+}

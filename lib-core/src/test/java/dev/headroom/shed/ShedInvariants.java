@@ -1,0 +1,107 @@
+package dev.headroom.shed;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+
+/**
+ * The shedder's invariants, shared by the unit tests, the jqwik properties, the stateful model
+ * test and the hammer, so that every one of them checks the same rules.
+ */
+final class ShedInvariants {
+
+  private ShedInvariants() {}
+
+  /** The capacity rule, computed independently of the shedder's own arithmetic. */
+  static int expectedCapacity(Priority priority, double share, int limit) {
+    if (priority == Priority.CRITICAL) {
+      return Integer.MAX_VALUE;
+    }
+    return Math.max(1, (int) Math.floor(limit * share));
+  }
+
+  /**
+   * Checks one admission decision made when in-flight was {@code inFlightBefore} and the limit
+   * {@code limit} (single-threaded callers know both exactly).
+   */
+  static void checkDecision(LoadShedder shedder, Priority priority, Permit permit,
+      int inFlightBefore, int limit) {
+    assertEquals(priority, permit.priority());
+    int capacity = expectedCapacity(priority, shedder.share(priority), limit);
+    if (permit.isAdmitted()) {
+      assertNull(permit.reason());
+      assertFalse(permit.isCompleted());
+      assertTrue(priority == Priority.CRITICAL || inFlightBefore < capacity,
+          priority + " admitted at inFlight " + inFlightBefore + " >= capacity " + capacity);
+      // A lower priority is never admitted at a moment a higher one would be refused.
+      for (Priority higher : Priority.values()) {
+        if (higher.ordinal() < priority.ordinal() && higher != Priority.CRITICAL) {
+          int higherCapacity = expectedCapacity(higher, shedder.share(higher), limit);
+          assertTrue(inFlightBefore < higherCapacity, priority + " admitted at inFlight "
+              + inFlightBefore + " while " + higher + " (capacity " + higherCapacity
+              + ") would be refused");
+        }
+      }
+    } else {
+      assertTrue(priority != Priority.CRITICAL, "CRITICAL refused");
+      assertNotNull(permit.reason());
+      assertTrue(permit.isCompleted(), "a refusal is born completed");
+      assertTrue(permit.retryAfterSeconds() >= 1);
+      if (permit.reason() == ShedReason.LIMIT) {
+        assertTrue(inFlightBefore >= capacity,
+            priority + " refused at inFlight " + inFlightBefore + " < capacity " + capacity);
+      }
+    }
+  }
+
+  /**
+   * Checks the state: never negative, never over the limit except through CRITICAL. (An
+   * adaptive limit may shrink below what is already in flight; then only admissions are
+   * checked, by {@link #checkDecision}.)
+   */
+  static void checkState(LoadShedder shedder, int criticalInFlight) {
+    assertTrue(shedder.inFlight() >= 0, "inFlight negative: " + shedder);
+    assertTrue(shedder.waiting() >= 0, "waiting negative: " + shedder);
+    boolean fixed = shedder.policy() instanceof LimitPolicy.Fixed;
+    assertTrue(!fixed || shedder.inFlight() - criticalInFlight <= shedder.limit(),
+        "inFlight over the limit other than through CRITICAL: " + shedder + ", critical "
+            + criticalInFlight);
+    checkCapacitiesOrdered(shedder);
+  }
+
+  /** Capacities shrink with priority and never pass the limit. */
+  static void checkCapacitiesOrdered(LoadShedder shedder) {
+    int high = shedder.capacity(Priority.HIGH);
+    int normal = shedder.capacity(Priority.NORMAL);
+    int low = shedder.capacity(Priority.LOW);
+    assertTrue(high <= shedder.limit() && high >= normal && normal >= low && low >= 1,
+        "capacities not ordered: " + high + ", " + normal + ", " + low + " at limit "
+            + shedder.limit());
+    assertEquals(Integer.MAX_VALUE, shedder.capacity(Priority.CRITICAL));
+  }
+
+  /** Everything admitted has been released and nobody waits. */
+  static void checkDrained(LoadShedder shedder) {
+    assertEquals(0, shedder.inFlight(), "inFlight after all completions: " + shedder);
+    assertEquals(0, shedder.waiting(), "waiting after all completions: " + shedder);
+  }
+
+  /** Every offered request was either admitted or refused with a reason: nothing lost. */
+  static void checkTotals(LoadShedder shedder, Map<Priority, Long> offered) {
+    for (Priority priority : Priority.values()) {
+      long refused = 0;
+      for (ShedReason reason : ShedReason.values()) {
+        refused += shedder.rejected(priority, reason);
+      }
+      assertEquals(offered.getOrDefault(priority, 0L).longValue(),
+          shedder.admitted(priority) + refused, "admitted + refused for " + priority);
+    }
+    for (ShedReason reason : ShedReason.values()) {
+      assertEquals(0, shedder.rejected(Priority.CRITICAL, reason), "CRITICAL shed");
+    }
+  }
+}
