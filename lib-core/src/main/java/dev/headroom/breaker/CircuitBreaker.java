@@ -925,6 +925,11 @@ public final class CircuitBreaker implements Instrumented {
         .description("Relapses since the last full recovery"), () -> relapses());
   }
 
+  /** The current generation: the number of phase changes so far. For tests. */
+  long generation() {
+    return ((Phase) PHASE.getVolatile(this)).generation;
+  }
+
   @Override
   public String toString() {
     Phase p = (Phase) PHASE.getVolatile(this);
