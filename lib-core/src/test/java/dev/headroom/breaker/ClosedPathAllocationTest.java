@@ -1,0 +1,59 @@
+package dev.headroom.breaker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.headroom.core.ManualClock;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The closed state's permission and outcome path allocates nothing, including across window
+ * bucket boundaries, slow calls, failures below the trip rules and the adaptive threshold's
+ * learning. Measured with the JVM's per-thread allocation counter, not with timers.
+ */
+class ClosedPathAllocationTest {
+
+  private static final long MS = 1_000_000L;
+
+  @Test
+  void regressionClosedCallsAllocateNothing() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    assumeTrue(threads.isThreadAllocatedMemorySupported());
+    threads.setThreadAllocatedMemoryEnabled(true);
+    ManualClock clock = new ManualClock();
+    CircuitBreaker breaker = CircuitBreaker.builder("alloc").clock(clock)
+        .consecutiveFailures(5)
+        .failureRateThreshold(0.9)
+        .slowCallRateThreshold(0.9)
+        .minimumCalls(50)
+        .window(Duration.ofSeconds(1), 10)
+        .build();
+    IOException failure = new IOException("down");
+    run(breaker, clock, failure, 200_000); // warm up: JIT, adder cells, ring slots
+    long tid = Thread.currentThread().getId();
+    long before = threads.getThreadAllocatedBytes(tid);
+    run(breaker, clock, failure, 200_000);
+    long allocated = threads.getThreadAllocatedBytes(tid) - before;
+    assertEquals(BreakerState.CLOSED, breaker.state());
+    assertEquals(0L, allocated, "bytes allocated by 200,000 closed calls");
+  }
+
+  private static void run(CircuitBreaker b, ManualClock clock, IOException failure, int calls) {
+    for (int i = 0; i < calls; i++) {
+      clock.advance(50_000L); // 50 us a call: a new 100 ms bucket every 2,000 calls
+      long permit = b.tryAcquire();
+      int k = i % 10;
+      if (k == 0) {
+        b.onFailure(permit, MS, failure);
+      } else if (k == 1) {
+        b.onSuccess(permit, 2_000 * MS); // slow
+      } else {
+        b.onSuccess(permit, (1 + k) * MS);
+      }
+    }
+  }
+}
