@@ -292,7 +292,7 @@ public final class CircuitBreaker implements Instrumented {
       w.fastSuccess.increment();
     }
     if (adaptive) {
-      w.addLatency(slow ? threshold : durationNanos);
+      w.offerLatency(slow ? threshold : durationNanos);
     }
     if (p.lvConsecutive() != 0L) {
       p.clearConsecutive();
@@ -370,8 +370,13 @@ public final class CircuitBreaker implements Instrumented {
   }
 
   private static void requirePermit(long permit, long durationNanos) {
-    Checks.requireNonNegative("permit", permit);
-    Checks.requireNonNegative("durationNanos", durationNanos);
+    // Test first, build the message only on failure: the checks box their value.
+    if (permit < 0) {
+      Checks.requireNonNegative("permit", permit);
+    }
+    if (durationNanos < 0) {
+      Checks.requireNonNegative("durationNanos", durationNanos);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

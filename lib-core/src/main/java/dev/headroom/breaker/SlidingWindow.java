@@ -2,6 +2,7 @@ package dev.headroom.breaker;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -34,9 +35,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       are a benign race (one bucket's sample may be counted twice or dropped).
  * </ul>
  *
- * <p>Adaptive threshold: successful closed calls also add their latency (clipped at the current
- * threshold, so a slowdown can raise the estimate only gradually) to a striped sum. Each roll
- * folds the mean latency of the successes since the previous roll into an exponentially
+ * <p>Adaptive threshold: one successful closed call in eight (sampled with the thread-local
+ * random generator) adds its latency, clipped at the current threshold so that a slowdown can
+ * raise the estimate only gradually, to a striped sum and a striped sample count. Each roll
+ * folds the mean latency of the samples since the previous roll into an exponentially
  * weighted estimate with time constant {@code learningNanos}; the threshold is
  * {@code max(floor, multiple * estimate)}. Until a first sample exists the threshold is
  * {@link Long#MAX_VALUE} (nothing is slow), and that first sample is taken unclipped.
@@ -63,6 +65,7 @@ final class SlidingWindow {
   final LongAdder slowSuccess = new LongAdder();
   final LongAdder fastFailure = new LongAdder();
   final LongAdder slowFailure = new LongAdder();
+  private final LongAdder latencySamples = new LongAdder();
   private final LongAdder latencySum = new LongAdder();
 
   private final long origin;
@@ -83,7 +86,7 @@ final class SlidingWindow {
   private volatile long nextRoll;
 
   // Estimator state, touched only by the roller of an epoch (see the class comment).
-  private long prevSuccesses;
+  private long prevSamples;
   private long prevLatencySum;
   private long prevEpoch = EMPTY;
   private double estimateNanos = Double.NaN;
@@ -144,15 +147,15 @@ final class SlidingWindow {
       // retry: keep nextRoll monotonic if rollers overlap
     }
     if (adaptive) {
-      learn(e, fs + ss, latencySum.sum());
+      learn(e, latencySamples.sum(), latencySum.sum());
     }
   }
 
-  private void learn(long e, long successes, long latency) {
-    long samples = successes - prevSuccesses;
+  private void learn(long e, long sampled, long latency) {
+    long samples = sampled - prevSamples;
     long sum = latency - prevLatencySum;
     long elapsedEpochs = prevEpoch == EMPTY ? 1L : e - prevEpoch;
-    prevSuccesses = successes;
+    prevSamples = sampled;
     prevLatencySum = latency;
     prevEpoch = e;
     if (samples <= 0) {
@@ -169,10 +172,21 @@ final class SlidingWindow {
     slowThresholdNanos = threshold >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) threshold;
   }
 
-  /** Adds a successful closed call's latency to the estimator (adaptive mode only). */
-  void addLatency(long clippedNanos) {
-    latencySum.add(clippedNanos);
+  /**
+   * Offers a successful closed call's latency to the estimator (adaptive mode only). One call
+   * in {@link #SAMPLE_ONE_IN} is sampled, chosen by the thread-local random generator, so the
+   * estimator costs a fraction of a striped increment per call; a mean over the many calls of
+   * a bucket does not need every one of them.
+   */
+  void offerLatency(long clippedNanos) {
+    if ((ThreadLocalRandom.current().nextInt() & (SAMPLE_ONE_IN - 1)) == 0) {
+      latencySamples.increment();
+      latencySum.add(clippedNanos);
+    }
   }
+
+  /** The estimator samples one successful call in this many (a power of two). */
+  static final int SAMPLE_ONE_IN = 8;
 
   boolean adaptive() {
     return adaptive;

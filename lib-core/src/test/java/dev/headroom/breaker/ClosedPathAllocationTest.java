@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.headroom.core.ManualClock;
+import dev.headroom.core.NanoClock;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -24,7 +25,9 @@ class ClosedPathAllocationTest {
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     assumeTrue(threads.isThreadAllocatedMemorySupported());
     threads.setThreadAllocatedMemoryEnabled(true);
-    ManualClock clock = new ManualClock();
+    // A hand-driven clock that does not validate (ManualClock.advance boxes its argument).
+    long[] now = {ManualClock.DEFAULT_START};
+    NanoClock clock = NanoClock.of(() -> now[0]);
     CircuitBreaker breaker = CircuitBreaker.builder("alloc").clock(clock)
         .consecutiveFailures(5)
         .failureRateThreshold(0.9)
@@ -33,18 +36,23 @@ class ClosedPathAllocationTest {
         .window(Duration.ofSeconds(1), 10)
         .build();
     IOException failure = new IOException("down");
-    run(breaker, clock, failure, 200_000); // warm up: JIT, adder cells, ring slots
+    // Rounds until the JIT has compiled the path: interpreted VarHandle calls allocate while
+    // warming up, compiled ones do not. A path that allocated per call would allocate in every
+    // round, so the quietest round is the measure.
     long tid = Thread.currentThread().getId();
-    long before = threads.getThreadAllocatedBytes(tid);
-    run(breaker, clock, failure, 200_000);
-    long allocated = threads.getThreadAllocatedBytes(tid) - before;
+    long quietest = Long.MAX_VALUE;
+    for (int round = 0; round < 20 && quietest > 0; round++) {
+      long before = threads.getThreadAllocatedBytes(tid);
+      run(breaker, now, failure, 100_000);
+      quietest = Math.min(quietest, threads.getThreadAllocatedBytes(tid) - before);
+    }
     assertEquals(BreakerState.CLOSED, breaker.state());
-    assertEquals(0L, allocated, "bytes allocated by 200,000 closed calls");
+    assertEquals(0L, quietest, "bytes allocated by 100,000 closed calls");
   }
 
-  private static void run(CircuitBreaker b, ManualClock clock, IOException failure, int calls) {
+  private static void run(CircuitBreaker b, long[] now, IOException failure, int calls) {
     for (int i = 0; i < calls; i++) {
-      clock.advance(50_000L); // 50 us a call: a new 100 ms bucket every 2,000 calls
+      now[0] += 50_000L; // 50 us a call: a new 100 ms bucket every 2,000 calls
       long permit = b.tryAcquire();
       int k = i % 10;
       if (k == 0) {
