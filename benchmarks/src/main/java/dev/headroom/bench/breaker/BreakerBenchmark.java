@@ -66,10 +66,10 @@ public class BreakerBenchmark {
       case "resilience4j-count" -> resilience4j(SlidingWindowType.COUNT_BASED, 100);
       case "resilience4j-time" -> resilience4j(SlidingWindowType.TIME_BASED, 10);
       case "failsafe-count" -> failsafe(dev.failsafe.CircuitBreaker.builder()
-          .withFailureRateThreshold(50, 100, Duration.ofDays(365))
+          .withFailureThreshold(50, 100) // 50 failures among the last 100 executions
           .build());
       case "failsafe-time" -> failsafe(dev.failsafe.CircuitBreaker.builder()
-          .withFailureRateThreshold(50, 100, Duration.ofSeconds(10))
+          .withFailureRateThreshold(50, 100, Duration.ofSeconds(10)) // 50% over 10 s, >= 100
           .build());
       default -> throw new IllegalArgumentException("impl: " + impl);
     };
