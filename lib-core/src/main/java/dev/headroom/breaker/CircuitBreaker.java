@@ -61,9 +61,10 @@ import java.util.function.Supplier;
  * second completion cannot be detected and would be counted twice.
  *
  * <h2>Cost</h2>
- * In the closed state, {@code tryAcquire} is one volatile read; an outcome is one volatile read,
- * one clock read (only when a rate rule or the adaptive threshold needs the window) and one
- * striped increment ({@link LongAdder}); nothing allocates and nothing locks. Failures also
+ * In the closed state, {@code tryAcquire} is one volatile read; an outcome is a few volatile
+ * reads, one clock read (only when a rate rule or the adaptive threshold needs the window) and
+ * one striped increment ({@link LongAdder}), plus, with the adaptive threshold, one more read
+ * (a latency sample is taken about once per millisecond); nothing allocates and nothing locks. Failures also
  * increment the consecutive-failure counter and judge the window. The clock is the injected
  * {@link NanoClock}, by default {@link NanoClock#coarse()} (about 1 ms resolution); the wrappers
  * measure call durations with the same clock.
@@ -281,8 +282,10 @@ public final class CircuitBreaker implements Instrumented {
 
   private void closedSuccess(Phase p, long durationNanos) {
     SlidingWindow w = window;
+    long now = 0L;
     if (windowed) {
-      w.tick(clock.nanoTime());
+      now = clock.nanoTime();
+      w.tick(now);
     }
     long threshold = w.slowThresholdNanos();
     boolean slow = durationNanos >= threshold;
@@ -292,7 +295,7 @@ public final class CircuitBreaker implements Instrumented {
       w.fastSuccess.increment();
     }
     if (adaptive) {
-      w.offerLatency(slow ? threshold : durationNanos);
+      w.offerLatency(now, slow ? threshold : durationNanos);
     }
     if (p.lvConsecutive() != 0L) {
       p.clearConsecutive();

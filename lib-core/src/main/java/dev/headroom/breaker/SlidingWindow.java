@@ -2,7 +2,6 @@ package dev.headroom.breaker;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -35,9 +34,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       are a benign race (one bucket's sample may be counted twice or dropped).
  * </ul>
  *
- * <p>Adaptive threshold: one successful closed call in eight (sampled with the thread-local
- * random generator) adds its latency, clipped at the current threshold so that a slowdown can
- * raise the estimate only gradually, to a striped sum and a striped sample count. Each roll
+ * <p>Adaptive threshold: about one successful closed call per millisecond of clock time (the
+ * first to see a new sampling slot, see {@link #offerLatency}) adds its latency, clipped at the
+ * current threshold so that a slowdown can raise the estimate only gradually, to a striped sum
+ * and a striped sample count. Each roll
  * folds the mean latency of the samples since the previous roll into an exponentially
  * weighted estimate with time constant {@code learningNanos}; the threshold is
  * {@code max(floor, multiple * estimate)}. Until a first sample exists the threshold is
@@ -50,12 +50,14 @@ final class SlidingWindow {
 
   private static final VarHandle EPOCH;
   private static final VarHandle NEXT_ROLL;
+  private static final VarHandle SAMPLE_SLOT;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       EPOCH = lookup.findVarHandle(SlidingWindow.class, "epoch", long.class);
       NEXT_ROLL = lookup.findVarHandle(SlidingWindow.class, "nextRoll", long.class);
+      SAMPLE_SLOT = lookup.findVarHandle(SlidingWindow.class, "sampleSlot", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -84,6 +86,8 @@ final class SlidingWindow {
   private volatile long epoch = EMPTY;
   @SuppressWarnings("unused") // through NEXT_ROLL
   private volatile long nextRoll;
+  @SuppressWarnings("unused") // through SAMPLE_SLOT
+  private long sampleSlot = Long.MIN_VALUE;
 
   // Estimator state, touched only by the roller of an epoch (see the class comment).
   private long prevSamples;
@@ -173,20 +177,27 @@ final class SlidingWindow {
   }
 
   /**
-   * Offers a successful closed call's latency to the estimator (adaptive mode only). One call
-   * in {@link #SAMPLE_ONE_IN} is sampled, chosen by the thread-local random generator, so the
-   * estimator costs a fraction of a striped increment per call; a mean over the many calls of
-   * a bucket does not need every one of them.
+   * Offers a successful closed call's latency to the estimator (adaptive mode only). At most
+   * about one call per {@code 2^}{@value #SAMPLE_SHIFT} ns (about 1 ms) of clock time is
+   * sampled: the first one to see a new sampling slot. A busy breaker thus adds at most about a
+   * thousand samples a second (plenty for a mean per bucket) while the per-call cost stays one
+   * read of a line that changes at most once a millisecond; a quiet breaker samples nearly every
+   * call. Benign race: two threads may both see a new slot and both sample it.
+   *
+   * @param now the clock reading of this record
+   * @param clippedNanos the call's latency, clipped at the current threshold
    */
-  void offerLatency(long clippedNanos) {
-    if ((ThreadLocalRandom.current().nextInt() & (SAMPLE_ONE_IN - 1)) == 0) {
+  void offerLatency(long now, long clippedNanos) {
+    long slot = now >> SAMPLE_SHIFT;
+    if (slot != (long) SAMPLE_SLOT.getOpaque(this)) {
+      SAMPLE_SLOT.setOpaque(this, slot);
       latencySamples.increment();
       latencySum.add(clippedNanos);
     }
   }
 
-  /** The estimator samples one successful call in this many (a power of two). */
-  static final int SAMPLE_ONE_IN = 8;
+  /** Sampling slots are {@code 2^20} ns (about 1.05 ms) of clock time. */
+  static final int SAMPLE_SHIFT = 20;
 
   boolean adaptive() {
     return adaptive;
