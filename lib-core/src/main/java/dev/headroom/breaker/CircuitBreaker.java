@@ -244,10 +244,13 @@ public final class CircuitBreaker implements Instrumented {
   }
 
   private long admitProbe(Phase p, long now) {
-    long arrival = p.nextArrival();
     double f = p.fraction;
+    if (f >= 1.0) {
+      return p.generation; // the last step admits everything: no shared counter to bump
+    }
+    long arrival = p.nextArrival();
     // Admits ceil(n * f) of the first n arrivals, spread evenly, the first one included.
-    boolean admit = f >= 1.0 || Math.ceil((arrival + 1) * f) > Math.ceil(arrival * f);
+    boolean admit = Math.ceil((arrival + 1) * f) > Math.ceil(arrival * f);
     if (admit) {
       p.soLastProbe(now);
       return p.generation;
