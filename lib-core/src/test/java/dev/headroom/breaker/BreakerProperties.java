@@ -7,12 +7,14 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Scale;
@@ -136,7 +138,18 @@ class BreakerProperties {
   void behavesLikeTheReferenceModel(@ForAll("chains") ActionChain<Harness> chain) {
     chain.withInvariant("matches the model", Harness::compare).run();
     Harness h = chain.finalState().orElseThrow();
-    BreakerInvariants.checkSequence(h.listener.transitions(), true);
+    List<String> transitions = h.listener.transitions();
+    BreakerInvariants.checkSequence(transitions, true);
+    // The generated chains must reach the interesting parts of the machine, not only CLOSED.
+    Statistics.label("tripped").collect(transitions.contains("CLOSED>OPEN"));
+    Statistics.label("ramp step passed").collect(
+        h.listener.events().stream().anyMatch(e -> e.startsWith("step ")));
+    Statistics.label("relapsed").collect(transitions.contains("HALF_OPEN>OPEN"));
+    Statistics.label("recovered").collect(transitions.contains("HALF_OPEN>CLOSED"));
+    Statistics.label("tripped").coverage(c -> c.check(true).percentage(p -> p >= 40));
+    Statistics.label("ramp step passed").coverage(c -> c.check(true).percentage(p -> p >= 10));
+    Statistics.label("relapsed").coverage(c -> c.check(true).percentage(p -> p >= 5));
+    Statistics.label("recovered").coverage(c -> c.check(true).percentage(p -> p >= 10));
   }
 
   @Provide
