@@ -1,0 +1,70 @@
+package dev.headroom.samples;
+
+import dev.headroom.budget.KubernetesScale;
+import dev.headroom.budget.PodCountSource;
+import dev.headroom.budget.PolledPodCountSource;
+import dev.headroom.budget.PoolBudget;
+import dev.headroom.budget.PoolSizer;
+import java.time.Duration;
+
+/**
+ * The README's pool budget example: the seed's numbers worked through. A database with
+ * {@code max_connections} 500, an HPA that can take the enrollment service to 95 pods with a 25%
+ * rollout surge, pools that used to be 5 plus 10 overflow per pod. Prints the arithmetic, the
+ * start-up finding about the old static size, and the live size for 20 pods.
+ */
+public final class PoolBudgetExample {
+
+  private PoolBudgetExample() {}
+
+  /**
+   * Builds the seed's budget and a sizer, and prints what they say.
+   *
+   * @param args ignored
+   */
+  public static void main(String[] args) {
+    PoolBudget budget = PoolBudget.builder()
+        .maxConnections(500)                 // SHOW max_connections
+        .superuserReservedConnections(3)     // SHOW superuser_reserved_connections
+        .reservedConnections(0)              // SHOW reserved_connections (PostgreSQL 16+)
+        .adminHeadroom(10)                   // psql sessions, migrations, incident response
+        .service(PoolBudget.Service.builder("enrollment")
+            .maxReplicas(95)                 // the HPA's maxReplicas
+            .maxSurgePercent(25)             // the Deployment's rollout maxSurge
+            .build())
+        .build();
+    System.out.print(budget.explain());
+
+    // In a pod: PodCountSource.polling(KubernetesScale.builder().deployment("enrollment")
+    //     .build()).build(). Here: 20 pods, as before the enrollment peak.
+    try (PodCountSource pods = PodCountSource.fixed(20);
+        PoolSizer sizer = PoolSizer.builder()
+            .budget(budget)
+            .service("enrollment")
+            .podCountSource(pods)
+            .holdWindow(Duration.ZERO)       // no window, for the example only: default 60 s
+            .staticPoolSize(15)              // 5 + 10 overflow: checked and logged at start-up
+            .build()) {
+      sizer.addListener((before, now) -> System.out.println(
+          "resize the pool, lowering first: " + before + " -> " + now));
+      sizer.staticPoolFinding().ifPresent(f -> System.out.println(f.message()));
+      System.out.println("at 20 pods each pod may open " + sizer.maxPoolSize()
+          + " connections, keeping " + sizer.minIdle() + " idle; sized for "
+          + sizer.sizedForPods() + " pods (20 + surge 24)");
+    }
+  }
+
+  /**
+   * The pod count inside a Kubernetes pod: the Deployment's scale subresource, polled every 5 s.
+   * Not called by {@link #main}: it needs a pod's service account.
+   *
+   * @return the running source
+   */
+  static PolledPodCountSource inPod() {
+    PolledPodCountSource pods = PodCountSource.polling(
+            KubernetesScale.builder().deployment("enrollment").requestTimeout(Duration.ofSeconds(2))
+                .build())
+        .pollInterval(Duration.ofSeconds(5)).build();
+    return pods;
+  }
+}
