@@ -626,6 +626,9 @@ public final class CircuitBreaker implements Instrumented {
     } catch (RuntimeException e) {
       onFailure(permit, elapsedSince(start), e);
       return CompletableFuture.failedFuture(e);
+    } catch (Error e) {
+      onFailure(permit, elapsedSince(start), e); // complete the permit, then let it fly
+      throw e;
     }
     if (stage == null) {
       NullPointerException npe = new NullPointerException("supplier returned a null stage");

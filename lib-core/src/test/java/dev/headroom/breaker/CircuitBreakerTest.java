@@ -575,4 +575,19 @@ class CircuitBreakerTest {
     assertEquals(1.0, registry.get("headroom.breaker.transitions").tag("state", "open")
         .functionCounter().count());
   }
+
+  @Test
+  void stageSupplierThatThrowsIsRecorded() {
+    CircuitBreaker b = base("db").build();
+    IllegalStateException boom = new IllegalStateException("no connection");
+    CompletableFuture<String> r = b.<String>stage(() -> {
+      throw boom;
+    }).toCompletableFuture();
+    assertSame(boom, assertThrows(CompletionException.class, r::join).getCause());
+    AssertionError error = new AssertionError("bug");
+    assertSame(error, assertThrows(AssertionError.class, () -> b.<String>stage(() -> {
+      throw error;
+    })));
+    assertEquals(2, b.failureCount());
+  }
 }
