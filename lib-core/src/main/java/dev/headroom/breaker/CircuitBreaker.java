@@ -61,9 +61,10 @@ import java.util.function.Supplier;
  * second completion cannot be detected and would be counted twice.
  *
  * <h2>Cost</h2>
- * In the closed state, {@code tryAcquire} is one volatile read; an outcome is one volatile read,
- * one clock read (only when a rate rule or the adaptive threshold needs the window) and one
- * striped increment ({@link LongAdder}); nothing allocates and nothing locks. Failures also
+ * In the closed state, {@code tryAcquire} is one volatile read; an outcome is a few volatile
+ * reads, one clock read (only when a rate rule or the adaptive threshold needs the window) and
+ * one striped increment ({@link LongAdder}), plus, with the adaptive threshold, one more read
+ * (a latency sample is taken about once per millisecond); nothing allocates and nothing locks. Failures also
  * increment the consecutive-failure counter and judge the window. The clock is the injected
  * {@link NanoClock}, by default {@link NanoClock#coarse()} (about 1 ms resolution); the wrappers
  * measure call durations with the same clock.
@@ -243,10 +244,13 @@ public final class CircuitBreaker implements Instrumented {
   }
 
   private long admitProbe(Phase p, long now) {
-    long arrival = p.nextArrival();
     double f = p.fraction;
+    if (f >= 1.0) {
+      return p.generation; // the last step admits everything: no shared counter to bump
+    }
+    long arrival = p.nextArrival();
     // Admits ceil(n * f) of the first n arrivals, spread evenly, the first one included.
-    boolean admit = f >= 1.0 || Math.ceil((arrival + 1) * f) > Math.ceil(arrival * f);
+    boolean admit = Math.ceil((arrival + 1) * f) > Math.ceil(arrival * f);
     if (admit) {
       p.soLastProbe(now);
       return p.generation;
@@ -281,8 +285,10 @@ public final class CircuitBreaker implements Instrumented {
 
   private void closedSuccess(Phase p, long durationNanos) {
     SlidingWindow w = window;
+    long now = 0L;
     if (windowed) {
-      w.tick(clock.nanoTime());
+      now = clock.nanoTime();
+      w.tick(now);
     }
     long threshold = w.slowThresholdNanos();
     boolean slow = durationNanos >= threshold;
@@ -292,7 +298,7 @@ public final class CircuitBreaker implements Instrumented {
       w.fastSuccess.increment();
     }
     if (adaptive) {
-      w.addLatency(slow ? threshold : durationNanos);
+      w.offerLatency(now, slow ? threshold : durationNanos);
     }
     if (p.lvConsecutive() != 0L) {
       p.clearConsecutive();
@@ -370,8 +376,13 @@ public final class CircuitBreaker implements Instrumented {
   }
 
   private static void requirePermit(long permit, long durationNanos) {
-    Checks.requireNonNegative("permit", permit);
-    Checks.requireNonNegative("durationNanos", durationNanos);
+    // Test first, build the message only on failure: the checks box their value.
+    if (permit < 0) {
+      Checks.requireNonNegative("permit", permit);
+    }
+    if (durationNanos < 0) {
+      Checks.requireNonNegative("durationNanos", durationNanos);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -615,6 +626,9 @@ public final class CircuitBreaker implements Instrumented {
     } catch (RuntimeException e) {
       onFailure(permit, elapsedSince(start), e);
       return CompletableFuture.failedFuture(e);
+    } catch (Error e) {
+      onFailure(permit, elapsedSince(start), e); // complete the permit, then let it fly
+      throw e;
     }
     if (stage == null) {
       NullPointerException npe = new NullPointerException("supplier returned a null stage");
@@ -923,6 +937,11 @@ public final class CircuitBreaker implements Instrumented {
         });
     sink.gauge(MeterId.of("headroom.breaker.relapses").tag("name", name)
         .description("Relapses since the last full recovery"), () -> relapses());
+  }
+
+  /** The current generation: the number of phase changes so far. For tests. */
+  long generation() {
+    return ((Phase) PHASE.getVolatile(this)).generation;
   }
 
   @Override

@@ -34,9 +34,11 @@ import java.util.concurrent.atomic.LongAdder;
  *       are a benign race (one bucket's sample may be counted twice or dropped).
  * </ul>
  *
- * <p>Adaptive threshold: successful closed calls also add their latency (clipped at the current
- * threshold, so a slowdown can raise the estimate only gradually) to a striped sum. Each roll
- * folds the mean latency of the successes since the previous roll into an exponentially
+ * <p>Adaptive threshold: about one successful closed call per millisecond of clock time (the
+ * first to see a new sampling slot, see {@link #offerLatency}) adds its latency, clipped at the
+ * current threshold so that a slowdown can raise the estimate only gradually, to a striped sum
+ * and a striped sample count. Each roll
+ * folds the mean latency of the samples since the previous roll into an exponentially
  * weighted estimate with time constant {@code learningNanos}; the threshold is
  * {@code max(floor, multiple * estimate)}. Until a first sample exists the threshold is
  * {@link Long#MAX_VALUE} (nothing is slow), and that first sample is taken unclipped.
@@ -48,12 +50,14 @@ final class SlidingWindow {
 
   private static final VarHandle EPOCH;
   private static final VarHandle NEXT_ROLL;
+  private static final VarHandle SAMPLE_SLOT;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       EPOCH = lookup.findVarHandle(SlidingWindow.class, "epoch", long.class);
       NEXT_ROLL = lookup.findVarHandle(SlidingWindow.class, "nextRoll", long.class);
+      SAMPLE_SLOT = lookup.findVarHandle(SlidingWindow.class, "sampleSlot", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -63,6 +67,7 @@ final class SlidingWindow {
   final LongAdder slowSuccess = new LongAdder();
   final LongAdder fastFailure = new LongAdder();
   final LongAdder slowFailure = new LongAdder();
+  private final LongAdder latencySamples = new LongAdder();
   private final LongAdder latencySum = new LongAdder();
 
   private final long origin;
@@ -81,9 +86,11 @@ final class SlidingWindow {
   private volatile long epoch = EMPTY;
   @SuppressWarnings("unused") // through NEXT_ROLL
   private volatile long nextRoll;
+  @SuppressWarnings("unused") // through SAMPLE_SLOT
+  private long sampleSlot = Long.MIN_VALUE;
 
   // Estimator state, touched only by the roller of an epoch (see the class comment).
-  private long prevSuccesses;
+  private long prevSamples;
   private long prevLatencySum;
   private long prevEpoch = EMPTY;
   private double estimateNanos = Double.NaN;
@@ -144,15 +151,15 @@ final class SlidingWindow {
       // retry: keep nextRoll monotonic if rollers overlap
     }
     if (adaptive) {
-      learn(e, fs + ss, latencySum.sum());
+      learn(e, latencySamples.sum(), latencySum.sum());
     }
   }
 
-  private void learn(long e, long successes, long latency) {
-    long samples = successes - prevSuccesses;
+  private void learn(long e, long sampled, long latency) {
+    long samples = sampled - prevSamples;
     long sum = latency - prevLatencySum;
     long elapsedEpochs = prevEpoch == EMPTY ? 1L : e - prevEpoch;
-    prevSuccesses = successes;
+    prevSamples = sampled;
     prevLatencySum = latency;
     prevEpoch = e;
     if (samples <= 0) {
@@ -169,10 +176,28 @@ final class SlidingWindow {
     slowThresholdNanos = threshold >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) threshold;
   }
 
-  /** Adds a successful closed call's latency to the estimator (adaptive mode only). */
-  void addLatency(long clippedNanos) {
-    latencySum.add(clippedNanos);
+  /**
+   * Offers a successful closed call's latency to the estimator (adaptive mode only). At most
+   * about one call per {@code 2^}{@value #SAMPLE_SHIFT} ns (about 1 ms) of clock time is
+   * sampled: the first one to see a new sampling slot. A busy breaker thus adds at most about a
+   * thousand samples a second (plenty for a mean per bucket) while the per-call cost stays one
+   * read of a line that changes at most once a millisecond; a quiet breaker samples nearly every
+   * call. Benign race: two threads may both see a new slot and both sample it.
+   *
+   * @param now the clock reading of this record
+   * @param clippedNanos the call's latency, clipped at the current threshold
+   */
+  void offerLatency(long now, long clippedNanos) {
+    long slot = now >> SAMPLE_SHIFT;
+    if (slot != (long) SAMPLE_SLOT.getOpaque(this)) {
+      SAMPLE_SLOT.setOpaque(this, slot);
+      latencySamples.increment();
+      latencySum.add(clippedNanos);
+    }
   }
+
+  /** Sampling slots are {@code 2^20} ns (about 1.05 ms) of clock time. */
+  static final int SAMPLE_SHIFT = 20;
 
   boolean adaptive() {
     return adaptive;

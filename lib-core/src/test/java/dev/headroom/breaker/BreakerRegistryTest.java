@@ -88,4 +88,41 @@ class BreakerRegistryTest {
     assertEquals("name must be non-blank (was \"\")",
         assertThrows(IllegalArgumentException.class, () -> r.breaker("")).getMessage());
   }
+
+  @Test
+  void concurrentFetchesCreateOneBreakerPerName() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger callbacks =
+        new java.util.concurrent.atomic.AtomicInteger();
+    BreakerRegistry r = BreakerRegistry.builder().defaults(defaults)
+        .onCreate(b -> callbacks.incrementAndGet()).build();
+    int threads = 4;
+    java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(threads);
+    java.util.List<java.util.Set<CircuitBreaker>> seen = new ArrayList<>();
+    Thread[] workers = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      java.util.Set<CircuitBreaker> mine =
+          java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      seen.add(mine);
+      workers[t] = new Thread(() -> {
+        try {
+          barrier.await();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+        for (int i = 0; i < 10_000; i++) {
+          mine.add(r.breaker("host-" + (i % 50)));
+        }
+      });
+      workers[t].start();
+    }
+    for (Thread w : workers) {
+      w.join(30_000);
+    }
+    java.util.Set<CircuitBreaker> all =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    seen.forEach(all::addAll);
+    assertEquals(50, all.size());
+    assertEquals(50, callbacks.get());
+    assertEquals(50, r.createdCount());
+  }
 }

@@ -556,4 +556,38 @@ class CircuitBreakerTest {
     assertEquals(0.1, sink.value("headroom.breaker.slow.threshold"), 1e-12);
     assertEquals(0, sink.value("headroom.breaker.relapses"));
   }
+
+  @Test
+  void bindsToMicrometer() {
+    CircuitBreaker b = base("replica").build();
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    new dev.headroom.core.metrics.HeadroomMeterBinder(b).bindTo(registry);
+    fail(b, 5);
+    b.tryAcquire();
+    assertEquals(5.0, registry.get("headroom.breaker.calls").tag("name", "replica")
+        .tag("outcome", "failure").functionCounter().count());
+    assertEquals(1.0, registry.get("headroom.breaker.calls").tag("outcome", "rejected")
+        .functionCounter().count());
+    assertEquals(1.0, registry.get("headroom.breaker.state").tag("state", "open").gauge()
+        .value());
+    assertEquals(0.0, registry.get("headroom.breaker.admitted.fraction").gauge().value());
+    assertEquals(1.0, registry.get("headroom.breaker.transitions").tag("state", "open")
+        .functionCounter().count());
+  }
+
+  @Test
+  void stageSupplierThatThrowsIsRecorded() {
+    CircuitBreaker b = base("db").build();
+    IllegalStateException boom = new IllegalStateException("no connection");
+    CompletableFuture<String> r = b.<String>stage(() -> {
+      throw boom;
+    }).toCompletableFuture();
+    assertSame(boom, assertThrows(CompletionException.class, r::join).getCause());
+    AssertionError error = new AssertionError("bug");
+    assertSame(error, assertThrows(AssertionError.class, () -> b.<String>stage(() -> {
+      throw error;
+    })));
+    assertEquals(2, b.failureCount());
+  }
 }

@@ -1,0 +1,65 @@
+package dev.headroom.samples;
+
+import dev.headroom.breaker.BreakerState;
+import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.core.metrics.HeadroomMeterBinder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The README's circuit-breaker example: a slow read replica behind a breaker, with cached data
+ * served as the fallback while the breaker is open. Prints what callers get.
+ */
+public final class BreakerExample {
+
+  private BreakerExample() {}
+
+  /** A stand-in for the read replica: fails while {@code down} is set. */
+  static final class Replica {
+    volatile boolean down;
+
+    String loadMember(int id) throws IOException {
+      if (down) {
+        throw new IOException("replica timed out after 1.5 s");
+      }
+      return "member-" + id;
+    }
+  }
+
+  /**
+   * Runs callers against a replica that goes down, and shows the breaker opening.
+   *
+   * @param args ignored
+   * @throws Exception never in practice
+   */
+  public static void main(String[] args) throws Exception {
+    Replica replica = new Replica();
+    Map<Integer, String> cache = new ConcurrentHashMap<>();
+
+    CircuitBreaker breaker = CircuitBreaker.builder("replica-db")
+        .consecutiveFailures(5)                      // the rule that held in the incident
+        .failureRateThreshold(0.5)                   // or half the calls of the last 10 s
+        .openDuration(Duration.ofSeconds(5))         // then 10 s, 20 s... on each relapse
+        .rampSteps(0.01, 0.1, 0.5, 1.0)              // recovery: 1% -> 10% -> 50% -> 100%
+        .listener((b, from, to) -> System.out.println(b.name() + ": " + from + " -> " + to))
+        .build();
+    new HeadroomMeterBinder(breaker).bindTo(new SimpleMeterRegistry());
+
+    for (int id = 0; id < 20; id++) {
+      replica.down = id >= 5;
+      int member = id;
+      String value = breaker.call(() -> {
+        String fresh = replica.loadMember(member);
+        cache.put(member, fresh);
+        return fresh;
+      }, error -> cache.getOrDefault(member % 5, "unknown")); // stale data beats no data
+      System.out.println(id + " -> " + value + " (" + breaker.state() + ")");
+    }
+    if (breaker.state() != BreakerState.OPEN) {
+      throw new IllegalStateException("expected the breaker to be open");
+    }
+  }
+}
