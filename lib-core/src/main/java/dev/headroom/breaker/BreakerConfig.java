@@ -38,7 +38,11 @@ import java.util.function.Predicate;
  * <p>Half-open ramp: the fractions in {@code rampSteps} (strictly increasing, ending at 1).
  * Each step lasts at least {@code stepDuration} and at least {@code minProbesPerStep} judged
  * probes. So that low traffic still makes progress, a call is also admitted whenever no probe
- * has been admitted for {@code stepDuration / minProbesPerStep}.
+ * has been admitted for {@code stepDuration / minProbesPerStep}. A step is judged on its own
+ * probes with the trip rules, and, once it has {@code minProbesPerStep} judged probes, by their
+ * failure fraction: {@code failureRateThreshold} when configured, else
+ * {@link #DEFAULT_PROBE_FAILURE_RATE} (one half), so a step where most probes fail relapses even
+ * when no run of consecutive failures is long enough to trip.
  *
  * <p>Classification of a throwable reported by {@code onFailure}: if {@code ignoreWhen}
  * matches, the call is ignored (it counts for nothing); else if {@code failureWhen} matches it
@@ -120,6 +124,12 @@ public record BreakerConfig(
   public static final Duration DEFAULT_STEP_DURATION = Duration.ofSeconds(2);
   /** Default {@code minProbesPerStep}: 5. */
   public static final int DEFAULT_MIN_PROBES_PER_STEP = 5;
+  /**
+   * The failure fraction of a ramp step's judged probes that makes it relapse when no
+   * {@code failureRateThreshold} is configured: a breaker with only the consecutive-failures rule
+   * must not pass a step in which 4 of 5 probes failed.
+   */
+  public static final double DEFAULT_PROBE_FAILURE_RATE = 0.5;
 
   private static final int MAX_BUCKETS = 1_000;
   private static final int MAX_STEPS = 64;

@@ -105,6 +105,9 @@ public final class CircuitBreaker implements Instrumented {
   private final int consecutiveLimit;
   private final double failureRate;
   private final double slowRate;
+  // The failure fraction that makes a ramp step relapse: the configured rate rule, or
+  // BreakerConfig.DEFAULT_PROBE_FAILURE_RATE when none is configured.
+  private final double probeFailureRate;
   private final boolean rateRules;
   private final boolean windowed;
   private final boolean adaptive;
@@ -143,6 +146,7 @@ public final class CircuitBreaker implements Instrumented {
     this.consecutiveLimit = config.consecutiveFailures();
     this.failureRate = config.failureRateThreshold();
     this.slowRate = config.slowCallRateThreshold();
+    this.probeFailureRate = failureRate > 0 ? failureRate : BreakerConfig.DEFAULT_PROBE_FAILURE_RATE;
     this.rateRules = failureRate > 0 || slowRate > 0;
     this.adaptive = config.adaptiveSlowCallThreshold();
     this.windowed = rateRules || adaptive;
@@ -404,7 +408,7 @@ public final class CircuitBreaker implements Instrumented {
     long judged = p.incrementJudged();
     boolean violated = (consecutiveLimit > 0 && consecutive >= consecutiveLimit)
         || (judged >= minProbes
-            && ((failureRate > 0 && failures >= failureRate * judged)
+            && (failures >= probeFailureRate * judged
                 || (slowRate > 0 && slowCalls >= slowRate * judged)));
     if (violated) {
       open(p, p.relapses + 1);

@@ -12,6 +12,10 @@ final class BreakerModel {
 
   private final int limit;
   private final double failureRate;
+
+  private double probeFailureRate() {
+    return failureRate > 0 ? failureRate : BreakerConfig.DEFAULT_PROBE_FAILURE_RATE;
+  }
   private final double slowRate;
   private final long slowNanos;
   private final int minimumCalls;
@@ -260,7 +264,7 @@ final class BreakerModel {
     }
     judged++;
     boolean violated = (limit > 0 && failed && consecutive >= limit)
-        || (judged >= minProbes && ((failureRate > 0 && probeFailures >= failureRate * judged)
+        || (judged >= minProbes && (probeFailures >= probeFailureRate() * judged
             || (slowRate > 0 && probeSlow >= slowRate * judged)));
     if (violated) {
       open(now, relapses + 1);

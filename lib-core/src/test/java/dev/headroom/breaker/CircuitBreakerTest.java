@@ -28,8 +28,13 @@ class CircuitBreakerTest {
 
   /** Consecutive failures only, no jitter, ramp steps of 1 s and 2 probes. */
   private CircuitBreaker.Builder base(String name) {
+    return base(name, 2);
+  }
+
+  /** As {@link #base(String)}, with {@code probes} judged probes per ramp step. */
+  private CircuitBreaker.Builder base(String name, int probes) {
     return CircuitBreaker.builder(name).clock(clock).openJitter(0)
-        .openDuration(Duration.ofSeconds(5)).rampStep(Duration.ofSeconds(1), 2)
+        .openDuration(Duration.ofSeconds(5)).rampStep(Duration.ofSeconds(1), probes)
         .slowCallThreshold(Duration.ofMillis(100)).listener(listener);
   }
 
@@ -206,6 +211,53 @@ class CircuitBreakerTest {
     fail(b, 5);
     assertEquals(Duration.ofSeconds(5), b.remainingOpen());
     BreakerInvariants.checkSequence(listener.transitions(), false);
+  }
+
+  @Test
+  void regressionAStepWhereMostProbesFailRelapsesWithoutARateRule() {
+    // Consecutive failures only (5): probes alternating fail, fail, success never make a run of
+    // five, yet two thirds of them fail. The ramp must not pass such a step.
+    CircuitBreaker b = base("db", 6).build();
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    int judged = 0;
+    for (int i = 0; judged < 6 && i < 100_000; i++) {
+      long permit = b.tryAcquire();
+      if (permit != CircuitBreaker.REJECTED) {
+        if (judged % 3 == 2) {
+          b.onSuccess(permit, MS);
+        } else {
+          b.onFailure(permit, MS, new IOException("flaky"));
+        }
+        judged++;
+      }
+    }
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(1, b.relapses());
+  }
+
+  @Test
+  void aStepWithAMinorityOfFailedProbesPasses() {
+    CircuitBreaker b = base("db", 4).build();
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    int judged = 0;
+    for (int i = 0; judged < 4 && i < 100_000; i++) {
+      long permit = b.tryAcquire();
+      if (permit != CircuitBreaker.REJECTED) {
+        if (judged == 0) {
+          b.onFailure(permit, MS, new IOException("one blip"));
+        } else {
+          b.onSuccess(permit, MS);
+        }
+        judged++;
+      }
+    }
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    assertEquals(0, b.relapses());
+    assertEquals(0.1, b.admittedFraction());
   }
 
   @Test
@@ -391,16 +443,21 @@ class CircuitBreakerTest {
 
   @Test
   void regressionSlowCallAdmittedWhileClosedIsNotJudgedAsAProbe() {
-    CircuitBreaker b = base("db").build();
+    CircuitBreaker b = base("db", 10).build();
     long slowPermit = b.tryAcquire(); // admitted while closed, still running
     fail(b, 5);
     clock.advance(Duration.ofSeconds(5));
     assertEquals(BreakerState.HALF_OPEN, b.state());
-    // Four probes fail; the late closed-era failure must not make it five in a row.
-    for (int i = 0; i < 4; i++) {
+    // Five probes succeed, then four fail; the late closed-era failure must make neither a
+    // fifth failure in a row nor a tenth judged probe.
+    for (int i = 0; i < 9; i++) {
       long p = b.tryAcquire();
-      b.onFailure(p, MS, new IOException());
-      clock.advance(Duration.ofMillis(500)); // the low-traffic guarantee admits the next one
+      if (i < 5) {
+        b.onSuccess(p, MS);
+      } else {
+        b.onFailure(p, MS, new IOException());
+      }
+      clock.advance(Duration.ofMillis(100)); // the low-traffic guarantee admits the next one
     }
     b.onFailure(slowPermit, 30_000 * MS, new TimeoutException());
     assertEquals(BreakerState.HALF_OPEN, b.state());
