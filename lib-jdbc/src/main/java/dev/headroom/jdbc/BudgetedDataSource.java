@@ -295,7 +295,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
   /**
    * Subscribes to a sizer. A change published between reading {@code initial} and subscribing
    * would be missed, and a listener call may race with this thread's catch-up; so after
-   * subscribing, this thread applies {@code current()} until it reads the same snapshot twice.
+   * subscribing, this thread applies {@code current()} until it reads the sizes it applied.
    * The listener and the catch-up both end in the synchronised {@link #resize}, and the last
    * one to run applies the newest snapshot, because the sizer publishes before it notifies.
    */
@@ -304,10 +304,16 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
         Math.min(now.minIdle(), now.maxPoolSize())));
     PoolSizer.PoolSize applied = initial;
     PoolSizer.PoolSize latest;
-    while ((latest = sizer.current()) != applied) {
+    // Compare the sizes, not the snapshot objects: the sizer publishes a new snapshot on every
+    // pod-count reading, often with the same sizes, and those need no resize.
+    while (!sameSizes(latest = sizer.current(), applied)) {
       resize(latest.maxPoolSize(), Math.min(latest.minIdle(), latest.maxPoolSize()));
       applied = latest;
     }
+  }
+
+  private static boolean sameSizes(PoolSizer.PoolSize a, PoolSizer.PoolSize b) {
+    return a.maxPoolSize() == b.maxPoolSize() && a.minIdle() == b.minIdle();
   }
 
   // ---------------------------------------------------------------------------------------------
