@@ -88,7 +88,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be > 0 (was <value>)"}
    */
   public static long requirePositive(String option, long value) {
-    requireArgument(value > 0, option, "> 0", value);
+    if (value <= 0) {
+      throw fail(option, "> 0", value);
+    }
     return value;
   }
 
@@ -101,7 +103,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be > 0 (was <value>)"}
    */
   public static int requirePositive(String option, int value) {
-    requireArgument(value > 0, option, "> 0", value);
+    if (value <= 0) {
+      throw fail(option, "> 0", value);
+    }
     return value;
   }
 
@@ -115,7 +119,9 @@ public final class Checks {
    *     and infinity
    */
   public static double requirePositive(String option, double value) {
-    requireArgument(value > 0 && Double.isFinite(value), option, "finite and > 0", value);
+    if (!(value > 0 && Double.isFinite(value))) {
+      throw fail(option, "finite and > 0", value);
+    }
     return value;
   }
 
@@ -128,7 +134,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be >= 0 (was <value>)"}
    */
   public static long requireNonNegative(String option, long value) {
-    requireArgument(value >= 0, option, ">= 0", value);
+    if (value < 0) {
+      throw fail(option, ">= 0", value);
+    }
     return value;
   }
 
@@ -141,7 +149,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be >= 0 (was <value>)"}
    */
   public static int requireNonNegative(String option, int value) {
-    requireArgument(value >= 0, option, ">= 0", value);
+    if (value < 0) {
+      throw fail(option, ">= 0", value);
+    }
     return value;
   }
 
@@ -154,7 +164,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be finite and >= 0 (was <value>)"}
    */
   public static double requireNonNegative(String option, double value) {
-    requireArgument(value >= 0 && Double.isFinite(value), option, "finite and >= 0", value);
+    if (!(value >= 0 && Double.isFinite(value))) {
+      throw fail(option, "finite and >= 0", value);
+    }
     return value;
   }
 
@@ -197,7 +209,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be in [min, max] (was <value>)"}
    */
   public static long requireInRange(String option, long value, long min, long max) {
-    requireArgument(value >= min && value <= max, option, "in [" + min + ", " + max + "]", value);
+    if (value < min || value > max) {
+      throw fail(option, "in [" + min + ", " + max + "]", value);
+    }
     return value;
   }
 
@@ -212,7 +226,9 @@ public final class Checks {
    * @throws IllegalArgumentException {@code "<option> must be in [min, max] (was <value>)"}
    */
   public static int requireInRange(String option, int value, int min, int max) {
-    requireArgument(value >= min && value <= max, option, "in [" + min + ", " + max + "]", value);
+    if (value < min || value > max) {
+      throw fail(option, "in [" + min + ", " + max + "]", value);
+    }
     return value;
   }
 
@@ -233,9 +249,11 @@ public final class Checks {
       boolean minInclusive, double max, boolean maxInclusive) {
     boolean aboveMin = minInclusive ? value >= min : value > min;
     boolean belowMax = maxInclusive ? value <= max : value < max;
-    String interval = (minInclusive ? "[" : "(") + format(min) + ", " + format(max)
-        + (maxInclusive ? "]" : ")");
-    requireArgument(aboveMin && belowMax, option, "in " + interval, value);
+    if (!(aboveMin && belowMax)) {
+      String interval = (minInclusive ? "[" : "(") + format(min) + ", " + format(max)
+          + (maxInclusive ? "]" : ")");
+      throw fail(option, "in " + interval, value);
+    }
     return value;
   }
 
@@ -277,6 +295,14 @@ public final class Checks {
     if (!condition) {
       throw new IllegalStateException(message);
     }
+  }
+
+  /**
+   * Builds the exception on the failure path only, so that a passing check on a primitive never
+   * boxes its value (checks run on hot paths such as {@code ManualClock.advance}).
+   */
+  private static IllegalArgumentException fail(String option, String constraint, Object value) {
+    return new IllegalArgumentException(message(option, constraint, value));
   }
 
   /**
