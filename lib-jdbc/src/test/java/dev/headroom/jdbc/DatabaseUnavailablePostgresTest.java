@@ -77,11 +77,10 @@ class DatabaseUnavailablePostgresTest {
       // Open: fail fast, and the pool does not even try to connect.
       long attemptsBefore = source.attempts.get();
       for (int i = 0; i < 50; i++) {
-        long start = System.nanoTime();
+        // Fail fast is shown by what happens, not by a timer: a typed rejection and no
+        // connection attempt (checked after the loop).
         ConnectionRejectedException e = assertThrows(ConnectionRejectedException.class,
             ds::getConnection);
-        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertTrue(tookMs < 100, "fail fast, took " + tookMs + " ms");
         assertEquals(ConnectionRejectedException.Reason.BREAKER_OPEN, e.reason());
         assertTrue(e.getMessage().startsWith("jdbc \"unavailable\" failing fast, database not"
             + " asked: breaker 'pg' is OPEN, rejecting calls for another "), e.getMessage());
