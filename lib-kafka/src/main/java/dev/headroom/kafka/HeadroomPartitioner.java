@@ -159,6 +159,17 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
             + (key == null ? "null" : key.getClass().getName()) + "); it was not sent");
       }
       CompositeKey composite = (CompositeKey) key;
+      if (!fields.isEmpty() && composite.size() != fields.size()) {
+        // The declared fields are the contract: a key with fewer is missing one, a key with
+        // more would silently hash differently from its declared siblings.
+        if (composite.size() < fields.size()) {
+          throw new MissingKeyFieldException(topic, fields.get(composite.size()), fields);
+        }
+        throw new MissingKeyFieldException(topic, "headroom partitioner: the record for topic '"
+            + topic + "' has a key of " + composite.size() + " fields, but "
+            + HeadroomPartitionerConfig.KEY_FIELDS_CONFIG + " declares " + fields.size() + " "
+            + fields + "; it was not sent");
+      }
       composite.writeTo(hasher);
       ordered = composite.orderingRequired();
     } else {

@@ -44,7 +44,9 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   public static final String KEY_FIELDS_CONFIG = PREFIX + "key.fields";
   /** Documentation of {@link #KEY_FIELDS_CONFIG}. */
   public static final String KEY_FIELDS_DOC = "The names of the fields that form the key, in "
-      + "order, e.g. member_id,event_type; required when " + PREFIX + "key.source=extractor.";
+      + "order, e.g. member_id,event_type; required when " + PREFIX + "key.source=extractor. "
+      + "With key.source=key it is optional; when set, every CompositeKey must have exactly "
+      + "that many fields.";
   /** Default of {@link #KEY_FIELDS_CONFIG}: none. */
   public static final String KEY_FIELDS_DEFAULT = "";
 

@@ -99,6 +99,30 @@ class HeadroomPartitionerTest {
   }
 
   @Test
+  void aCompositeKeyMustHaveTheDeclaredNumberOfFields() {
+    HeadroomPartitioner partitioner = configured(Map.of(
+        "headroom.partitioner.key.fields", "member_id, event_type"));
+    Cluster cluster = cluster("t", 12);
+    CompositeKey ok = CompositeKey.of("m-7", "ENROLL");
+    assertEquals(BuiltInPartitioner.partitionForKey(ok.encode(), 12),
+        partitioner.partition("t", ok, ok.encode(), "v", null, cluster));
+
+    CompositeKey tooFew = CompositeKey.of("m-7");
+    MissingKeyFieldException e = assertThrows(MissingKeyFieldException.class,
+        () -> partitioner.partition("t", tooFew, tooFew.encode(), "v", null, cluster));
+    assertEquals("headroom partitioner: the record for topic 't' has no key field 'event_type' "
+        + "(key fields [member_id, event_type]); it was not sent", e.getMessage());
+    assertEquals("event_type", e.field());
+
+    CompositeKey tooMany = CompositeKey.of("m-7", "ENROLL", "PPO");
+    assertEquals("headroom partitioner: the record for topic 't' has a key of 3 fields, but "
+        + "headroom.partitioner.key.fields declares 2 [member_id, event_type]; it was not sent",
+        assertThrows(MissingKeyFieldException.class,
+            () -> partitioner.partition("t", tooMany, tooMany.encode(), "v", null, cluster))
+            .getMessage());
+  }
+
+  @Test
   void anExtractorReadsTheNamedFieldsAndAMissingOneIsNamed() {
     HeadroomPartitioner partitioner = configured(Map.of(
         "headroom.partitioner.key.source", "extractor",
