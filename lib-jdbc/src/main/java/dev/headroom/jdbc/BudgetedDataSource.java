@@ -496,13 +496,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
    */
   @Override
   public <T> T unwrap(Class<T> iface) throws SQLException {
-    if (iface.isInstance(this)) {
-      return iface.cast(this);
-    }
-    if (iface.isInstance(delegate)) {
-      return iface.cast(delegate);
-    }
-    return delegate.unwrap(iface);
+    return Unwrapping.unwrap(this, delegate, iface);
   }
 
   /**
@@ -512,7 +506,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented {
    */
   @Override
   public boolean isWrapperFor(Class<?> iface) throws SQLException {
-    return iface.isInstance(this) || iface.isInstance(delegate) || delegate.isWrapperFor(iface);
+    return Unwrapping.isWrapperFor(this, delegate, iface);
   }
 
   /**
