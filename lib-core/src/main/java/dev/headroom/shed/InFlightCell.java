@@ -4,12 +4,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The layout of {@link LoadShedder}'s one hot-written field, {@code inFlight}, padded on both
+ * The layout of {@link LoadShedder}'s shared in-flight word, {@code inFlight}, padded on both
  * sides by a class hierarchy (the JCTools idiom; the JVM lays out superclass fields first and
- * does not reorder across classes) so that no other field shares its cache line. Every
- * admission and release writes {@code inFlight}; every admission also reads the limit, the
- * waiting count and the shares, which change rarely. Without the padding each of those reads
- * would miss whenever the other core had just written {@code inFlight}.
+ * does not reorder across classes) so that no other field shares its cache line. Near the
+ * limit every admission and release writes it (far below the limit they write their stripe
+ * instead, see LoadShedder); every admission also reads the limit, the waiting count and the
+ * shares, which change rarely. Without the padding each of those reads would miss whenever
+ * another core had just written {@code inFlight}.
  */
 abstract class InFlightPadBefore {
   long p00, p01, p02, p03, p04, p05, p06, p07;
@@ -18,7 +19,10 @@ abstract class InFlightPadBefore {
 
 /** Holds {@code inFlight}; see {@link InFlightPadBefore}. */
 abstract class InFlightField extends InFlightPadBefore {
-  /** Admitted, not yet completed requests. Accessed through LoadShedder's VarHandle. */
+  /**
+   * The in-flight word: admitted, not yet completed requests counted here (the rest are in
+   * LoadShedder's stripes), plus LoadShedder.EXACT. Accessed through LoadShedder's VarHandle.
+   */
   volatile int inFlight;
 }
 

@@ -49,6 +49,12 @@ import org.jctools.queues.MpscArrayQueue;
  * themselves pass it to {@link Permit#onSuccess(long)}. Use {@link NanoClock#system()} when
  * requests take well under a millisecond and an adaptive limit must see their latency.
  *
+ * <p>Scaling across cores: while in-flight is well below the smallest capacity (LOW's), each
+ * group of threads counts its admissions in its own padded stripe, so admission and release
+ * write no cache line that another core writes; before in-flight can reach LOW's capacity,
+ * admission switches to checking every request against the exact total. The split is invisible: {@link #inFlight()},
+ * the capacities and every refusal are those of a single exact counter.
+ *
  * <p>Thread-safety: safe for concurrent use; admission and release are lock-free.
  */
 public final class LoadShedder extends InFlightCell implements Instrumented {
@@ -56,12 +62,37 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   /*
    * Algorithm and memory orders.
    *
-   * inFlight: the admitted, not yet completed count. Non-CRITICAL admission is a CAS loop
-   * "read cur; if cur >= capacity refuse; CAS cur -> cur + 1", so the check and the increment
-   * are one atomic step and in-flight never passes a capacity except through CRITICAL, which
-   * increments unconditionally. Release is an atomic decrement, done once per permit (the
-   * permit's completion flag guards it). All are volatile/CAS: they race with each other and the
-   * window owner reads them only as a snapshot.
+   * In-flight is counted in two places: the shared word `inFlight` (the count in its low bits
+   * plus the EXACT flag) and a few padded stripe counters, one per group of threads. In-flight
+   * is the word's count plus the stripes' sum. A permit remembers where it was counted (its
+   * slot: a stripe, or -1 for the word) and its release decrements that counter, once (the
+   * permit's completion flag guards it).
+   *
+   * Why stripes: every admission and release of a shared counter moves its cache line between
+   * cores, and at two threads that transfer costs more than the rest of acquire-and-complete
+   * together. A stripe is written by its own threads only, so far below the limit admission
+   * and release touch no line another core writes.
+   *
+   * FAST mode (EXACT flag clear) keeps the invariant: word count + stripes * quota <= ceiling,
+   * where ceiling is the smallest non-CRITICAL capacity (LOW's) and quota = ceiling / (2 *
+   * stripes), and no stripe ever holds more than quota. So while the flag is clear, in-flight
+   * is at most the ceiling, and any admission is below every capacity: a stripe admission only
+   * checks its stripe against quota. It reads the flag, CASes its stripe s -> s + 1 (s < quota),
+   * then reads the flag again; if the flag was set meanwhile it takes the increment back and
+   * goes the exact way. Sequential consistency of the CAS and the two volatile reads makes
+   * this safe: a thread that sets the flag and then sums the stripes either sees the
+   * increment, or the incrementing thread sees the flag and withdraws.
+   *
+   * EXACT mode (flag set) is the precise path: admission is a CAS loop on the word "read w;
+   * if count(w) + sum(stripes) >= capacity refuse; CAS w -> w + 1", so the check and the
+   * increment are one atomic step (stripes only shrink while the flag is set, so a stale sum
+   * can only refuse, never over-admit). CRITICAL increments without the check. Every word
+   * admission in FAST mode that would break the invariant sets the flag in the same CAS
+   * instead; a limit change sets it before the new limit is published. A release of a word
+   * permit clears the flag again once count + stripes * quota <= 3/4 of the ceiling and every
+   * stripe is within quota (the gap is hysteresis). With quota 0 (a small limit) there are no
+   * stripe admissions at all and the shedder is the plain exact counter. All are
+   * volatile/CAS: the window owner reads them only as a snapshot.
    *
    * limit: published by the window owner with a volatile store, read once per admission
    * (plain volatile load). A limit that changes between the read and the CAS only means the
@@ -82,9 +113,10 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    * whenever waiting != 0, so new arrivals queue behind waiters instead of barging (benign
    * race: an arrival that read waiting == 0 just before a waiter enqueued may still take a
    * free slot ahead of it, once; it was first to ask). Release
-   * decrements inFlight, then reads waiting and drains if it is non-zero. Both sides use
-   * sequentially consistent accesses, so either the releaser sees waiting != 0 or the waiter's
-   * drain sees the decremented inFlight: no lost wake-up.
+   * decrements its counter, then reads waiting and drains if it is non-zero (as does a stripe
+   * admission that withdraws). Both sides use sequentially consistent accesses, so either the
+   * releaser sees waiting != 0 or the waiter's drain sees the decremented count: no lost
+   * wake-up.
    *
    * drain() runs the queues' single consumer under a work-in-progress counter (the classic
    * "missed" loop): the thread that moves wip from 0 drains, others only increment it and
@@ -116,6 +148,17 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private static final VarHandle UPDATING;
   private static final VarHandle WINDOW_MIN;
   private static final VarHandle WINDOW_MAX;
+  private static final VarHandle STRIPE = MethodHandles.arrayElementVarHandle(int[].class);
+
+  /** The flag bit in the in-flight word: set while every admission must count exactly. */
+  static final int EXACT = 1 << 30;
+  /** The count bits of the in-flight word. */
+  static final int COUNT = EXACT - 1;
+  /** Ints between two used stripe elements: 128 bytes, so no two stripes share a line. */
+  private static final int STRIDE = 32;
+  /** The default number of stripes: twice the processors, a power of two, at most 64. */
+  static final int DEFAULT_STRIPES = Math.min(64,
+      Integer.highestOneBit(Math.max(2, Runtime.getRuntime().availableProcessors() * 2) - 1) << 1);
 
   static {
     try {
@@ -154,6 +197,14 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
 
   private volatile int waiting;
   private volatile int limit;
+  /** FAST mode's per-stripe bound, from the limit; 0 turns stripe admissions off. */
+  private volatile int quota;
+  /** FAST mode's bound on in-flight: the smallest non-CRITICAL capacity. */
+  private volatile int ceiling;
+  /** Stripe counters at (i + 1) * STRIDE; the gaps are padding. */
+  private final int[] stripes;
+  /** The number of stripes, a power of two. */
+  private final int stripeCount;
   private volatile int wip;
   private volatile int updating;
   private volatile long windowEnd;
@@ -210,6 +261,10 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     }
     this.limitValue = policy.initialLimit();
     this.limit = policy.initialLimit();
+    this.ceiling = capacity(shares[PRIORITIES - 1], limit);
+    this.stripeCount = b.stripes == null ? DEFAULT_STRIPES : b.stripes;
+    this.stripes = new int[(stripeCount + 2) * STRIDE];
+    this.quota = ceiling / (2 * stripeCount);
     this.windowEnd = clock.nanoTime() + controller.windowNanos;
   }
 
@@ -249,27 +304,143 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
       throw new IllegalArgumentException(Checks.message("priority", "non-null", null));
     }
     int p = priority.ordinal();
-    boolean admittedNow = false;
-    if (p == 0) {
-      IN_FLIGHT.getAndAdd(this, 1);
-      admittedNow = true;
-    } else if (waiting == 0) {
-      int capacity = capacity(shares[p], limit);
-      int current;
-      while ((current = inFlight) < capacity) {
-        if (IN_FLIGHT.compareAndSet(this, current, current + 1)) {
-          admittedNow = true;
-          break;
-        }
+    int slot = NONE;
+    if (p == 0 || waiting == 0) {
+      slot = stripeAdmit();
+      if (slot == NONE) {
+        slot = reserve(p == 0 ? Integer.MAX_VALUE : capacity(shares[p], limit)) ? WORD : NONE;
       }
     }
     // One allocation site on the fast path, so that C2 can scalar-replace the permit when the
     // caller completes it in the same compiled method (measured: 0 B/op in ShedderBenchmark).
-    if (admittedNow) {
+    if (slot != NONE) {
       admitted[p].increment();
-      return new Permit(this, priority, clock.nanoTime());
+      return new Permit(this, priority, clock.nanoTime(), slot);
     }
     return acquireSlow(priority);
+  }
+
+  /** A permit counted in the in-flight word. */
+  static final int WORD = -1;
+  /** No slot was taken. */
+  private static final int NONE = -2;
+
+  /**
+   * FAST mode admission on the calling thread's stripe; returns its index, or NONE if the
+   * stripe is full, the flag is set, or it was set while this admission was under way.
+   */
+  private int stripeAdmit() {
+    int q = quota;
+    if (q == 0 || (inFlight & EXACT) != 0) {
+      return NONE;
+    }
+    int index = stripeIndex();
+    int s;
+    while ((s = (int) STRIPE.getVolatile(stripes, index)) < q) {
+      if (STRIPE.compareAndSet(stripes, index, s, s + 1)) {
+        if ((inFlight & EXACT) == 0) {
+          return index;
+        }
+        STRIPE.getAndAdd(stripes, index, -1); // the flag was set meanwhile: withdraw
+        if (waiting != 0) {
+          drain();
+        }
+        return NONE;
+      }
+    }
+    return NONE;
+  }
+
+  /** The element index of the calling thread's stripe (threads are spread by their id). */
+  @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same value
+  private int stripeIndex() {
+    return (((int) Thread.currentThread().getId() & (stripeCount - 1)) + 1) * STRIDE;
+  }
+
+  /**
+   * Counts one admission in the in-flight word if in-flight is below {@code capacity}
+   * ({@code Integer.MAX_VALUE}: always, for CRITICAL); the check and the increment are one
+   * atomic step.
+   */
+  private boolean reserve(int capacity) {
+    for (;;) {
+      int word = inFlight;
+      int count = word & COUNT;
+      if ((word & EXACT) == 0) {
+        // FAST mode: stripes hold at most stripeCount * quota, so in-flight stays within the
+        // ceiling (below every capacity) if the invariant survives the increment.
+        if (count + 1 + stripeCount * quota <= ceiling) {
+          if (IN_FLIGHT.compareAndSet(this, word, word + 1)) {
+            return true;
+          }
+        } else {
+          IN_FLIGHT.compareAndSet(this, word, word | EXACT); // count exactly from now on
+        }
+        continue;
+      }
+      if (capacity != Integer.MAX_VALUE && count + stripeSum() >= capacity) {
+        return false;
+      }
+      if (IN_FLIGHT.compareAndSet(this, word, word + 1)) {
+        return true;
+      }
+    }
+  }
+
+  private int stripeSum() {
+    int sum = 0;
+    for (int i = STRIDE; i <= stripeCount * STRIDE; i += STRIDE) {
+      sum += (int) STRIPE.getVolatile(stripes, i);
+    }
+    return sum;
+  }
+
+  /**
+   * After a release of a word permit in EXACT mode: clears the flag once in-flight is far
+   * enough below the ceiling for stripe admissions to be safe again.
+   */
+  private void maybeResume() {
+    int q = quota;
+    if (q == 0) {
+      return;
+    }
+    for (;;) {
+      int word = inFlight;
+      if ((word & EXACT) == 0 || (word & COUNT) + stripeCount * q > ceiling - ceiling / 4) {
+        return;
+      }
+      for (int i = STRIDE; i <= stripeCount * STRIDE; i += STRIDE) {
+        if ((int) STRIPE.getVolatile(stripes, i) > q) {
+          return; // a stripe filled under a larger quota has not drained yet
+        }
+      }
+      if (IN_FLIGHT.compareAndSet(this, word, word & ~EXACT)) {
+        return;
+      }
+    }
+  }
+
+  /** Publishes a new limit: stripe admissions stop first, and resume under the new bounds. */
+  private void publishLimit(int newLimit) {
+    if (newLimit == limit) {
+      return;
+    }
+    int word;
+    while (((word = inFlight) & EXACT) == 0) {
+      if (IN_FLIGHT.compareAndSet(this, word, word | EXACT)) {
+        break;
+      }
+    }
+    int newCeiling = capacity(shares[PRIORITIES - 1], newLimit);
+    ceiling = newCeiling;
+    quota = newCeiling / (2 * stripeCount);
+    limit = newLimit;
+    // A maybeResume() that read the old bounds may have cleared the flag meanwhile.
+    while (((word = inFlight) & EXACT) == 0) {
+      if (IN_FLIGHT.compareAndSet(this, word, word | EXACT)) {
+        break;
+      }
+    }
   }
 
   /**
@@ -290,7 +461,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
 
   private Permit admit(Priority priority) {
     admitted[priority.ordinal()].increment();
-    return new Permit(this, priority, clock.nanoTime());
+    return new Permit(this, priority, clock.nanoTime(), WORD);
   }
 
   static int capacity(double share, int limit) {
@@ -302,14 +473,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   }
 
   private boolean tryReserve(int ordinal) {
-    int capacity = capacity(ordinal, limit);
-    int current;
-    while ((current = inFlight) < capacity) {
-      if (IN_FLIGHT.compareAndSet(this, current, current + 1)) {
-        return true;
-      }
-    }
-    return false;
+    return reserve(capacity(ordinal, limit));
   }
 
   private Permit acquireSlow(Priority priority) {
@@ -367,7 +531,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private Permit refuse(Priority priority, ShedReason reason) {
     rejected[priority.ordinal() * REASONS + reason.ordinal()].increment();
     int currentLimit = limit;
-    int currentInFlight = inFlight;
+    int currentInFlight = inFlight();
     int currentWaiting = waiting;
     return new Permit(this, priority, new Permit.Rejection(reason,
         retryAfterNanos(reason, currentInFlight, currentWaiting, currentLimit),
@@ -397,7 +561,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   // ---------------------------------------------------------------- release
 
   /** Called once per admitted permit, by its first completion. */
-  void release(long startNanos, int outcome, long latencyNanos) {
+  void release(long startNanos, int outcome, long latencyNanos, int slot) {
     long now = clock.nanoTime();
     long latency = latencyNanos >= 0 ? latencyNanos : Math.max(0L, now - startNanos);
     // Outcome counts before the decrement, so that successCount() never over-counts.
@@ -410,9 +574,9 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
       ignores.increment();
       ignoreNanos.add(latency);
     }
-    int before = (int) IN_FLIGHT.getAndAdd(this, -1);
+    releaseSlot(slot);
     if (adaptive && outcome != Permit.IGNORED) {
-      sample(outcome == Permit.SUCCESS ? latency : Long.MAX_VALUE, before);
+      sample(outcome == Permit.SUCCESS ? latency : Long.MAX_VALUE, slot);
     }
     if (now - windowEnd >= 0) {
       closeWindow(now);
@@ -422,13 +586,35 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     }
   }
 
-  private void sample(long latency, int inFlightBefore) {
+  /** Gives back one slot counted in {@code slot} (a stripe's index, or WORD). */
+  private void releaseSlot(int slot) {
+    if (slot == WORD) {
+      if (((int) IN_FLIGHT.getAndAdd(this, -1) & EXACT) != 0) {
+        maybeResume();
+      }
+    } else {
+      STRIPE.getAndAdd(stripes, slot, -1);
+    }
+  }
+
+  /**
+   * Folds a completion into the window's minimum latency and maximum in-flight. In-flight is
+   * summed over the stripes, which reads lines other cores write; so a stripe release measures
+   * it only once in 16 of its stripe's releases (a plain, racy tick in the stripe's padding:
+   * a lost tick only shifts the sample), while a word release, which happens in EXACT mode
+   * when the stripes are draining and quiet, measures it every time.
+   */
+  private void sample(long latency, int slot) {
     long min;
     while (latency < (min = windowMin)) {
       if (WINDOW_MIN.compareAndSet(this, min, latency)) {
         break;
       }
     }
+    if (slot != WORD && (stripes[slot + 1]++ & 15) != 0) {
+      return;
+    }
+    int inFlightBefore = inFlight() + 1;
     int max;
     while (inFlightBefore > (max = windowMax)) {
       if (WINDOW_MAX.compareAndSet(this, max, inFlightBefore)) {
@@ -468,7 +654,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
       }
       if (adaptive) {
         limitValue = controller.next(limitValue, windowSuccesses, mean, min, windowDrops, max);
-        limit = Math.max(1, (int) limitValue);
+        publishLimit(Math.max(1, (int) limitValue));
       }
       windowEnd = now + controller.windowNanos;
     } finally {
@@ -521,7 +707,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
         observeDelay(p, now - head.enqueuedNanos, now);
         LockSupport.unpark(head.thread);
       } else {
-        IN_FLIGHT.getAndAdd(this, -1); // abandoned meanwhile: give the slot back
+        releaseSlot(WORD); // abandoned meanwhile: give the slot back
       }
     }
   }
@@ -564,7 +750,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    * @return in-flight, {@code >= 0}
    */
   public int inFlight() {
-    return inFlight;
+    return (inFlight & COUNT) + stripeSum();
   }
 
   /**
@@ -669,7 +855,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   @Override
   public void describeMeters(MeterSink sink) {
     MeterId base = MeterId.of("headroom.shed.inflight").tag("name", name);
-    sink.gauge(base.description("Admitted requests not yet completed"), () -> inFlight);
+    sink.gauge(base.description("Admitted requests not yet completed"), this::inFlight);
     sink.gauge(MeterId.of("headroom.shed.waiting").tag("name", name)
         .description("Requests waiting for a slot"), () -> waiting);
     sink.gauge(MeterId.of("headroom.shed.limit").tag("name", name)
@@ -714,13 +900,13 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     for (LongAdder a : admitted) {
       admittedTotal += a.sum();
     }
-    long derived = admittedTotal - inFlight - drops.sum() - ignores.sum();
+    long derived = admittedTotal - inFlight() - drops.sum() - ignores.sum();
     return successFloor.accumulateAndGet(derived, Math::max);
   }
 
   @Override
   public String toString() {
-    return "LoadShedder[" + name + ", inFlight=" + inFlight + ", waiting=" + waiting
+    return "LoadShedder[" + name + ", inFlight=" + inFlight() + ", waiting=" + waiting
         + ", limit=" + limit + "]";
   }
 
@@ -741,6 +927,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     private Duration queueDelayTarget;
     private Duration queueDelayInterval;
     private Boolean atomicCompletion;
+    private Integer stripes;
 
     Builder(String name) {
       this.name = name;
@@ -876,6 +1063,20 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     public Builder atomicCompletion(boolean value) {
       Checks.requireNotSet(atomicCompletion == null, "atomicCompletion", atomicCompletion);
       atomicCompletion = value;
+      return this;
+    }
+
+    /**
+     * Sets the number of in-flight stripes (default: twice the processors, a power of two, at
+     * most 64); 1 still stripes, for tests that must not depend on the machine.
+     */
+    Builder stripes(int value) {
+      Checks.requireNotSet(stripes == null, "stripes", stripes);
+      if (value < 1 || value > 64 || Integer.bitCount(value) != 1) {
+        throw new IllegalArgumentException(Checks.message("stripes",
+            "a power of two in [1, 64]", value));
+      }
+      stripes = value;
       return this;
     }
 

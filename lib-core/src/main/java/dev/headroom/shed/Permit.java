@@ -61,16 +61,19 @@ public final class Permit implements AutoCloseable {
   private final LoadShedder shedder;
   private final Priority priority;
   final long startNanos;
+  /** Where the slot is counted: a stripe's index, or {@link LoadShedder#WORD}. */
+  private final int slot;
   /** Null when admitted. */
   private final Rejection rejection;
   /** 0 while open; 1 once completed (release store by the first completion). */
   private volatile int done;
 
   /** An admitted permit. */
-  Permit(LoadShedder shedder, Priority priority, long startNanos) {
+  Permit(LoadShedder shedder, Priority priority, long startNanos, int slot) {
     this.shedder = shedder;
     this.priority = priority;
     this.startNanos = startNanos;
+    this.slot = slot;
     this.rejection = null;
   }
 
@@ -79,6 +82,7 @@ public final class Permit implements AutoCloseable {
     this.shedder = shedder;
     this.priority = priority;
     this.startNanos = 0L;
+    this.slot = LoadShedder.WORD;
     this.rejection = rejection;
     this.done = 1;
   }
@@ -207,7 +211,7 @@ public final class Permit implements AutoCloseable {
     if (shedder.atomicCompletion) {
       // Opt-in: racing completions are arbitrated by a CAS; the permit is then allocated.
       if (done == 0 && DONE.compareAndSet(this, 0, 1)) {
-        shedder.release(startNanos, outcome, latencyNanos);
+        shedder.release(startNanos, outcome, latencyNanos, slot);
       }
     } else if (done == 0) {
       // A check and a release store, not a CAS: C2 cannot scalar-replace an object that is the
@@ -217,7 +221,7 @@ public final class Permit implements AutoCloseable {
       // threads that hand the permit over through any synchronising action); see the class
       // comment.
       DONE.setRelease(this, 1);
-      shedder.release(startNanos, outcome, latencyNanos);
+      shedder.release(startNanos, outcome, latencyNanos, slot);
     }
   }
 

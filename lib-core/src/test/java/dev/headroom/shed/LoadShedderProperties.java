@@ -76,11 +76,14 @@ class LoadShedderProperties {
 
   @Property(tries = 300)
   void invariantsHoldOverRandomInterleavings(@ForAll("policies") LimitPolicy policy,
-      @ForAll("shares") double[] shares, @ForAll @Size(max = 300) List<@From("ops") Op> ops) {
+      @ForAll("shares") double[] shares, @ForAll @IntRange(min = 0, max = 3) int stripeLog,
+      @ForAll @Size(max = 300) List<@From("ops") Op> ops) {
     ManualClock clock = new ManualClock();
+    // One to eight stripes: with one, a limit of 30 gives its stripe a quota of up to 7, so
+    // runs cross between stripe admissions and exact counting many times.
     LoadShedder shedder = LoadShedder.builder("prop").limit(policy).clock(clock)
         .share(Priority.LOW, shares[0]).share(Priority.NORMAL, shares[1])
-        .share(Priority.HIGH, shares[2]).build();
+        .share(Priority.HIGH, shares[2]).stripes(1 << stripeLog).build();
     List<Permit> open = new ArrayList<>();
     List<Permit> completed = new ArrayList<>();
     Map<Priority, Long> offered = new EnumMap<>(Priority.class);

@@ -6,6 +6,7 @@ import dev.headroom.core.ManualClock;
 import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -43,10 +44,10 @@ class LoadShedderStatefulProperties {
     final List<Permit> open = new ArrayList<>();
     final List<Permit> done = new ArrayList<>();
 
-    Harness(int limit) {
+    Harness(int limit, int stripes) {
       model = new Model(limit);
       shedder = LoadShedder.builder("model").limit(LimitPolicy.fixed(limit))
-          .clock(new ManualClock()).build();
+          .clock(new ManualClock()).stripes(stripes).build();
     }
 
     int critical() {
@@ -140,11 +141,14 @@ class LoadShedderStatefulProperties {
 
   @net.jqwik.api.Provide
   Arbitrary<ActionChain<Harness>> chains() {
-    return Arbitraries.integers().between(1, 12).flatMap(limit ->
-        ActionChain.startWith(() -> new Harness(limit))
+    // Limits up to 40 on one or two stripes: stripe quotas of up to 10, so chains cross
+    // between stripe admissions and exact counting.
+    return Combinators.combine(Arbitraries.integers().between(1, 40),
+        Arbitraries.of(1, 2)).flatAs((limit, stripes) ->
+        ActionChain.startWith(() -> new Harness(limit, stripes))
             .withAction(5, acquire())
             .withAction(3, complete())
             .withAction(1, completeAgain())
-            .withMaxTransformations(60));
+            .withMaxTransformations(100));
   }
 }
