@@ -2,6 +2,7 @@ package dev.headroom.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Policy;
 import dev.headroom.core.Checks;
 import dev.headroom.core.NanoClock;
 import dev.headroom.core.metrics.Instrumented;
@@ -48,7 +49,11 @@ import java.util.random.RandomGenerator;
  * <h2>What a read does</h2>
  * <ul>
  *   <li><b>Fresh value, far from expiry</b>: returned at once (one Caffeine read, one clock read,
- *       one counter increment; no allocation, no random draw).
+ *       one counter increment; no allocation, no XFetch draw). Caffeine's eviction policy is
+ *       told about one hit in 16, chosen at random, instead of every hit: its read buffer is
+ *       lossy by design, and its frequency sketch compares keys by relative frequency, which
+ *       the sample keeps; skipping the buffer on the other hits keeps a Headroom hit as cheap
+ *       as a raw Caffeine hit while it still counts every hit for the {@code hits} meter.
  *   <li><b>Fresh value, close to expiry</b>: returned at once; with the XFetch probability
  *       {@code exp(-r / (beta * delta))} for time left {@code r} and last recompute time
  *       {@code delta}, the read also starts a background refresh on the refresh executor. A
@@ -115,13 +120,24 @@ public final class HeadroomCache<K, V> implements Instrumented {
   // a get that sees it); entries are immutable apart from a lazily made completed future (a
   // benign race, see Entry.completed). Counters are LongAdders, read only for metrics.
   //
-  // The hit path is: one Caffeine getIfPresent, one clock read, one compare against the
-  // entry's precomputed refreshFrom, one LongAdder increment. Everything else (the draw,
-  // expiry, failure entries) is behind that compare, in separate methods so the hot one stays
-  // small enough to inline.
+  // The hit path is: one quiet Caffeine read (Policy.getIfPresentQuietly: the map lookup and
+  // Caffeine's own expiry check, without the read-buffer offer), one clock read, one compare
+  // against the entry's precomputed refreshFrom, one LongAdder increment. Everything else (the
+  // draw, expiry, failure entries) is behind that compare, in separate methods so the hot one
+  // stays small enough to inline.
+  //
+  // Eviction policy: one hit in POLICY_SAMPLE (drawn from ThreadLocalRandom) is also read
+  // through getIfPresent, which records it in Caffeine's read buffer (frequency sketch and
+  // recency order). Caffeine's read buffer is itself lossy (it drops reads when a stripe is
+  // full), and W-TinyLFU compares relative frequencies, which a uniform sample keeps; what the
+  // sample saves is the read buffer's CAS on every hit, about as much as the hit counter
+  // costs. Loads and refreshes are writes, which Caffeine always records.
 
   /** Recompute times are floored at this (1 ms), the coarse clock's resolution. */
   static final long MIN_DELTA_NANOS = 1_000_000L;
+
+  /** One read in this many (a power of two) is recorded in Caffeine's eviction policy. */
+  static final int POLICY_SAMPLE = 16;
 
   private final CacheConfig config;
   private final String name;
@@ -135,6 +151,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
   private final Executor executor;
   private final LoadPath<K, V> loadPath;
   private final Cache<K, Entry<V>> store;
+  private final Policy<K, Entry<V>> policy;
   private final ConcurrentHashMap<K, Flight<V>> inFlight = new ConcurrentHashMap<>();
 
   private final LongAdder hits = new LongAdder();
@@ -161,6 +178,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     this.executor = b.executor;
     this.loadPath = b.loadPath;
     this.store = buildStore(config, b.clock, b.weigher);
+    this.policy = store.policy();
   }
 
   private static <K, V> Cache<K, Entry<V>> buildStore(CacheConfig config, NanoClock clock,
@@ -213,7 +231,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (key == null || loader == null) {
       throw nullArgument(key);
     }
-    Entry<V> e = store.getIfPresent(key);
+    Entry<V> e = read(key);
     if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
       hits.increment();
       return e.value;
@@ -234,7 +252,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (key == null || loader == null) {
       throw nullArgument(key);
     }
-    Entry<V> e = store.getIfPresent(key);
+    Entry<V> e = read(key);
     if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
       hits.increment();
     } else {
@@ -258,7 +276,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (key == null || loader == null) {
       throw nullArgument(key);
     }
-    Entry<V> e = store.getIfPresent(key);
+    Entry<V> e = read(key);
     if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
       hits.increment();
       return e.completed();
@@ -281,7 +299,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (key == null || loader == null) {
       throw nullArgument(key);
     }
-    Entry<V> e = store.getIfPresent(key);
+    Entry<V> e = read(key);
     if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
       hits.increment();
       return e.completed();
@@ -328,7 +346,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
         continue;
       }
       result.put(key, null); // holds the key's place in the iteration order
-      Entry<V> e = store.getIfPresent(key);
+      Entry<V> e = read(key);
       long now = clock.nanoTime();
       if (e != null && e.isFreshValue(now)) {
         maybeRefreshEarly(key, single, null, e, now);
@@ -418,7 +436,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
    */
   public V getIfFresh(K key) {
     Checks.requireNonNull("key", key);
-    Entry<V> e = store.getIfPresent(key);
+    Entry<V> e = read(key);
     return e != null && e.isFreshValue(clock.nanoTime()) ? e.value : null;
   }
 
@@ -447,6 +465,18 @@ public final class HeadroomCache<K, V> implements Instrumented {
   public void invalidateAll() {
     inFlight.clear();
     store.invalidateAll();
+  }
+
+  /**
+   * The read every lookup starts with: Caffeine's quiet read (no policy bookkeeping), and for
+   * one hit in {@link #POLICY_SAMPLE} a regular read that tells the eviction policy about it.
+   */
+  private Entry<V> read(K key) {
+    Entry<V> e = policy.getIfPresentQuietly(key);
+    if (e != null && (ThreadLocalRandom.current().nextInt() & (POLICY_SAMPLE - 1)) == 0) {
+      store.getIfPresent(key);
+    }
+    return e;
   }
 
   // ---------------------------------------------------------------------------------------
