@@ -369,20 +369,50 @@ public final class KeyHasher {
     int bits = 0;
     for (int f = 0; f < size; f++) {
       Object ref = refs[f];
-      if (tags[f] == TAG_STRING && ref instanceof String && ((String) ref).length() < 0x80) {
+      if (ref instanceof String && tags[f] == TAG_STRING) {
         String str = (String) ref;
         int n = str.length();
-        a |= (long) (TAG_STRING | n << 8) << bits;
-        bits += 16;
-        if (bits >= 32) {
-          h = Murmur2.mixBlock(h, (int) a);
-          a >>>= 32;
-          bits -= 32;
+        if (n < 0x80) {
+          // The common field, inline with its state in locals: header, then four chars a block.
+          a |= (long) (TAG_STRING | n << 8) << bits;
+          bits += 16;
+          if (bits >= 32) {
+            h = Murmur2.mixBlock(h, (int) a);
+            a >>>= 32;
+            bits -= 32;
+          }
+          int i = 0;
+          for (; i + 4 <= n; i += 4) {
+            int c0 = str.charAt(i);
+            int c1 = str.charAt(i + 1);
+            int c2 = str.charAt(i + 2);
+            int c3 = str.charAt(i + 3);
+            if ((c0 | c1 | c2 | c3) >= 0x80) {
+              aborted = true;
+              return 0;
+            }
+            a |= (long) (c0 | c1 << 8 | c2 << 16 | c3 << 24) << bits;
+            h = Murmur2.mixBlock(h, (int) a);
+            a >>>= 32;
+          }
+          for (; i < n; i++) {
+            int c = str.charAt(i);
+            if (c >= 0x80) {
+              aborted = true;
+              return 0;
+            }
+            a |= (long) c << bits;
+            bits += 8;
+            if (bits == 32) {
+              h = Murmur2.mixBlock(h, (int) a);
+              a = 0;
+              bits = 0;
+            }
+          }
+          continue;
         }
-        h = asciiString(str, n, h, a, bits);
-      } else {
-        h = appendField(f, h, a, bits);
       }
+      h = appendField(f, h, a, bits);
       if (aborted) {
         return 0;
       }
