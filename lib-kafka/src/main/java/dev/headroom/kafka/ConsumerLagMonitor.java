@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -85,9 +86,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * <ul>
  *   <li>{@code headroom.kafka.lag} (records): total lag of the group;
  *   <li>{@code headroom.kafka.lag.partition} (records), tags {@code topic}, {@code partition}:
- *       one gauge per partition known when {@link #describeMeters} is called (refresh or start
- *       the monitor before binding; partitions added later are in the total and the getters,
- *       and get their own gauge when the monitor is bound again);
+ *       one gauge per measured partition. A partition that first appears in a later refresh
+ *       (partitions added to a topic, a topic the group starts to commit) gets its gauge from
+ *       that refresh, on every sink the monitor was bound to;
  *   <li>{@code headroom.kafka.lag.max} (records) and {@code headroom.kafka.lag.max.share}: the
  *       largest partition lag and its share of the total;
  *   <li>{@code headroom.kafka.lag.hot}: 1 while a hot partition exists, else 0;
@@ -126,6 +127,10 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
   private final long hotMinLag;
   private final NanoClock clock;
 
+  // Every sink describeMeters was called with, and the partitions it has a gauge for. A refresh
+  // that measures a partition for the first time declares its gauge on each (under this map's
+  // monitor: binding and refreshes are rare, never on a read path).
+  private final Map<MeterSink, Set<TopicPartition>> bound = new IdentityHashMap<>();
   private final LongAdder successes = new LongAdder();
   private final LongAdder failures = new LongAdder();
   // start() and close() change the lifecycle under this lock, so a close() racing with start()
@@ -203,6 +208,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
           fresh.measuredAtNanos() - current.measuredAtNanos() >= 0 ? fresh : current);
       measured = true;
       successes.increment();
+      declarePartitionGauges(lag);
       return lag;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -441,17 +447,20 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
     return name;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The sink is remembered: a later refresh that measures a new partition declares that
+   * partition's gauge on it, from the refreshing thread.
+   */
   @Override
   public void describeMeters(MeterSink sink) {
-    MeterId base = MeterId.of("headroom.kafka.lag").tag("name", name).tag("group", group);
+    MeterId base = baseId();
     sink.gauge(base.description("Records the consumer group has not committed, all partitions")
         .baseUnit("records"), () -> latest.get().totalLag());
-    for (TopicPartition tp : latest.get().partitionLags().keySet()) {
-      sink.gauge(new MeterId("headroom.kafka.lag.partition",
-              "Records the consumer group has not committed, one partition", "records",
-              base.tags()).tag("topic", tp.topic()).tag("partition",
-              Integer.toString(tp.partition())),
-          () -> latest.get().lagOf(tp));
+    synchronized (bound) {
+      Set<TopicPartition> declared = bound.computeIfAbsent(sink, s -> new HashSet<>());
+      declarePartitionGauges(sink, declared, latest.get());
     }
     sink.gauge(new MeterId("headroom.kafka.lag.max", "Largest partition lag", "records",
         base.tags()), () -> latest.get().maxLag());
@@ -467,6 +476,32 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
         base.tags());
     sink.counter(refreshes.tag("outcome", "success"), successes::sum);
     sink.counter(refreshes.tag("outcome", "failure"), failures::sum);
+  }
+
+  private MeterId baseId() {
+    return MeterId.of("headroom.kafka.lag").tag("name", name).tag("group", group);
+  }
+
+  /** Declares, on every bound sink, the gauges of partitions {@code lag} measures first. */
+  private void declarePartitionGauges(ConsumerLag lag) {
+    synchronized (bound) {
+      for (Map.Entry<MeterSink, Set<TopicPartition>> e : bound.entrySet()) {
+        declarePartitionGauges(e.getKey(), e.getValue(), lag);
+      }
+    }
+  }
+
+  private void declarePartitionGauges(MeterSink sink, Set<TopicPartition> declared,
+      ConsumerLag lag) {
+    for (TopicPartition tp : lag.partitionLags().keySet()) {
+      if (declared.add(tp)) {
+        sink.gauge(new MeterId("headroom.kafka.lag.partition",
+                "Records the consumer group has not committed, one partition", "records",
+                baseId().tags()).tag("topic", tp.topic()).tag("partition",
+                Integer.toString(tp.partition())),
+            () -> latest.get().lagOf(tp));
+      }
+    }
   }
 
   /**

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.headroom.core.ManualClock;
+import dev.headroom.core.metrics.HeadroomMeterBinder;
 import dev.headroom.core.metrics.RecordingMeterSink;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -232,6 +235,39 @@ class ConsumerLagMonitorTest {
       assertEquals(0, sink.value("headroom.kafka.lag.partition", "partition", "0"));
       assertEquals(0, sink.value("headroom.kafka.lag.hot"));
       assertEquals(0, sink.value("headroom.kafka.lag.age"));
+    }
+  }
+
+  /**
+   * Partitions added to a topic after the monitor was bound: the next refresh measures them
+   * and gives each its own gauge, here in a real Micrometer registry, without binding again.
+   */
+  @Test
+  void aPartitionAddedLaterGetsItsGaugeFromTheNextRefresh() throws Exception {
+    createTopic("lag-grow", 1);
+    produce("lag-grow", 0, 5);
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (ConsumerLagMonitor monitor = ConsumerLagMonitor.builder(admin, "lag-grow-g")
+        .topics(List.of("lag-grow")).build()) {
+      monitor.refresh();
+      new HeadroomMeterBinder(monitor).bindTo(registry);
+      assertEquals(1, registry.find("headroom.kafka.lag.partition").gauges().size());
+
+      admin.createPartitions(Map.of("lag-grow", NewPartitions.increaseTo(3))).all().get();
+      produce("lag-grow", 2, 7);
+      monitor.refresh();
+
+      assertEquals(3, registry.find("headroom.kafka.lag.partition").gauges().size());
+      assertEquals(7.0, registry.get("headroom.kafka.lag.partition")
+          .tag("topic", "lag-grow").tag("partition", "2").gauge().value());
+      assertEquals(0.0, registry.get("headroom.kafka.lag.partition")
+          .tag("partition", "1").gauge().value());
+      assertEquals(12.0, registry.get("headroom.kafka.lag").gauge().value());
+      // Binding a second registry later declares every partition measured so far, once.
+      SimpleMeterRegistry second = new SimpleMeterRegistry();
+      new HeadroomMeterBinder(monitor).bindTo(second);
+      monitor.refresh();
+      assertEquals(3, second.find("headroom.kafka.lag.partition").gauges().size());
     }
   }
 

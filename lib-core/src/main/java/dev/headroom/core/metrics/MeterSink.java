@@ -13,8 +13,10 @@ import java.util.function.LongSupplier;
  * only when the registry is scraped. {@link HeadroomMeterBinder} implements this seam for
  * Micrometer; {@link #NOOP} ignores everything.
  *
- * <p>Thread-safety: implementations are called from the thread that binds; the functions they
- * receive are read from scrape threads and must be safe for that.
+ * <p>Thread-safety: implementations are called from the thread that binds, and, by a primitive
+ * whose set of meters grows (a consumer-lag monitor that measures a new partition), later from
+ * that primitive's own thread, so they must accept declarations from any thread. The functions
+ * they receive are read from scrape threads and must be safe for that.
  */
 public interface MeterSink {
 

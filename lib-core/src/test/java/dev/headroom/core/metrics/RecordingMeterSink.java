@@ -1,7 +1,7 @@
 package dev.headroom.core.metrics;
 
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
@@ -14,7 +14,8 @@ public final class RecordingMeterSink implements MeterSink {
   /** One declared meter. */
   public record Declared(String kind, MeterId id, DoubleSupplier value) {}
 
-  private final List<Declared> declared = new ArrayList<>();
+  // Primitives may declare further meters later, from their own threads.
+  private final List<Declared> declared = new CopyOnWriteArrayList<>();
 
   @Override
   public void counter(MeterId id, LongSupplier count) {
