@@ -121,6 +121,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  * {@code headroom.kafka.consumer.rejections} (records rewound because the downstream refused);
  * {@code headroom.kafka.consumer.dead_letter.failures} (failed dead-letter sends);
  * {@code headroom.kafka.consumer.rebalances} (assignments received);
+ * {@code headroom.kafka.consumer.partitions.lost} (partitions taken away without a revocation,
+ * as when the handler outlives {@code max.poll.interval.ms}: their uncommitted records are
+ * redelivered);
  * {@code headroom.kafka.consumer.pauses} (times consumption was paused);
  * {@code headroom.kafka.consumer.paused} (gauge, 1 while paused). All tagged {@code name}.
  *
@@ -182,6 +185,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   private final LongAdder rejections = new LongAdder();
   private final LongAdder deadLetterFailures = new LongAdder();
   private final LongAdder rebalances = new LongAdder();
+  private final LongAdder partitionsLost = new LongAdder();
   private final LongAdder pauses = new LongAdder();
 
   // start() and close() change the lifecycle under this lock (never held on the poll path), so
@@ -531,6 +535,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      partitionsLost.add(partitions.size());
       for (TopicPartition tp : partitions) {
         pending.remove(tp);
       }
@@ -610,6 +615,17 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   }
 
   /**
+   * Returns how many partitions were lost: taken away by the group without a revocation (the
+   * member was expelled, for example because the handler outlived
+   * {@code max.poll.interval.ms}). Their records handled but not committed are redelivered.
+   *
+   * @return partitions lost
+   */
+  public long partitionsLostCount() {
+    return partitionsLost.sum();
+  }
+
+  /**
    * Returns how many times consumption was paused (downstream refusing, or a backoff).
    *
    * @return pauses
@@ -678,6 +694,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         .description("Dead-letter sends not acknowledged"), deadLetterFailures::sum);
     sink.counter(MeterId.of("headroom.kafka.consumer.rebalances").tag("name", name)
         .description("Partition assignments received"), rebalances::sum);
+    sink.counter(MeterId.of("headroom.kafka.consumer.partitions.lost").tag("name", name)
+        .description("Partitions lost without a revocation"), partitionsLost::sum);
     sink.counter(MeterId.of("headroom.kafka.consumer.pauses").tag("name", name)
         .description("Times consumption was paused"), pauses::sum);
     sink.gauge(MeterId.of("headroom.kafka.consumer.paused").tag("name", name)

@@ -606,6 +606,46 @@ class ConsumerRunnerTest {
     assertEquals(endOffsets("repause", 4), committed("repause-g"));
   }
 
+  /**
+   * A handler stuck past {@code max.poll.interval.ms}: the consumer leaves the group, so the
+   * commit after the batch fails, and the next poll rejoins with the partition reported lost
+   * ({@code onPartitionsLost}, not revoked). The runner drops what it could not commit, the
+   * group redelivers from the last commit, and in the end every record was handled and the
+   * commit reaches the end of the log: nothing lost or skipped, only redelivered.
+   */
+  @Test
+  void aHandlerStuckPastThePollIntervalLosesItsPartitionAndNothingIsSkipped() throws Exception {
+    createTopics(1, "stuck", "stuck.dlq");
+    for (int i = 0; i < 20; i++) {
+      producer.send(new ProducerRecord<>("stuck", 0, "k", Integer.toString(i)));
+    }
+    producer.flush();
+    Deliveries deliveries = new Deliveries();
+    AtomicInteger stalls = new AtomicInteger(1);
+    try (ConsumerRunner<String, Integer> runner = runner("stuck-g", "stuck", "stuck.dlq",
+        Map.of("max.poll.interval.ms", 1_500, "max.poll.records", 5)).handler(r -> {
+          if (r.value() == 7 && stalls.getAndDecrement() > 0) {
+            Thread.sleep(4_000); // well past the poll interval: the member is expelled
+          }
+          deliveries.record(r);
+        }).build()) {
+      runner.start();
+      await(() -> deliveries.values().size() == 20, "all twenty");
+      await(() -> {
+        try {
+          return endOffsets("stuck", 1).equals(committed("stuck-g"));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, "the commit to reach the end of the log");
+      assertEquals(range(0, 20), deliveries.values(), "nothing lost or skipped");
+      assertTrue(deliveries.duplicates() > 0, "the stalled batch was redelivered");
+      assertEquals(1, runner.partitionsLostCount(), "lost, not revoked");
+      assertTrue(runner.rebalanceCount() >= 2, "rejoined after losing the partition");
+      assertEquals(0, runner.deadLetteredCount());
+    }
+  }
+
   @Test
   void publishesItsCounters() throws Exception {
     createTopics(1, "metered", "metered.dlq");
@@ -624,6 +664,7 @@ class ConsumerRunnerTest {
       assertEquals(0, sink.value("headroom.kafka.consumer.rejections"));
       assertEquals(0, sink.value("headroom.kafka.consumer.dead_letter.failures"));
       assertEquals(1, sink.value("headroom.kafka.consumer.rebalances"));
+      assertEquals(0, sink.value("headroom.kafka.consumer.partitions.lost"));
       assertEquals(0, sink.value("headroom.kafka.consumer.pauses"));
       assertEquals(0, sink.value("headroom.kafka.consumer.paused"));
       assertTrue(runner.isRunning());
