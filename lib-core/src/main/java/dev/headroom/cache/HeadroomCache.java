@@ -50,7 +50,7 @@ import java.util.random.RandomGenerator;
  * <ul>
  *   <li><b>Fresh value, far from expiry</b>: returned at once (one Caffeine read, one clock read,
  *       one counter increment; no allocation, no XFetch draw). Caffeine's eviction policy is
- *       told about one hit in 16 (each key's in turn) instead of every hit: its read buffer is
+ *       told about one hit in 16, drawn at random, instead of every hit: its read buffer is
  *       lossy by design, and its frequency sketch compares keys by relative frequency, which
  *       the sample keeps; skipping the buffer on the other hits keeps a Headroom hit as cheap
  *       as a raw Caffeine hit while it still counts every hit for the {@code hits} meter.
@@ -126,9 +126,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
   // draw, expiry, failure entries) is behind that compare, in separate methods so the hot one
   // stays small enough to inline.
   //
-  // Eviction policy: about one hit in POLICY_SAMPLE (chosen by clock bits and the entry's
-  // identity hash, see hit()) is also read through getIfPresent, which records it in
-  // Caffeine's read buffer (frequency sketch and recency order). Caffeine's read buffer is
+  // Eviction policy: one hit in POLICY_SAMPLE (drawn from ThreadLocalRandom, see hit()) is
+  // also read through getIfPresent, which records it in Caffeine's read buffer (frequency
+  // sketch and recency order). Caffeine's read buffer is
   // itself lossy (it drops reads when a stripe is full), and W-TinyLFU compares relative
   // frequencies, which a sample taken at the same rate for every key keeps; what the sample
   // saves is the read path's bookkeeping on the other hits, about as much as the exact hit
@@ -242,7 +242,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     Entry<V> e = read(key);
     long now = clock.nanoTime();
     if (e != null && now - e.refreshFrom < 0) {
-      hit(key, e, now);
+      hit(key);
       return e.value;
     }
     return resolve(key, loader, e).value;
@@ -264,7 +264,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     Entry<V> e = read(key);
     long now = clock.nanoTime();
     if (e != null && now - e.refreshFrom < 0) {
-      hit(key, e, now);
+      hit(key);
     } else {
       e = resolve(key, loader, e);
     }
@@ -289,7 +289,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     Entry<V> e = read(key);
     long now = clock.nanoTime();
     if (e != null && now - e.refreshFrom < 0) {
-      hit(key, e, now);
+      hit(key);
       return e.completed();
     }
     return resolveAsync(key, loader, null, e);
@@ -313,7 +313,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     Entry<V> e = read(key);
     long now = clock.nanoTime();
     if (e != null && now - e.refreshFrom < 0) {
-      hit(key, e, now);
+      hit(key);
       return e.completed();
     }
     return resolveAsync(key, null, loader, e);
@@ -362,7 +362,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
       long now = clock.nanoTime();
       if (e != null && e.isFreshValue(now)) {
         maybeRefreshEarly(key, single, null, e, now);
-        hit(key, e, now);
+        hit(key);
         result.put(key, e.value);
         continue;
       }
@@ -485,15 +485,14 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
-   * Counts a hit, and for about one hit in {@link #POLICY_SAMPLE} reads the key again through
-   * {@code getIfPresent} so that Caffeine's eviction policy sees it. The sample is drawn from
-   * bits of the clock reading and the entry's identity hash, which costs nothing on the other
-   * hits (a random draw per hit measured about 5 ns): each key is sampled in its own phase of
-   * the clock, so the policy sees every key's hits at about the same rate, not in bursts.
+   * Counts a hit, and for one hit in {@link #POLICY_SAMPLE}, drawn at random, reads the key
+   * again through {@code getIfPresent} so that Caffeine's eviction policy sees it. (A sample
+   * chosen by clock bits instead of a draw was measured too: it saves the draw but samples a
+   * key for every hit in a clock tick, and those bursts cost more at two threads than the draw.)
    */
-  private void hit(K key, Entry<V> e, long now) {
+  private void hit(K key) {
     hits.increment();
-    if ((((int) (now >>> 10) ^ System.identityHashCode(e)) & (POLICY_SAMPLE - 1)) == 0) {
+    if ((ThreadLocalRandom.current().nextInt() & (POLICY_SAMPLE - 1)) == 0) {
       store.getIfPresent(key);
     }
   }
@@ -507,7 +506,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (e != null) {
       if (e.isFreshValue(now)) {
         maybeRefreshEarly(key, loader, null, e, now);
-        hit(key, e, now);
+        hit(key);
         return e;
       }
       if (!e.isValue() && now - e.expiresAt < 0) {
@@ -544,7 +543,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (e != null) {
       if (e.isFreshValue(now)) {
         maybeRefreshEarly(key, sync, async, e, now);
-        hit(key, e, now);
+        hit(key);
         return e.completed();
       }
       if (!e.isValue() && now - e.expiresAt < 0) {
