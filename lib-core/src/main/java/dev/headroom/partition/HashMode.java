@@ -25,7 +25,7 @@ public enum HashMode {
    * A 64-bit multiply-rotate hash over the fields' 64-bit words (strings as UTF-16 code units),
    * finished with murmur3's {@code fmix64} and mapped to a partition by
    * {@code ((h >>> 32) * n) >>> 32}. It reads each field once and needs no UTF-8 length pass
-   * (about 20% cheaper than {@link #KAFKA_COMPATIBLE} for a two-string key in
+   * (15-20% cheaper than {@link #KAFKA_COMPATIBLE} for a two-string key in
    * {@code PartitionerBenchmark}; more for non-ASCII text), but its partitions differ from
    * Kafka's: use it for new topics whose producers all use Headroom. The exact algorithm is
    * documented in {@link KeyHasher}.
