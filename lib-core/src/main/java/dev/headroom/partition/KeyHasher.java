@@ -374,6 +374,8 @@ public final class KeyHasher {
         int n = str.length();
         if (n < 0x80) {
           // The common field, inline with its state in locals: header, then four chars a block.
+          // The loop repeats asciiString's on purpose: calling it, which hands the pending
+          // bytes back through fields, measured about 13% slower for a two-string key.
           a |= (long) (TAG_STRING | n << 8) << bits;
           bits += 16;
           if (bits >= 32) {
