@@ -132,6 +132,7 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
   // monitor: binding and refreshes are rare, never on a read path).
   private final Map<MeterSink, Set<TopicPartition>> bound = new IdentityHashMap<>();
   private final LongAdder successes = new LongAdder();
+  private final LongAdder gaugeFailures = new LongAdder();
   private final LongAdder failures = new LongAdder();
   // start() and close() change the lifecycle under this lock, so a close() racing with start()
   // either prevents the start or sees the scheduler to stop. Never held by a refresh or a read.
@@ -202,13 +203,18 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
    *     measurement stays published
    */
   public ConsumerLag refresh() {
+    ConsumerLag lag = measureAndPublish();
+    declarePartitionGauges(lag); // outside: a sink's failure is not a failure of the measurement
+    return lag;
+  }
+
+  private ConsumerLag measureAndPublish() {
     try {
       ConsumerLag lag = measure();
       latest.accumulateAndGet(lag, (current, fresh) ->
           fresh.measuredAtNanos() - current.measuredAtNanos() >= 0 ? fresh : current);
       measured = true;
       successes.increment();
-      declarePartitionGauges(lag);
       return lag;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -478,6 +484,16 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
     sink.counter(refreshes.tag("outcome", "failure"), failures::sum);
   }
 
+  /**
+   * Returns how many times a sink the monitor was bound to refused a partition's gauge (each
+   * refused gauge is offered again at the next refresh).
+   *
+   * @return refused gauge declarations
+   */
+  public long gaugeDeclarationFailures() {
+    return gaugeFailures.sum();
+  }
+
   private MeterId baseId() {
     return MeterId.of("headroom.kafka.lag").tag("name", name).tag("group", group);
   }
@@ -491,15 +507,27 @@ public final class ConsumerLagMonitor implements Instrumented, AutoCloseable {
     }
   }
 
+  /**
+   * Declares the gauges {@code sink} lacks. A sink that throws (a registry rejecting the meter)
+   * leaves the partition undeclared on that sink, to be tried again at the next refresh; the
+   * measurement itself has been published already and the other sinks still get their gauges.
+   */
   private void declarePartitionGauges(MeterSink sink, Set<TopicPartition> declared,
       ConsumerLag lag) {
     for (TopicPartition tp : lag.partitionLags().keySet()) {
-      if (declared.add(tp)) {
+      if (declared.contains(tp)) {
+        continue;
+      }
+      try {
         sink.gauge(new MeterId("headroom.kafka.lag.partition",
                 "Records the consumer group has not committed, one partition", "records",
                 baseId().tags()).tag("topic", tp.topic()).tag("partition",
                 Integer.toString(tp.partition())),
             () -> latest.get().lagOf(tp));
+        declared.add(tp);
+      } catch (RuntimeException e) {
+        gaugeFailures.increment();
+        return; // this sink again at the next refresh
       }
     }
   }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.headroom.core.ManualClock;
 import dev.headroom.core.metrics.HeadroomMeterBinder;
+import dev.headroom.core.metrics.MeterId;
+import dev.headroom.core.metrics.MeterSink;
 import dev.headroom.core.metrics.RecordingMeterSink;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -268,6 +270,52 @@ class ConsumerLagMonitorTest {
       new HeadroomMeterBinder(monitor).bindTo(second);
       monitor.refresh();
       assertEquals(3, second.find("headroom.kafka.lag.partition").gauges().size());
+    }
+  }
+
+  /**
+   * A sink that refuses a partition's gauge (a registry rejecting the meter) fails neither the
+   * refresh nor the measurement: the refusal is counted and the gauge offered again at the next
+   * refresh.
+   */
+  @Test
+  void aSinkRefusingAGaugeDoesNotFailTheRefreshAndIsAskedAgain() throws Exception {
+    createTopic("lag-refuse", 1);
+    produce("lag-refuse", 0, 3);
+    RecordingMeterSink recorded = new RecordingMeterSink();
+    java.util.concurrent.atomic.AtomicInteger refusals =
+        new java.util.concurrent.atomic.AtomicInteger(1);
+    MeterSink refusingOnce = new MeterSink() {
+      @Override
+      public void counter(MeterId id, java.util.function.LongSupplier count) {
+        recorded.counter(id, count);
+      }
+
+      @Override
+      public void gauge(MeterId id, java.util.function.DoubleSupplier value) {
+        if (id.name().equals("headroom.kafka.lag.partition") && refusals.getAndDecrement() > 0) {
+          throw new IllegalStateException("registry closed for new meters");
+        }
+        recorded.gauge(id, value);
+      }
+
+      @Override
+      public void timer(MeterId id, java.util.function.LongSupplier count,
+          java.util.function.LongSupplier totalNanos) {
+        recorded.timer(id, count, totalNanos);
+      }
+    };
+    try (ConsumerLagMonitor monitor = ConsumerLagMonitor.builder(admin, "lag-refuse-g")
+        .topics(List.of("lag-refuse")).build()) {
+      monitor.describeMeters(refusingOnce); // nothing measured yet: no partition gauge
+      ConsumerLag lag = monitor.refresh();   // the refused declaration must not fail this
+      assertEquals(3, lag.totalLag());
+      assertEquals(1, monitor.gaugeDeclarationFailures());
+      assertEquals(1, recorded.value("headroom.kafka.lag.refreshes", "outcome", "success"));
+      assertEquals(0, recorded.value("headroom.kafka.lag.refreshes", "outcome", "failure"));
+      monitor.refresh();
+      assertEquals(3, recorded.value("headroom.kafka.lag.partition", "partition", "0"));
+      assertEquals(1, monitor.gaugeDeclarationFailures());
     }
   }
 
