@@ -2,6 +2,9 @@ package dev.headroom.partition;
 
 import dev.headroom.core.Checks;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,10 +21,17 @@ import java.util.UUID;
  * CompositeKey audit = CompositeKey.unordered(tenantId, "AUDIT"); // may be spread when hot
  * }</pre>
  *
- * <h2>Canonical encoding, version 1 (stable)</h2>
+ * <h2>Canonical encoding (stable)</h2>
  *
- * The fields are written one after the other, each as a one-byte type tag followed by its
- * payload; there is no header, so the encoding of a one-field key is that field's encoding:
+ * <b>A key of exactly one string or byte-array field</b> is encoded as the field's bytes alone:
+ * the UTF-8 bytes of the string as Kafka's {@code StringSerializer} writes them
+ * ({@code String.getBytes(UTF_8)}: an unpaired surrogate becomes {@code '?'}), or the byte
+ * array. Such a key is therefore the same record key, on the same partition, as a plain
+ * {@code String} or {@code byte[]} key sent by any Kafka producer.
+ *
+ * <p><b>Every other key</b> (two or more fields, or one field of another type) has the tagged
+ * encoding, version 1: the fields are written one after the other, each as a one-byte type tag
+ * followed by its payload, with no header:
  *
  * <table>
  * <caption>Field encodings</caption>
@@ -38,11 +48,15 @@ import java.util.UUID;
  * <tr><td>boolean</td><td>{@code 0x06}</td><td>one byte, 0 or 1</td></tr>
  * </table>
  *
- * <p>For example {@code ("ab", 7)} is {@code 01 02 61 62 03 00 00 00 00 00 00 00 07}. The encoding
- * is prefix-free, so distinct tuples have distinct bytes: {@code ("ab", "c")} is
- * {@code 01 02 61 62 01 01 63} and {@code ("a", "bc")} is {@code 01 01 61 01 02 62 63}. In
- * {@link HashMode#KAFKA_COMPATIBLE} a key's partition is Kafka's murmur2 partition of exactly these
- * bytes.
+ * <p>For example {@code ("ab", 7)} is {@code 01 02 61 62 03 00 00 00 00 00 00 00 07}, and
+ * {@code ("ab")} is {@code 61 62}. The tagged encoding is prefix-free, so distinct tuples of two
+ * or more fields have distinct bytes: {@code ("ab", "c")} is {@code 01 02 61 62 01 01 63} and
+ * {@code ("a", "bc")} is {@code 01 01 61 01 02 62 63}. A one-field text or byte key is its bytes,
+ * as in Kafka: {@code ("a")} and {@code (0x61)} have the same bytes, and a one-field text that
+ * begins with a control character {@code U+0000..U+0006} can have the bytes of a tagged key (the
+ * text {@code "\u0001\u0001a\u0001\u0001b"} is the bytes of {@code ("a", "b")});
+ * {@link #decode(byte[])} says how such bytes are read back. In {@link HashMode#KAFKA_COMPATIBLE}
+ * a key's partition is Kafka's murmur2 partition of exactly these bytes.
  *
  * <h2>Ordering</h2>
  *
@@ -196,6 +210,11 @@ public final class CompositeKey {
    * @return a new array
    */
   public byte[] encode() {
+    if (isPlain(fields)) {
+      Object f = fields[0];
+      return f instanceof String ? ((String) f).getBytes(StandardCharsets.UTF_8)
+          : ((byte[]) f).clone();
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * fields.length);
     for (Object f : fields) {
       if (f == null) {
@@ -231,16 +250,53 @@ public final class CompositeKey {
 
   /**
    * Decodes a canonical encoding into a key that requires ordering (the flag is not encoded).
-   * Strings decode to the text that was encoded, except that unpaired surrogates come back as
-   * {@code '?'}.
+   * Every byte array is the encoding of exactly one key, read in this order:
+   *
+   * <ol>
+   * <li>bytes that are the tagged encoding of a key of two or more fields, or of one field that
+   *     is not a string or byte array, exactly as {@link #encode()} writes it, are that key;
+   * <li>other bytes that are well-formed UTF-8 are a one-field string key (read as
+   *     {@code StringDeserializer} reads them);
+   * <li>any other bytes are a one-field byte-array key.
+   * </ol>
+   *
+   * So {@code decode(key.encode()).encode()} always has {@code key.encode()}'s bytes, and
+   * {@code decode(key.encode())} equals {@code key} except for a one-field byte key whose bytes
+   * are well-formed UTF-8 (read back as text) and a one-field text that is itself the encoding of
+   * a tagged key (it starts with a control character {@code U+0000..U+0006}; read back as that
+   * key). Strings come back with unpaired surrogates as {@code '?'}.
    *
    * @param bytes the encoded key
    * @return the key
-   * @throws IllegalArgumentException if the bytes are not a canonical encoding (unknown tag,
-   *     truncated field, malformed length)
+   * @throws IllegalArgumentException if {@code bytes} is null
    */
   public static CompositeKey decode(byte[] bytes) {
     Checks.requireNonNull("bytes", bytes);
+    Object[] tagged = parseTagged(bytes);
+    if (tagged != null && tagged.length > 0 && !isPlain(tagged)) {
+      CompositeKey key = new CompositeKey(tagged, true);
+      if (Arrays.equals(key.encode(), bytes)) {
+        return key;
+      }
+    }
+    try {
+      String text = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes)).toString();
+      return new CompositeKey(new Object[] {text}, true);
+    } catch (CharacterCodingException e) {
+      return new CompositeKey(new Object[] {bytes.clone()}, true);
+    }
+  }
+
+  /** Whether a key of these (normalized) fields is encoded as its one field's bytes. */
+  static boolean isPlain(Object[] fields) {
+    return fields.length == 1 && (fields[0] instanceof String || fields[0] instanceof byte[]);
+  }
+
+  /** The fields of a tagged encoding, or null if the bytes are not one. */
+  private static Object[] parseTagged(byte[] bytes) {
     List<Object> out = new ArrayList<>();
     int i = 0;
     while (i < bytes.length) {
@@ -254,18 +310,19 @@ public final class CompositeKey {
           long len = 0;
           int shift = 0;
           while (true) {
-            requireBytes(bytes, i, 1);
+            if (i >= bytes.length || shift >= 35) {
+              return null;
+            }
             int b = bytes[i++];
             len |= (long) (b & 0x7f) << shift;
             if ((b & 0x80) == 0) {
               break;
             }
             shift += 7;
-            Checks.requireArgument(shift < 35, "bytes", "a canonical key encoding (length "
-                + "varint too long at offset " + i + ")", hex(bytes));
           }
-          Checks.requireArgument(len <= bytes.length - i, "bytes",
-              "a canonical key encoding (field truncated at offset " + i + ")", hex(bytes));
+          if (len > bytes.length - i) {
+            return null;
+          }
           byte[] payload = Arrays.copyOfRange(bytes, i, i + (int) len);
           i += (int) len;
           out.add(tag == KeyHasher.TAG_STRING ? new String(payload, StandardCharsets.UTF_8)
@@ -274,35 +331,32 @@ public final class CompositeKey {
         }
         case KeyHasher.TAG_LONG:
         case KeyHasher.TAG_DOUBLE: {
-          requireBytes(bytes, i, 8);
+          if (bytes.length - i < 8) {
+            return null;
+          }
           long v = readLong(bytes, i);
           i += 8;
           out.add(tag == KeyHasher.TAG_LONG ? (Object) v : (Object) Double.longBitsToDouble(v));
           break;
         }
         case KeyHasher.TAG_UUID:
-          requireBytes(bytes, i, 16);
+          if (bytes.length - i < 16) {
+            return null;
+          }
           out.add(new UUID(readLong(bytes, i), readLong(bytes, i + 8)));
           i += 16;
           break;
         case KeyHasher.TAG_BOOLEAN:
-          requireBytes(bytes, i, 1);
-          Checks.requireArgument(bytes[i] == 0 || bytes[i] == 1, "bytes",
-              "a canonical key encoding (boolean 0 or 1 at offset " + i + ")", hex(bytes));
+          if (i >= bytes.length || (bytes[i] != 0 && bytes[i] != 1)) {
+            return null;
+          }
           out.add(bytes[i++] == 1);
           break;
         default:
-          throw new IllegalArgumentException(Checks.message("bytes",
-              "a canonical key encoding (unknown tag " + tag + " at offset " + (i - 1) + ")",
-              hex(bytes)));
+          return null;
       }
     }
-    return of(out.toArray());
-  }
-
-  private static void requireBytes(byte[] bytes, int at, int n) {
-    Checks.requireArgument(bytes.length - at >= n, "bytes",
-        "a canonical key encoding (field truncated at offset " + at + ")", hex(bytes));
+    return out.toArray();
   }
 
   private static long readLong(byte[] b, int at) {

@@ -12,12 +12,15 @@ public enum HashMode {
   /**
    * Kafka's own hash of the key's canonical bytes: {@code toPositive(murmur2(bytes)) % n},
    * exactly as Kafka's built-in partitioner computes it for a record whose serialized key is
-   * {@code bytes}. The bytes are those of {@link CompositeKey#encode()} (documented there), so a
-   * record keyed by a serialized {@link CompositeKey} lands on the same partition whether it is
-   * sent through Headroom's partitioner or through Kafka's default one, from Java or from any
-   * client that writes the same bytes. The hash is computed incrementally over the fields
-   * without building the byte array. Use it for topics that already exist or are shared with
-   * other producers.
+   * {@code bytes}. The bytes are those of {@link CompositeKey#encode()} (documented there): for
+   * a key of one string field, the UTF-8 bytes Kafka's {@code StringSerializer} writes; for a key
+   * of one byte-array field, the array; for any other key, the tagged encoding. So a plain
+   * {@code String} or {@code byte[]} key lands exactly where Kafka's default partitioner puts
+   * it, and a record keyed by a serialized {@link CompositeKey} lands on the same partition
+   * whether it is sent through Headroom's partitioner or through Kafka's default one, from Java
+   * or from any client that writes the same bytes. The hash is computed incrementally over the
+   * fields without building the byte array. Use it for topics that already exist or are shared
+   * with other producers.
    */
   KAFKA_COMPATIBLE,
 

@@ -26,10 +26,23 @@ import java.util.UUID;
  * <h2>{@link HashMode#KAFKA_COMPATIBLE}</h2>
  *
  * The hash is Kafka's {@code murmur2} of the key's canonical bytes, the bytes
- * {@link CompositeKey#encode()} returns (the encoding is specified there: per field a type tag,
- * a length prefix where the size varies, then the payload). It is computed in one pass over the
- * fields for ASCII strings, and in two passes (UTF-8 length, then hash) when a string has other
- * characters. {@link #partition(int)} is {@code toPositive(hash) % n}, Kafka's own formula, and
+ * {@link CompositeKey#encode()} returns (specified there), so {@link #partition(int)} is the
+ * partition Kafka's built-in partitioner gives a record whose serialized key is those bytes:
+ *
+ * <ul>
+ * <li><b>a key of exactly one string or byte-array field</b> is that field's bytes alone: for a
+ *     string, the UTF-8 bytes Kafka's {@code StringSerializer} writes ({@code
+ *     String.getBytes(UTF_8)}: each unpaired surrogate becomes {@code '?'}); for a byte array,
+ *     the array. So {@code putString(planId)} alone lands exactly where Kafka's default
+ *     partitioner puts a record keyed by the {@code String planId}, and {@code putBytes(b)} where
+ *     it puts a record keyed by {@code b};
+ * <li><b>every other key</b> (two or more fields, or one field of another type) is the tagged
+ *     encoding: per field a type tag, a length prefix where the size varies, then the payload.
+ * </ul>
+ *
+ * It is computed from the fields in one pass for ASCII strings, and in two passes (UTF-8 length,
+ * then hash) when a string has other characters, without building the bytes.
+ * {@link #partition(int)} is {@code toPositive(hash) % n}, Kafka's own formula, and
  * {@link #hash()} returns the 32-bit murmur2 value sign-extended to a {@code long}.
  *
  * <h2>{@link HashMode#FAST}</h2>
@@ -44,9 +57,16 @@ import java.util.UUID;
  * {@code h = rotateLeft(h ^ (w * 0x9e3779b97f4a7c15L), 31) * 0xc2b2ae3d27d4eb4fL}, and the hash is
  * murmur3's {@code fmix64(h)}. {@link #partition(int)} is {@code ((hash >>> 32) * n) >>> 32}.
  *
- * <p>In both modes the tags and length prefixes make the encoding prefix-free, so different
- * tuples never have the same encoding: {@code ("ab", "c")} and {@code ("a", "bc")} differ, as do
- * {@code ("a", null)} and {@code ("a")}. (Their hashes may of course collide, as any hash's do.)
+ * <p>The tags and length prefixes make the tagged encoding prefix-free, so different tuples of
+ * it never have the same encoding: {@code ("ab", "c")} and {@code ("a", "bc")} differ, as do
+ * {@code ("a", null)} and {@code ("a", "")}. A one-field text or byte key is its bytes, exactly
+ * as in Kafka: {@code ("a")} and {@code (0x61)} are the same key bytes. FAST mode tags every
+ * field, one-field keys included. (Hashes may of course collide, as any hash's do.)
+ *
+ * <p>Text can be put as a {@code CharSequence}, a range of one ({@link #putString(CharSequence,
+ * int, int)}, not copied), a range of a {@code char[]} ({@link #putChars}, copied into the
+ * hasher) or UTF-8 bytes ({@link #putUtf8}, decoded into the hasher): the same text is the same
+ * field whichever way it came.
  *
  * <p>Thread-safety: not thread-safe; use one instance per thread (or per call site).
  */
@@ -76,6 +96,13 @@ public final class KeyHasher {
   private long hash;
   // The encoded length if every string is ASCII (UTF-8 length = char count), kept as fields are put.
   private int asciiTotal;
+
+  // Chars of fields copied or decoded into the hasher (putChars, putUtf8), and the reusable
+  // views that present them, or ranges of other texts, as string fields.
+  private char[] arena = new char[64];
+  private int arenaUsed;
+  private Slice[] slices = new Slice[4];
+  private int slicesUsed;
 
   // Scratch copy of one string's chars: String.getChars is an intrinsic bulk copy, after which the
   // loops read a plain array (no per-char interface call, coder test or bounds check).
@@ -119,6 +146,11 @@ public final class KeyHasher {
     for (int i = 0; i < size; i++) {
       refs[i] = null;
     }
+    for (int i = 0; i < slicesUsed; i++) {
+      slices[i].source = null;
+    }
+    slicesUsed = 0;
+    arenaUsed = 0;
     size = 0;
     asciiTotal = 0;
     hashed = false;
@@ -147,6 +179,120 @@ public final class KeyHasher {
     int n = value.length();
     asciiTotal += (n < 0x80 ? 2 : 1 + varintSize(n)) + n;
     return add(TAG_STRING, 0, value);
+  }
+
+  /**
+   * Appends the characters {@code [start, end)} of {@code value} as a string field, without
+   * copying them: the same field as {@code putString(value.subSequence(start, end))}. Do not
+   * change {@code value} before the hash is read. Null is a null field.
+   *
+   * @param value the text
+   * @param start the first character
+   * @param end one past the last character
+   * @return this hasher
+   * @throws IndexOutOfBoundsException if the range is not within {@code value}
+   */
+  public KeyHasher putString(CharSequence value, int start, int end) {
+    if (value == null) {
+      return putNull();
+    }
+    java.util.Objects.checkFromToIndex(start, end, value.length());
+    return putString(slice().view(value, start, end - start));
+  }
+
+  /**
+   * Appends {@code length} characters of {@code chars} from {@code offset} as a string field,
+   * copied into this hasher's own buffer (so {@code chars} may be reused at once): the same field
+   * as {@code putString(new String(chars, offset, length))}. Allocates nothing once the buffer
+   * has grown to the longest key.
+   *
+   * @param chars the characters
+   * @param offset the first
+   * @param length how many
+   * @return this hasher
+   * @throws IllegalArgumentException if {@code chars} is null
+   * @throws IndexOutOfBoundsException if the range is not within {@code chars}
+   */
+  public KeyHasher putChars(char[] chars, int offset, int length) {
+    Checks.requireNonNull("chars", chars);
+    java.util.Objects.checkFromIndexSize(offset, length, chars.length);
+    int at = reserve(length);
+    System.arraycopy(chars, offset, arena, at, length);
+    return putString(slice().own(at, length));
+  }
+
+  /**
+   * Appends text given as its UTF-8 bytes (for example a Kafka header value). Well-formed UTF-8
+   * is a string field, the same field as {@code putString(new String(bytes, UTF_8))}, decoded
+   * into this hasher's own buffer; bytes that are not well-formed UTF-8 (a stray continuation
+   * byte, a truncated or overlong sequence, an encoded surrogate, a value above U+10FFFF) are a
+   * byte-array field, {@code putBytes(bytes)}, never a text with replacement characters. Either
+   * way a one-field key hashes exactly as Kafka hashes these bytes in
+   * {@link HashMode#KAFKA_COMPATIBLE}. Null is a null field.
+   *
+   * @param bytes the UTF-8 bytes (by reference when they are not text)
+   * @return this hasher
+   */
+  public KeyHasher putUtf8(byte[] bytes) {
+    if (bytes == null) {
+      return putNull();
+    }
+    int n = bytes.length;
+    int at = reserve(n); // UTF-16 never needs more units than UTF-8 has bytes
+    char[] out = arena;
+    int o = at;
+    for (int i = 0; i < n; ) {
+      int b = bytes[i];
+      if (b >= 0) {
+        out[o++] = (char) b;
+        i++;
+        continue;
+      }
+      int cp;
+      int need;
+      int min;
+      if ((b & 0xe0) == 0xc0) {
+        cp = b & 0x1f;
+        need = 1;
+        min = 0x80;
+      } else if ((b & 0xf0) == 0xe0) {
+        cp = b & 0x0f;
+        need = 2;
+        min = 0x800;
+      } else if ((b & 0xf8) == 0xf0) {
+        cp = b & 0x07;
+        need = 3;
+        min = 0x10000;
+      } else {
+        arenaUsed = at;
+        return putBytes(bytes);
+      }
+      if (i + need >= n) { // truncated sequence
+        arenaUsed = at;
+        return putBytes(bytes);
+      }
+      for (int k = 1; k <= need; k++) {
+        int c = bytes[i + k];
+        if ((c & 0xc0) != 0x80) {
+          arenaUsed = at;
+          return putBytes(bytes);
+        }
+        cp = cp << 6 | (c & 0x3f);
+      }
+      if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        arenaUsed = at;
+        return putBytes(bytes);
+      }
+      if (cp >= 0x10000) {
+        out[o++] = Character.highSurrogate(cp);
+        out[o++] = Character.lowSurrogate(cp);
+      } else {
+        out[o++] = (char) cp;
+      }
+      i += need + 1;
+    }
+    arenaUsed = o;
+    return putString(slice().own(at, o - at));
   }
 
   /**
@@ -257,6 +403,74 @@ public final class KeyHasher {
   static final String SUPPORTED =
       "a CharSequence, byte[], Long, Integer, Short, Byte, Double, Float, Boolean, UUID or null";
 
+  /** Reserves {@code length} chars of the arena; returns where they start. */
+  private int reserve(int length) {
+    int at = arenaUsed;
+    if (arena.length - at < length) {
+      arena = Arrays.copyOf(arena, Math.max(at + length, arena.length * 2));
+    }
+    arenaUsed = at + length;
+    return at;
+  }
+
+  /** The next free reusable slice. */
+  private Slice slice() {
+    if (slicesUsed == slices.length) {
+      slices = Arrays.copyOf(slices, slicesUsed * 2);
+    }
+    Slice s = slices[slicesUsed];
+    if (s == null) {
+      s = slices[slicesUsed] = new Slice();
+    }
+    slicesUsed++;
+    return s;
+  }
+
+  /**
+   * A string field that is a range of another text or of the arena: reused from key to key, so
+   * that fields read from a record (JSON, headers, a delimited key) cost no allocation.
+   */
+  private final class Slice implements CharSequence {
+    CharSequence source; // null: the arena
+    int start;
+    int length;
+
+    Slice view(CharSequence s, int from, int n) {
+      source = s;
+      start = from;
+      length = n;
+      return this;
+    }
+
+    Slice own(int from, int n) {
+      source = null;
+      start = from;
+      length = n;
+      return this;
+    }
+
+    @Override
+    public int length() {
+      return length;
+    }
+
+    @Override
+    public char charAt(int index) {
+      return source != null ? source.charAt(start + index) : arena[start + index];
+    }
+
+    @Override
+    public CharSequence subSequence(int from, int to) {
+      return toString().substring(from, to);
+    }
+
+    @Override
+    public String toString() {
+      return source != null ? source.subSequence(start, start + length).toString()
+          : new String(arena, start, length);
+    }
+  }
+
   private KeyHasher add(byte tag, long num, Object ref) {
     if (size == tags.length) {
       int capacity = size * 2;
@@ -345,6 +559,9 @@ public final class KeyHasher {
   // ---------------------------------------------------------------- KAFKA_COMPATIBLE
 
   private long compatibleHash() {
+    if (size == 1 && (tags[0] == TAG_STRING || tags[0] == TAG_BYTES)) {
+      return plainHash(refs[0]);
+    }
     // Optimistic single pass: assume every string is ASCII (UTF-8 length = char count, known as
     // the fields were put). The first non-ASCII character aborts it; the exact pass then
     // measures the UTF-8 length and hashes again.
@@ -356,6 +573,62 @@ public final class KeyHasher {
   }
 
   private boolean aborted;
+
+  /**
+   * A key of one string or byte-array field: Kafka's murmur2 of the field's bytes alone, the
+   * UTF-8 bytes {@code StringSerializer} writes for a string (an unpaired surrogate as
+   * {@code '?'}) or the array itself. ASCII strings are hashed in one pass straight from their
+   * chars; any other character switches to the exact UTF-8 pass.
+   */
+  private int plainHash(Object ref) {
+    if (ref instanceof byte[]) {
+      return Murmur2.hash((byte[]) ref);
+    }
+    if (!(ref instanceof String)) {
+      return plainUtf8((CharSequence) ref);
+    }
+    String str = (String) ref;
+    int n = str.length();
+    int h = Murmur2.SEED ^ n;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+      int c0 = str.charAt(i);
+      int c1 = str.charAt(i + 1);
+      int c2 = str.charAt(i + 2);
+      int c3 = str.charAt(i + 3);
+      if ((c0 | c1 | c2 | c3) >= 0x80) {
+        return plainUtf8(str);
+      }
+      h = Murmur2.mixBlock(h, c0 | c1 << 8 | c2 << 16 | c3 << 24);
+    }
+    if (i < n) {
+      int k = 0;
+      for (int shift = 0; i < n; i++, shift += 8) {
+        int c = str.charAt(i);
+        if (c >= 0x80) {
+          return plainUtf8(str);
+        }
+        k |= c << shift;
+      }
+      h ^= k;
+      h *= Murmur2.M;
+    }
+    return Murmur2.finish(h);
+  }
+
+  /** {@link #plainHash} of any text: the UTF-8 length first, then the bytes. */
+  private int plainUtf8(CharSequence text) {
+    mh = Murmur2.SEED ^ utf8Length(text);
+    acc = 0;
+    nbits = 0;
+    m1Utf8(text);
+    int h = mh;
+    if (nbits != 0) {
+      h ^= (int) acc;
+      h *= Murmur2.M;
+    }
+    return Murmur2.finish(h);
+  }
 
   /**
    * The murmur2 of the canonical bytes, appended up to 32 bits at a time into {@code a} (the

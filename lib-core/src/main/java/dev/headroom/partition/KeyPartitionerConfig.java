@@ -11,12 +11,14 @@ import java.time.Duration;
  * @param partitions the topic's partition count, at least 1
  * @param hashMode how keys are hashed to their home partition
  * @param spreading whether hot keys that declare no ordering are spread over several partitions
- * @param fanout how many partitions a spread hot key may use (its home partition among them),
- *     in {@code [2, max(2, partitions)]}
- * @param choices how many of a hot key's {@code fanout} partitions are compared per record; the
- *     least loaded of them receives it. {@code choices == fanout} compares them all
+ * @param fanout the most partitions one spread hot key may use, in
+ *     {@code [2, max(2, partitions)]}; each hot key uses
+ *     {@code min(fanout, max(2, ceil(2 x share x partitions)))} of them, the least loaded
+ * @param choices how many of a hot key's partitions are compared per record; the least loaded
+ *     of them receives it
  * @param hotKeyThreshold the share of recent traffic at or above which a key is hot, in
- *     {@code [0.001, 1]}
+ *     {@code [0.001, 1]}; by default a sixteenth of one partition's fair share,
+ *     {@link #defaultHotKeyThreshold(int)}
  * @param window the half-life of the decaying window over which traffic shares and partition
  *     loads are measured
  * @param sampleEvery one record in {@code sampleEvery} (on average, chosen at random) feeds the
@@ -27,16 +29,28 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
     boolean spreading, int fanout, int choices, double hotKeyThreshold, Duration window,
     int sampleEvery, NanoClock clock) {
 
-  /** Default {@link #hotKeyThreshold}: a key with 2% of recent traffic is hot. */
-  public static final double DEFAULT_HOT_KEY_THRESHOLD = 0.02;
-  /** Default {@link #fanout}. */
-  public static final int DEFAULT_FANOUT = 4;
   /** Default {@link #choices}. */
   public static final int DEFAULT_CHOICES = 2;
   /** Default {@link #window} half-life. */
   public static final Duration DEFAULT_WINDOW = Duration.ofSeconds(10);
   /** Default {@link #sampleEvery}. */
   public static final int DEFAULT_SAMPLE_EVERY = 16;
+
+  /**
+   * The default {@link #hotKeyThreshold} for a topic: a sixteenth of one partition's fair share,
+   * {@code 1 / (16 x max(2, partitions))}, at least 0.001. Smaller keys are left where they
+   * hash; in the enrollment simulations ({@code SpreadingSimulationTest}) the keys below it
+   * add up to at most 5% over the mean on any partition, where a threshold of a quarter (0.021
+   * for 12 partitions) left 24%. For 12 partitions it is about 0.0052.
+   *
+   * @param partitions the topic's partition count
+   * @return the threshold
+   * @throws IllegalArgumentException if {@code partitions <= 0}
+   */
+  public static double defaultHotKeyThreshold(int partitions) {
+    Checks.requirePositive("partitions", partitions);
+    return Math.max(0.001, 1.0 / (16.0 * Math.max(2, partitions)));
+  }
 
   /**
    * Checks every value and combination.
@@ -46,6 +60,7 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
   public KeyPartitionerConfig {
     Checks.requireNonBlank("name", name);
     Checks.requirePositive("partitions", partitions);
+    Checks.requireArgument(partitions <= 1 << 20, "partitions", "<= 1048576", partitions);
     Checks.requireNonNull("hashMode", hashMode);
     Checks.requireInRange("fanout", fanout, 2, Integer.MAX_VALUE);
     Checks.requireArgument(fanout <= Math.max(2, partitions), "fanout",
@@ -61,7 +76,8 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
 
   /**
    * Returns a builder with the defaults: {@link HashMode#KAFKA_COMPATIBLE}, spreading off,
-   * fanout 4, choices 2, threshold 0.02, a 10 s window, one record in 16 sampled, the coarse
+   * fanout up to every partition, choices 2, the threshold
+   * {@link #defaultHotKeyThreshold(int)}, a 10 s window, one record in 16 sampled, the coarse
    * clock. {@code name} and {@code partitions} must be set.
    *
    * @return a new builder
@@ -245,12 +261,12 @@ public record KeyPartitionerConfig(String name, int partitions, HashMode hashMod
     public KeyPartitionerConfig build() {
       Checks.requireState(name != null, "name must be set");
       Checks.requireState(partitions != null, "partitions must be set");
-      int f = fanout != null ? fanout : Math.min(DEFAULT_FANOUT, Math.max(2, partitions));
-      int c = choices != null ? choices : DEFAULT_CHOICES;
+      int f = fanout != null ? fanout : Math.max(2, partitions);
+      int c = choices != null ? choices : Math.min(DEFAULT_CHOICES, f);
       return new KeyPartitionerConfig(name, partitions,
           hashMode != null ? hashMode : HashMode.KAFKA_COMPATIBLE,
           spreading != null && spreading, f, c,
-          hotKeyThreshold != null ? hotKeyThreshold : DEFAULT_HOT_KEY_THRESHOLD,
+          hotKeyThreshold != null ? hotKeyThreshold : defaultHotKeyThreshold(partitions),
           window != null ? window : DEFAULT_WINDOW,
           sampleEvery != null ? sampleEvery : DEFAULT_SAMPLE_EVERY,
           clock != null ? clock : NanoClock.coarse());

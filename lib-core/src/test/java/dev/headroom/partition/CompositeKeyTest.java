@@ -53,22 +53,42 @@ class CompositeKeyTest {
   }
 
   @Test
-  void malformedBytesAreRejectedWithTheOffset() {
-    assertEquals("bytes must be a canonical key encoding (unknown tag 9 at offset 0) (was \"09\")",
-        assertThrows(IllegalArgumentException.class,
-            () -> CompositeKey.decode(HexFormat.of().parseHex("09"))).getMessage());
-    assertEquals("bytes must be a canonical key encoding (field truncated at offset 2) (was \"010561\")",
-        assertThrows(IllegalArgumentException.class,
-            () -> CompositeKey.decode(HexFormat.of().parseHex("010561"))).getMessage());
-    assertEquals("bytes must be a canonical key encoding (field truncated at offset 1) (was \"030000\")",
-        assertThrows(IllegalArgumentException.class,
-            () -> CompositeKey.decode(HexFormat.of().parseHex("030000"))).getMessage());
-    assertEquals("bytes must be a canonical key encoding (boolean 0 or 1 at offset 1) (was \"0602\")",
-        assertThrows(IllegalArgumentException.class,
-            () -> CompositeKey.decode(HexFormat.of().parseHex("0602"))).getMessage());
-    assertEquals("fields.length must be > 0 (was 0)",
-        assertThrows(IllegalArgumentException.class,
-            () -> CompositeKey.decode(new byte[0])).getMessage());
+  void aOneFieldTextOrByteKeyIsItsBytesAloneAsKafkasSerializersWriteThem() {
+    assertEquals("706c616e2d3137", HexFormat.of().formatHex(CompositeKey.of("plan-17").encode()));
+    assertEquals("5a6fc3ab", HexFormat.of().formatHex(CompositeKey.of("Zoë").encode()));
+    assertEquals("3f78", HexFormat.of().formatHex(CompositeKey.of("\ud800x").encode()));
+    assertEquals("01ff", HexFormat.of().formatHex(CompositeKey.of(new byte[] {1, -1}).encode()));
+    assertEquals("", HexFormat.of().formatHex(CompositeKey.of("").encode()));
+    // One field of another type keeps the tagged encoding; so does every key of two fields.
+    assertEquals("030000000000000007", HexFormat.of().formatHex(CompositeKey.of(7).encode()));
+    assertEquals("00", HexFormat.of().formatHex(CompositeKey.of((Object) null).encode()));
+    assertEquals("010161010101", HexFormat.of().formatHex(CompositeKey.of("a", "\u0001").encode()));
+  }
+
+  @Test
+  void everyByteArrayDecodesToTheOneKeyWhoseEncodingItIs() {
+    // Tagged keys of two or more fields, or of one field of another type.
+    assertEquals(CompositeKey.of("ab", 7), CompositeKey.decode(hex("01026162030000000000000007")));
+    assertEquals(CompositeKey.of(-1L), CompositeKey.decode(hex("03ffffffffffffffff")));
+    // Anything else that is well-formed UTF-8 is one text field: what was a tagged one-field
+    // string, a truncated or unknown tagged form, a boolean that is neither 0 nor 1.
+    assertEquals(CompositeKey.of("plan-17"), CompositeKey.decode(hex("706c616e2d3137")));
+    assertEquals(CompositeKey.of("\u0001\u0001a"), CompositeKey.decode(hex("010161")));
+    assertEquals(CompositeKey.of("\t"), CompositeKey.decode(hex("09")));
+    assertEquals(CompositeKey.of("\u0001\u0005a"), CompositeKey.decode(hex("010561")));
+    assertEquals(CompositeKey.of("\u0006\u0002"), CompositeKey.decode(hex("0602")));
+    assertEquals(CompositeKey.of(""), CompositeKey.decode(new byte[0]));
+    // A tagged form whose text is not well-formed UTF-8 is not one encode() writes.
+    byte[] badText = hex("0101ff0101ff");
+    assertArrayEquals(badText, (byte[]) CompositeKey.decode(badText).field(0));
+    // Anything else is one byte-array field.
+    assertArrayEquals(hex("ff00"), (byte[]) CompositeKey.decode(hex("ff00")).field(0));
+    assertEquals("bytes must be non-null (was null)", assertThrows(IllegalArgumentException.class,
+        () -> CompositeKey.decode(null)).getMessage());
+  }
+
+  private static byte[] hex(String hex) {
+    return HexFormat.of().parseHex(hex);
   }
 
   @Test

@@ -15,7 +15,7 @@ class HeavyHittersTest {
    */
   @Test
   void noColdKeyInheritsTheCountOfAHotKey() {
-    HeavyHitters sketch = new HeavyHitters(0.02, Long.MAX_VALUE, 0);
+    HeavyHitters sketch = new HeavyHitters(0.02, 0);
     assertEquals(512, sketch.width());
     long hot = 336848792L;
     SplittableRandom random = new SplittableRandom(7);
@@ -33,15 +33,18 @@ class HeavyHittersTest {
 
   @Test
   void everyHalfLifeHalvesTheCountsAndTheTotal() {
-    HeavyHitters sketch = new HeavyHitters(0.1, 100, 0);
+    HeavyHitters sketch = new HeavyHitters(0.1, 0);
     for (int i = 0; i < 64; i++) {
       sketch.offer(42);
     }
-    assertEquals(1.0, sketch.decayTo(99));
-    assertEquals(0.25, sketch.decayTo(250));
+    assertEquals(1.0, sketch.decayTo(0));
+    // Another thread reads the undecayed sketch as of a later epoch.
+    assertEquals(16.0, sketch.estimateAt(42, 2));
+    assertEquals(16.0, sketch.totalAt(2));
+    assertEquals(0.25, sketch.decayTo(2));
     assertEquals(16.0, sketch.estimate(42));
     assertEquals(16.0, sketch.total());
-    assertEquals(0.0, sketch.decayTo(250 + 100L * 2000));
+    assertEquals(0.0, sketch.decayTo(2 + 2000));
     assertEquals(0.0, sketch.estimate(42));
   }
 }

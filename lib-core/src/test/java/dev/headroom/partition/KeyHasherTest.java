@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -62,6 +63,95 @@ class KeyHasherTest {
     // A CharSequence that is not a String hashes like its text.
     assertEquals(KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString("Zoë").hash(),
         KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString(new StringBuilder("Zoë")).hash());
+  }
+
+  @Test
+  void aOneFieldTextOrByteKeyHashesAsKafkaHashesItsSerializedBytes() {
+    String[] texts = {"", "a", "ab", "abc", "abcd", "abcde", "plan-17", "PPO-GOLD", "Zoë",
+        "日本語", "emoji 😀", "lone \ud800 high", "\udc00", "\ud83d", "é then ascii", "x".repeat(300)};
+    for (String text : texts) {
+      byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+      KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString(text);
+      assertEquals(Murmur2.hash(utf8), (int) h.hash(), text);
+      assertEquals(PartitionInvariants.referencePartition(utf8, 12), h.partition(12), text);
+      assertEquals(Murmur2.hash(utf8), (int) KeyHasher.create(HashMode.KAFKA_COMPATIBLE)
+          .putString(new StringBuilder(text)).hash(), text);
+      assertEquals(Murmur2.hash(utf8), (int) KeyHasher.create(HashMode.KAFKA_COMPATIBLE)
+          .putBytes(utf8).hash(), text);
+    }
+  }
+
+  @Test
+  void rangesCharArraysAndUtf8BytesAreTheSameFieldAsTheirText() {
+    String[] texts = {"", "a", "member-123456", "Zoë", "日本語 key", "emoji 😀 ok", "ab\u0000c"};
+    for (HashMode mode : HashMode.values()) {
+      for (String text : texts) {
+        String framed = "<<" + text + ">>";
+        long expected = KeyHasher.create(mode).putString(text).hash();
+        long twoFields = KeyHasher.create(mode).putString(text).putLong(7).hash();
+        assertEquals(expected, KeyHasher.create(mode)
+            .putString(framed, 2, 2 + text.length()).hash(), text);
+        assertEquals(twoFields, KeyHasher.create(mode)
+            .putString(framed, 2, 2 + text.length()).putLong(7).hash(), text);
+        char[] chars = framed.toCharArray();
+        assertEquals(expected, KeyHasher.create(mode).putChars(chars, 2, text.length()).hash());
+        assertEquals(twoFields,
+            KeyHasher.create(mode).putChars(chars, 2, text.length()).putLong(7).hash());
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        assertEquals(expected, KeyHasher.create(mode).putUtf8(utf8).hash(), text);
+        assertEquals(twoFields, KeyHasher.create(mode).putUtf8(utf8).putLong(7).hash(), text);
+      }
+      // Not well-formed UTF-8: a byte field, never replacement characters.
+      for (String hex : new String[] {"ff", "c3", "e697a5e6", "c0af", "eda080", "f4908080",
+          "80", "61ff62"}) {
+        byte[] bad = HexFormat.of().parseHex(hex);
+        assertEquals(KeyHasher.create(mode).putBytes(bad).putLong(1).hash(),
+            KeyHasher.create(mode).putUtf8(bad).putLong(1).hash(), hex);
+      }
+    }
+    // Fields keep their own text while others are put and after the buffer grows.
+    KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
+    char[] reused = "first".toCharArray();
+    h.putChars(reused, 0, 5);
+    java.util.Arrays.fill(reused, 'x');
+    h.putUtf8("y".repeat(500).getBytes(StandardCharsets.UTF_8)).putChars(reused, 0, 2);
+    assertEquals(CompositeKey.of("first", "y".repeat(500), "xx").writeTo(
+        KeyHasher.create(HashMode.KAFKA_COMPATIBLE)).hash(), h.hash());
+    assertEquals(CompositeKey.of("first", "y".repeat(500), "xx"), h.toKey(true));
+    assertThrows(IndexOutOfBoundsException.class, () -> h.putString("abc", 2, 4));
+    assertThrows(IndexOutOfBoundsException.class, () -> h.putChars(new char[2], 1, 2));
+  }
+
+  @Test
+  void regressionHashingAOneOrTwoFieldKeyAllocatesNothing() {
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    assertTrue(threads.isThreadAllocatedMemorySupported(), "this JVM cannot measure allocation");
+    threads.setThreadAllocatedMemoryEnabled(true);
+    String[] keys = {"plan-17", "PPO-GOLD", "Zoë-ünïcode", "lone \ud800", "日本語"};
+    byte[][] utf8 = new byte[keys.length][];
+    char[][] chars = new char[keys.length][];
+    for (int i = 0; i < keys.length; i++) {
+      utf8[i] = keys[i].getBytes(StandardCharsets.UTF_8);
+      chars[i] = keys[i].toCharArray();
+    }
+    KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
+    long tid = Thread.currentThread().getId();
+    long quietest = Long.MAX_VALUE;
+    int sink = 0;
+    for (int round = 0; round < 20 && quietest > 0; round++) {
+      long before = threads.getThreadAllocatedBytes(tid);
+      for (int i = 0; i < 100_000; i++) {
+        int k = i % keys.length;
+        sink += h.reset().putString(keys[k]).partition(12);
+        sink += h.reset().putString(keys[k]).putString(keys[(k + 1) % keys.length]).partition(12);
+        sink += h.reset().putUtf8(utf8[k]).putChars(chars[k], 0, chars[k].length).partition(12);
+        sink += h.reset().putString(keys[k], 1, keys[k].length()).partition(12);
+      }
+      quietest = Math.min(quietest, threads.getThreadAllocatedBytes(tid) - before);
+    }
+    assertTrue(sink > 0);
+    assertEquals(0L, quietest, "bytes allocated by 400,000 keys");
   }
 
   @Test

@@ -20,9 +20,12 @@ class KeyPartitionerConfigTest {
     KeyPartitionerConfig c = KeyPartitionerConfig.builder().name("t").partitions(12).build();
     assertEquals(HashMode.KAFKA_COMPATIBLE, c.hashMode());
     assertFalse(c.spreading());
-    assertEquals(4, c.fanout());
+    assertEquals(12, c.fanout());
     assertEquals(2, c.choices());
-    assertEquals(0.02, c.hotKeyThreshold());
+    assertEquals(1.0 / 192, c.hotKeyThreshold());
+    assertEquals(0.001, KeyPartitionerConfig.builder().name("t").partitions(1000).build()
+        .hotKeyThreshold());
+    assertEquals(1.0 / 32, KeyPartitionerConfig.defaultHotKeyThreshold(1));
     assertEquals(Duration.ofSeconds(10), c.window());
     assertEquals(16, c.sampleEvery());
     assertEquals(2, KeyPartitionerConfig.builder().name("t").partitions(2).build().fanout());
@@ -52,7 +55,8 @@ class KeyPartitionerConfigTest {
     assertMessage(IllegalStateException.class, "partitions must be set",
         () -> KeyPartitionerConfig.builder().name("t").build());
     assertMessage(IllegalArgumentException.class, "choices must be in [2, 4] (was 5)",
-        () -> KeyPartitionerConfig.builder().name("t").partitions(12).choices(5).build());
+        () -> KeyPartitionerConfig.builder().name("t").partitions(12).fanout(4).choices(5)
+            .build());
     assertMessage(IllegalArgumentException.class, "fanout must be <= partitions (6) (was 8)",
         () -> KeyPartitionerConfig.builder().name("t").partitions(6).fanout(8).build());
   }

@@ -92,8 +92,8 @@ class KeyPartitionerTest {
     send(p, h, 60_000, 4, "bulk-sync", false, new Random(3));
     assertEquals(1, p.hotKeyCount(), () -> p.hotKeys().toString());
     HotKey hot = p.hotKeys().get(0);
-    assertEquals(12, new HashSet<>(hot.partitions()).size());
-    assertEquals(hot.homePartition(), hot.partitions().get(0));
+    // A quarter of the traffic: ceil(2 x 0.25 x 12) = 6 partitions, distinct.
+    assertEquals(6, new HashSet<>(hot.partitions()).size(), hot.toString());
     assertTrue(p.spreadCount() > 10_000, "spread " + p.spreadCount());
     assertTrue(p.skew() < 1.2, "skew " + p.skew());
     assertTrue(p.recentSkew() < 1.2, "recent skew " + p.recentSkew());
@@ -108,18 +108,22 @@ class KeyPartitionerTest {
         .hashMode(HashMode.FAST).build());
     send(fast, h, 5_000, 2, "bulk-sync", false, new Random(4));
     HotKey hot = fast.hotKeys().get(0);
-    assertEquals(3, hot.partitions().size());
+    assertEquals(3, hot.partitions().size(), "fanout caps a key with half the traffic");
     Set<Integer> used = new HashSet<>();
     for (int i = 0; i < 2_000; i++) {
-      used.add(fast.partition(h.reset().putString("bulk-sync").putString("ENROLL"), false));
+      List<Integer> allowed = fast.hotKeys().get(0).partitions();
+      int chosen = fast.partition(h.reset().putString("bulk-sync").putString("ENROLL"), false);
+      assertTrue(allowed.contains(chosen), chosen + " not in " + allowed);
+      used.add(chosen);
     }
-    assertEquals(new HashSet<>(hot.partitions()), used);
+    assertTrue(used.size() >= 3, "used " + used);
     assertEquals(0, p.totalSends());
   }
 
   @Test
   void aKeyStopsBeingHotWhenItsTrafficFadesOverTheWindow() {
-    KeyPartitioner p = KeyPartitioner.create(config(12).window(Duration.ofSeconds(1)).build());
+    KeyPartitioner p = KeyPartitioner.create(config(12).window(Duration.ofSeconds(1))
+        .hotKeyThreshold(0.02).build());
     KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
     Random random = new Random(5);
     send(p, h, 5_000, 4, "plan-PPO-1", true, random);
