@@ -8,6 +8,7 @@ import dev.headroom.partition.KeyHasher;
 import dev.headroom.partition.KeyPartitioner;
 import dev.headroom.partition.KeyPartitionerConfig;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,18 +27,39 @@ import org.apache.kafka.common.utils.Utils;
  *
  * <pre>{@code
  * partitioner.class=dev.headroom.kafka.HeadroomPartitioner
- * key.serializer=dev.headroom.kafka.CompositeKeySerializer
- * headroom.partitioner.hash.mode=kafka-compatible
+ * key.serializer=org.apache.kafka.common.serialization.StringSerializer
+ * headroom.partitioner.key.source=value.json
+ * headroom.partitioner.key.fields=member_id,event_type
+ * headroom.partitioner.unordered.field=event_type
+ * headroom.partitioner.unordered.values=SYNC
  * headroom.partitioner.spread.enabled=true
  * }</pre>
  *
  * <p>Every setting is a producer property prefixed {@code headroom.partitioner.}, listed with
- * its default and validator in {@link HeadroomPartitionerConfig}. The key comes either from the
- * record key, a {@link CompositeKey} ({@code key.source=key}, the default), or from a
- * {@link KeyExtractor} that reads the fields named in {@code key.fields} from the record
- * ({@code key.source=extractor}). A record whose key is not a {@code CompositeKey}, or that
- * lacks a key field, fails {@code send()} with a {@link MissingKeyFieldException}: it is never
- * sent to a default partition.
+ * its default and validator in {@link HeadroomPartitionerConfig}. The key fields come from
+ * ({@code key.source}):
+ *
+ * <ul>
+ * <li>{@code key} (the default): the record key. A {@code String} or {@code byte[]} key is one
+ *     field and lands exactly where Kafka's default partitioner puts it (a {@code String} as the
+ *     UTF-8 bytes {@code StringSerializer} writes; with another key serializer, any key is
+ *     hashed by its serialized bytes, which is what Kafka hashes). With {@code key.delimiter}, a
+ *     {@code String} key is split into the parts named by {@code key.fields}. A
+ *     {@link CompositeKey} is its fields.
+ * <li>{@code value.json}: the named members of the serialized JSON value
+ *     ({@link JsonKeyExtractor}).
+ * <li>{@code value.map}: the named entries of a {@code Map} value ({@link MapKeyExtractor}).
+ * <li>{@code header}: the named headers ({@link HeaderKeyExtractor}; needs
+ *     {@link KeyHeadersInterceptor}).
+ * <li>{@code extractor}: a {@link KeyExtractor} class of your own, loaded through Kafka's
+ *     configuration ({@code getConfiguredInstance}).
+ * </ul>
+ *
+ * <p>A record that lacks a key field, or has no usable key, fails {@code send()} with a
+ * {@link MissingKeyFieldException} naming the field and the topic: it is never sent to a
+ * default partition. Records keep their key's order unless they declare otherwise:
+ * {@code CompositeKey.unordered}, an extractor returning false, {@code unordered.field} with
+ * {@code unordered.values}, or {@code key.ordered=false} for every record of the producer.
  *
  * <p>The ordering guarantee is {@link KeyPartitioner}'s: a key that requires ordering always has
  * one partition (in {@code kafka-compatible} mode, the partition Kafka's built-in partitioner
@@ -60,6 +82,10 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
   private HashMode mode;
   private KeyExtractor extractor;
   private List<String> fields;
+  private boolean keyOrdered;
+  private String delimiter;
+  private UnorderedRule unordered = UnorderedRule.NONE;
+  private boolean stringKeysAsUtf8;
   private final Map<String, KeyPartitioner> topics = new ConcurrentHashMap<>();
   private volatile TopicState last = new TopicState("", 0, null);
   private ThreadLocal<Memo> memo;
@@ -75,19 +101,107 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
    */
   @Override
   public void configure(Map<String, ?> configs) {
-    HeadroomPartitionerConfig c = new HeadroomPartitionerConfig(configs);
+    Map<String, Object> resolved = new HashMap<>(configs);
+    Object named = configs.get(HeadroomPartitionerConfig.KEY_EXTRACTOR_CONFIG);
+    if (named instanceof String) {
+      Class<?> found = loadClass(((String) named).trim());
+      if (found != null) {
+        resolved.put(HeadroomPartitionerConfig.KEY_EXTRACTOR_CONFIG, found);
+      }
+    }
+    HeadroomPartitionerConfig c = new HeadroomPartitionerConfig(resolved);
     this.config = c;
     this.mode = c.hashMode();
     this.fields = List.copyOf(c.keyFields());
-    if (c.keyFromExtractor()) {
-      KeyExtractor e = Utils.newInstance(c.getClass(HeadroomPartitionerConfig.KEY_EXTRACTOR_CONFIG),
-          KeyExtractor.class);
-      e.configure(fields);
-      this.extractor = e;
+    this.keyOrdered = c.keyOrdered();
+    this.delimiter = c.keyDelimiter();
+    this.unordered = UnorderedRule.of(c);
+    this.stringKeysAsUtf8 = stringSerializerWithUtf8(configs);
+    switch (c.keySource()) {
+      case "value.json":
+        this.extractor = new JsonKeyExtractor();
+        break;
+      case "value.map":
+        this.extractor = new MapKeyExtractor();
+        break;
+      case "header":
+        requireInterceptor(configs);
+        this.extractor = new HeaderKeyExtractor();
+        break;
+      case "extractor":
+        // Kafka's own plug-in machinery: instantiates the class and, since every KeyExtractor
+        // is Configurable, calls configure with the producer's properties.
+        this.extractor = c.getConfiguredInstance(HeadroomPartitionerConfig.KEY_EXTRACTOR_CONFIG,
+            KeyExtractor.class, Map.of());
+        break;
+      default:
+        this.extractor = null;
+        break;
+    }
+    if (extractor != null && !c.keyFromExtractor()) {
+      extractor.configure(resolved);
     }
     HashMode m = mode;
     this.memo = ThreadLocal.withInitial(() -> new Memo(KeyHasher.create(m)));
     REGISTRY.put(c.name(), this);
+  }
+
+  /**
+   * Kafka's class loader rule for plug-ins named by a string (the thread's context class loader,
+   * else Kafka's own), then the loader of this partitioner, which Kafka found through
+   * {@code partitioner.class}: null when none of them has the class (Kafka's config parsing then
+   * reports it, naming the property and the class).
+   */
+  static Class<?> loadClass(String name) {
+    try {
+      return Class.forName(name, true, Utils.getContextOrKafkaClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      try {
+        return Class.forName(name, true, HeadroomPartitioner.class.getClassLoader());
+      } catch (ClassNotFoundException | LinkageError again) {
+        return null;
+      }
+    }
+  }
+
+  private static void requireInterceptor(Map<String, ?> configs) {
+    Object v = configs.get("interceptor.classes");
+    String list = v instanceof Class ? ((Class<?>) v).getName() : String.valueOf(v);
+    if (v instanceof List) {
+      StringBuilder sb = new StringBuilder();
+      for (Object o : (List<?>) v) {
+        sb.append(o instanceof Class ? ((Class<?>) o).getName() : String.valueOf(o)).append(',');
+      }
+      list = sb.toString();
+    }
+    if (!list.contains(KeyHeadersInterceptor.class.getName())) {
+      throw new ConfigException("interceptor.classes", v, "must include "
+          + KeyHeadersInterceptor.class.getName() + " when "
+          + HeadroomPartitionerConfig.KEY_SOURCE_CONFIG + "=header (Kafka does not pass headers "
+          + "to a partitioner)");
+    }
+  }
+
+  /**
+   * Whether String keys are serialized as their UTF-8 bytes: {@code key.serializer} is Kafka's
+   * {@code StringSerializer} (or unset) with no other encoding configured. Otherwise String keys
+   * are hashed by their serialized bytes, which is what Kafka hashes.
+   */
+  private static boolean stringSerializerWithUtf8(Map<String, ?> configs) {
+    Object serializer = configs.get("key.serializer");
+    String name = serializer instanceof Class ? ((Class<?>) serializer).getName()
+        : serializer == null ? null : serializer.toString().trim();
+    if (name != null && !name.equals("org.apache.kafka.common.serialization.StringSerializer")) {
+      return false;
+    }
+    for (String key : new String[] {"key.serializer.encoding", "serializer.encoding"}) {
+      Object encoding = configs.get(key);
+      if (encoding != null) {
+        return java.nio.charset.Charset.forName(encoding.toString().trim())
+            .equals(java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    return true;
   }
 
   /**
@@ -151,13 +265,36 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
     m.forget();
     KeyHasher hasher = m.hasher.reset();
     boolean ordered;
-    if (extractor == null) {
-      if (!(key instanceof CompositeKey)) {
-        throw new MissingKeyFieldException(topic, "headroom partitioner: the record for topic '"
-            + topic + "' needs a " + CompositeKey.class.getName() + " key with "
-            + HeadroomPartitionerConfig.KEY_SOURCE_CONFIG + "=key (was "
-            + (key == null ? "null" : key.getClass().getName()) + "); it was not sent");
+    try {
+      ordered = extractor == null ? fromKey(topic, key, keyBytes, hasher)
+          : extractor.extract(topic, key, keyBytes, value, valueBytes,
+              KeyHeadersInterceptor.headersOf(key, value), hasher);
+    } catch (RuntimeException e) {
+      hasher.reset();
+      throw e;
+    } finally {
+      KeyHeadersInterceptor.forget();
+    }
+    if (hasher.fieldCount() < Math.max(1, fields.size())) {
+      int at = hasher.fieldCount();
+      hasher.reset();
+      if (at < fields.size()) {
+        throw new MissingKeyFieldException(topic, fields.get(at), fields);
       }
+      throw new MissingKeyFieldException(topic, "headroom partitioner: the record for topic '"
+          + topic + "' got no key field from " + extractor.getClass().getName()
+          + "; it was not sent");
+    }
+    ordered &= keyOrdered;
+    int partition = state(topic, n).partition(hasher, ordered);
+    hasher.reset(); // drop the references to the record's fields
+    m.remember(topic, key, keyBytes, value, valueBytes, n, partition);
+    return partition;
+  }
+
+  /** {@code key.source=key}: the record key's fields; returns whether it requires ordering. */
+  private boolean fromKey(String topic, Object key, byte[] keyBytes, KeyHasher hasher) {
+    if (key instanceof CompositeKey) {
       CompositeKey composite = (CompositeKey) key;
       if (!fields.isEmpty() && composite.size() != fields.size()) {
         // The declared fields are the contract: a key with fewer is missing one, a key with
@@ -171,18 +308,54 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
             + fields + "; it was not sent");
       }
       composite.writeTo(hasher);
-      ordered = composite.orderingRequired();
-    } else {
-      extractor.extract(key, value, hasher);
-      if (hasher.fieldCount() < fields.size()) {
-        throw new MissingKeyFieldException(topic, fields.get(hasher.fieldCount()), fields);
-      }
-      ordered = extractor.orderingRequired(key, value);
+      return composite.orderingRequired();
     }
-    int partition = state(topic, n).partition(hasher, ordered);
-    hasher.reset(); // drop the references to the record's fields
-    m.remember(topic, key, keyBytes, value, valueBytes, n, partition);
-    return partition;
+    if (key instanceof String && delimiter != null) {
+      return delimited(topic, (String) key, hasher);
+    }
+    if (key instanceof String && stringKeysAsUtf8) {
+      hasher.putString((String) key);
+    } else if (key instanceof byte[]) {
+      hasher.putBytes((byte[]) key);
+    } else if (key != null && keyBytes != null) {
+      hasher.putBytes(keyBytes); // exactly what Kafka hashes, whatever the serializer
+    } else {
+      throw new MissingKeyFieldException(topic, "headroom partitioner: the record for topic '"
+          + topic + "' has no key (" + HeadroomPartitionerConfig.KEY_SOURCE_CONFIG
+          + "=key needs a String, byte[], CompositeKey or serialized key); it was not sent");
+    }
+    if (fields.size() > 1) {
+      throw new MissingKeyFieldException(topic, fields.get(1), fields);
+    }
+    return true;
+  }
+
+  /** A String key split at the delimiter into the declared parts, without copying them. */
+  private boolean delimited(String topic, String key, KeyHasher hasher) {
+    boolean ordered = true;
+    int from = 0;
+    int d = delimiter.length();
+    for (int i = 0; i < fields.size(); i++) {
+      int at = key.indexOf(delimiter, from);
+      boolean last = i == fields.size() - 1;
+      if (at < 0 && !last) {
+        hasher.putString(key, from, key.length());
+        throw new MissingKeyFieldException(topic, fields.get(i + 1), fields);
+      }
+      if (at >= 0 && last) {
+        throw new MissingKeyFieldException(topic, "headroom partitioner: the record for topic '"
+            + topic + "' has a key with more than the " + fields.size() + " parts "
+            + fields + " separated by '" + delimiter + "'; it was not sent");
+      }
+      int end = last ? key.length() : at;
+      hasher.putString(key, from, end);
+      if (unordered.active() && fields.get(i).equals(unordered.field)
+          && unordered.matches(key, from, end)) {
+        ordered = false;
+      }
+      from = end + d;
+    }
+    return ordered;
   }
 
   private KeyPartitioner state(String topic, int n) {
@@ -197,7 +370,7 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
   }
 
   private KeyPartitioner create(String topic, int n) {
-    int fanout = Math.min(config.fanout(), Math.max(2, n));
+    int fanout = config.fanout(n);
     return KeyPartitioner.create(KeyPartitionerConfig.builder()
         .name(config.name() + "." + topic)
         .partitions(n)
@@ -205,7 +378,7 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
         .spreading(config.spreading())
         .fanout(fanout)
         .choices(Math.min(config.choices(), fanout))
-        .hotKeyThreshold(config.threshold())
+        .hotKeyThreshold(config.threshold(n))
         .window(Duration.ofMillis(config.windowMs()))
         .sampleEvery(config.sampleEvery())
         .build());

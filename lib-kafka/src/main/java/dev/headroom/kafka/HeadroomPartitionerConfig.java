@@ -1,6 +1,7 @@
 package dev.headroom.kafka;
 
 import dev.headroom.partition.HashMode;
+import dev.headroom.partition.KeyPartitionerConfig;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,26 +28,62 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   /** Where the key fields come from. */
   public static final String KEY_SOURCE_CONFIG = PREFIX + "key.source";
   /** Documentation of {@link #KEY_SOURCE_CONFIG}. */
-  public static final String KEY_SOURCE_DOC = "Where the composite key's fields come from: 'key' "
-      + "(the record key is a dev.headroom.partition.CompositeKey, serialized with "
-      + "CompositeKeySerializer) or 'extractor' (the class in " + PREFIX + "key.extractor reads the "
-      + "fields named in " + PREFIX + "key.fields from the record).";
+  public static final String KEY_SOURCE_DOC = "Where the key's fields come from: 'key' (the "
+      + "record key: a String or byte[] is one field, hashed as Kafka hashes it; a String split "
+      + "by " + PREFIX + "key.delimiter when that is set; a dev.headroom.partition.CompositeKey; "
+      + "any other key by its serialized bytes), 'value.json' (the fields named in " + PREFIX
+      + "key.fields, read from the serialized value as JSON), 'value.map' (read from a Map "
+      + "value), 'header' (read from the record's headers; needs " + "interceptor.classes to "
+      + "include dev.headroom.kafka.KeyHeadersInterceptor) or 'extractor' (the class in " + PREFIX
+      + "key.extractor).";
   /** Default of {@link #KEY_SOURCE_CONFIG}. */
   public static final String KEY_SOURCE_DEFAULT = "key";
+
+  /** The delimiter of a delimited String key. */
+  public static final String KEY_DELIMITER_CONFIG = PREFIX + "key.delimiter";
+  /** Documentation of {@link #KEY_DELIMITER_CONFIG}. */
+  public static final String KEY_DELIMITER_DOC = "With key.source=key: a String record key is "
+      + "split at this text into the parts named by " + PREFIX + "key.fields, in order (e.g. "
+      + "'|' for tenant|member_id|event_type). A key with fewer or more parts fails the send.";
+
+  /** Whether records require ordering unless they say otherwise. */
+  public static final String KEY_ORDERED_CONFIG = PREFIX + "key.ordered";
+  /** Documentation of {@link #KEY_ORDERED_CONFIG}. */
+  public static final String KEY_ORDERED_DOC = "true: a record keeps its key's order (never "
+      + "spread) unless its CompositeKey is unordered, its extractor says so, or "
+      + PREFIX + "unordered.field matches; false: every record of this producer declares no "
+      + "ordering, so its key may be spread while hot.";
+  /** Default of {@link #KEY_ORDERED_CONFIG}. */
+  public static final boolean KEY_ORDERED_DEFAULT = true;
+
+  /** The field whose values mark a record unordered. */
+  public static final String UNORDERED_FIELD_CONFIG = PREFIX + "unordered.field";
+  /** Documentation of {@link #UNORDERED_FIELD_CONFIG}. */
+  public static final String UNORDERED_FIELD_DOC = "A field read from the same place as the key "
+      + "fields (JSON value, Map value, header or delimited part); a record whose value of it is "
+      + "one of " + PREFIX + "unordered.values declares no ordering (e.g. event_type with SYNC).";
+
+  /** The values of the unordered field that mark a record unordered. */
+  public static final String UNORDERED_VALUES_CONFIG = PREFIX + "unordered.values";
+  /** Documentation of {@link #UNORDERED_VALUES_CONFIG}. */
+  public static final String UNORDERED_VALUES_DOC = "The values of " + PREFIX
+      + "unordered.field that mark a record unordered, compared as text.";
 
   /** The extractor class. */
   public static final String KEY_EXTRACTOR_CONFIG = PREFIX + "key.extractor";
   /** Documentation of {@link #KEY_EXTRACTOR_CONFIG}. */
   public static final String KEY_EXTRACTOR_DOC = "A dev.headroom.kafka.KeyExtractor with a public "
-      + "no-arg constructor; required when " + PREFIX + "key.source=extractor.";
+      + "no-arg constructor, loaded as Kafka loads its own plug-ins (a Class value as given; a "
+      + "name through the context class loader, else Kafka's, else Headroom's own); required "
+      + "when " + PREFIX + "key.source=extractor.";
 
   /** The key fields, in order. */
   public static final String KEY_FIELDS_CONFIG = PREFIX + "key.fields";
   /** Documentation of {@link #KEY_FIELDS_CONFIG}. */
   public static final String KEY_FIELDS_DOC = "The names of the fields that form the key, in "
-      + "order, e.g. member_id,event_type; required when " + PREFIX + "key.source=extractor. "
-      + "With key.source=key it is optional; when set, every CompositeKey must have exactly "
-      + "that many fields.";
+      + "order, e.g. member_id,event_type; required for value.json, value.map and header, and "
+      + "with a key.delimiter. With key.source=key it is otherwise optional; when set, every "
+      + "CompositeKey must have exactly that many fields. An extractor may ignore it.";
   /** Default of {@link #KEY_FIELDS_CONFIG}: none. */
   public static final String KEY_FIELDS_DEFAULT = "";
 
@@ -71,10 +108,9 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   /** How many partitions a spread key may use. */
   public static final String SPREAD_FANOUT_CONFIG = PREFIX + "spread.fanout";
   /** Documentation of {@link #SPREAD_FANOUT_CONFIG}. */
-  public static final String SPREAD_FANOUT_DOC = "How many partitions a spread hot key may use, "
-      + "its home partition among them; capped at the topic's partition count.";
-  /** Default of {@link #SPREAD_FANOUT_CONFIG}. */
-  public static final int SPREAD_FANOUT_DEFAULT = 4;
+  public static final String SPREAD_FANOUT_DOC = "The most partitions one spread hot key may "
+      + "use (each uses about 2 x share x partitions of them, the least loaded); by default "
+      + "every partition of the topic; capped at the topic's partition count.";
 
   /** How many of them are compared per record. */
   public static final String SPREAD_CHOICES_CONFIG = PREFIX + "spread.choices";
@@ -88,9 +124,8 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   public static final String HOTKEY_THRESHOLD_CONFIG = PREFIX + "hotkey.threshold";
   /** Documentation of {@link #HOTKEY_THRESHOLD_CONFIG}. */
   public static final String HOTKEY_THRESHOLD_DOC = "The share of a topic's recent traffic at or "
-      + "above which a key is hot, in [0.001, 1].";
-  /** Default of {@link #HOTKEY_THRESHOLD_CONFIG}. */
-  public static final double HOTKEY_THRESHOLD_DEFAULT = 0.02;
+      + "above which a key is hot, in [0.001, 1]; by default a sixteenth of one partition's "
+      + "fair share, 1 / (16 x partitions), at least 0.001, set per topic.";
 
   /** The window's half-life. */
   public static final String HOTKEY_WINDOW_MS_CONFIG = PREFIX + "hotkey.window.ms";
@@ -116,6 +151,15 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   /** Default of {@link #NAME_CONFIG}. */
   public static final String NAME_DEFAULT = "headroom";
 
+  /** A validator for a property whose absence means "derived per topic". */
+  private static ConfigDef.Validator orUnset(ConfigDef.Validator validator) {
+    return (name, value) -> {
+      if (value != null) {
+        validator.ensureValid(name, value);
+      }
+    };
+  }
+
   private static final ConfigDef.Validator POWER_OF_TWO = (name, value) -> {
     int v = (Integer) value;
     if (v < 1 || v > 1024 || Integer.bitCount(v) != 1) {
@@ -133,7 +177,13 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   /** The definition of every property. */
   public static final ConfigDef CONFIG_DEF = new ConfigDef()
       .define(KEY_SOURCE_CONFIG, Type.STRING, KEY_SOURCE_DEFAULT,
-          ValidString.in("key", "extractor"), Importance.HIGH, KEY_SOURCE_DOC)
+          ValidString.in("key", "value.json", "value.map", "header", "extractor"), Importance.HIGH,
+          KEY_SOURCE_DOC)
+      .define(KEY_DELIMITER_CONFIG, Type.STRING, null, Importance.MEDIUM, KEY_DELIMITER_DOC)
+      .define(KEY_ORDERED_CONFIG, Type.BOOLEAN, KEY_ORDERED_DEFAULT, Importance.MEDIUM,
+          KEY_ORDERED_DOC)
+      .define(UNORDERED_FIELD_CONFIG, Type.STRING, null, Importance.MEDIUM, UNORDERED_FIELD_DOC)
+      .define(UNORDERED_VALUES_CONFIG, Type.LIST, "", Importance.MEDIUM, UNORDERED_VALUES_DOC)
       .define(KEY_EXTRACTOR_CONFIG, Type.CLASS, null, EXTRACTOR_CLASS, Importance.HIGH,
           KEY_EXTRACTOR_DOC)
       .define(KEY_FIELDS_CONFIG, Type.LIST, KEY_FIELDS_DEFAULT, Importance.HIGH, KEY_FIELDS_DOC)
@@ -141,12 +191,12 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
           ValidString.in("kafka-compatible", "fast"), Importance.HIGH, HASH_MODE_DOC)
       .define(SPREAD_ENABLED_CONFIG, Type.BOOLEAN, SPREAD_ENABLED_DEFAULT, Importance.MEDIUM,
           SPREAD_ENABLED_DOC)
-      .define(SPREAD_FANOUT_CONFIG, Type.INT, SPREAD_FANOUT_DEFAULT, Range.atLeast(2),
+      .define(SPREAD_FANOUT_CONFIG, Type.INT, null, orUnset(Range.atLeast(2)),
           Importance.MEDIUM, SPREAD_FANOUT_DOC)
       .define(SPREAD_CHOICES_CONFIG, Type.INT, SPREAD_CHOICES_DEFAULT, Range.atLeast(2),
           Importance.LOW, SPREAD_CHOICES_DOC)
-      .define(HOTKEY_THRESHOLD_CONFIG, Type.DOUBLE, HOTKEY_THRESHOLD_DEFAULT,
-          Range.between(0.001, 1.0), Importance.MEDIUM, HOTKEY_THRESHOLD_DOC)
+      .define(HOTKEY_THRESHOLD_CONFIG, Type.DOUBLE, null,
+          orUnset(Range.between(0.001, 1.0)), Importance.MEDIUM, HOTKEY_THRESHOLD_DOC)
       .define(HOTKEY_WINDOW_MS_CONFIG, Type.LONG, HOTKEY_WINDOW_MS_DEFAULT, Range.atLeast(1),
           Importance.LOW, HOTKEY_WINDOW_MS_DOC)
       .define(HOTKEY_SAMPLE_EVERY_CONFIG, Type.INT, HOTKEY_SAMPLE_EVERY_DEFAULT, POWER_OF_TWO,
@@ -163,15 +213,20 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
    */
   public HeadroomPartitionerConfig(Map<String, ?> originals) {
     super(CONFIG_DEF, originals, false);
-    if (keyFromExtractor()) {
-      if (getClass(KEY_EXTRACTOR_CONFIG) == null) {
-        throw new ConfigException(KEY_EXTRACTOR_CONFIG, null,
-            "is required when " + KEY_SOURCE_CONFIG + "=extractor");
-      }
-      if (keyFields().isEmpty()) {
-        throw new ConfigException(KEY_FIELDS_CONFIG, getList(KEY_FIELDS_CONFIG),
-            "must name at least one field when " + KEY_SOURCE_CONFIG + "=extractor");
-      }
+    String source = keySource();
+    if (source.equals("extractor") && getClass(KEY_EXTRACTOR_CONFIG) == null) {
+      throw new ConfigException(KEY_EXTRACTOR_CONFIG, null,
+          "is required when " + KEY_SOURCE_CONFIG + "=extractor");
+    }
+    boolean namesNeeded = source.equals("value.json") || source.equals("value.map")
+        || source.equals("header") || (source.equals("key") && keyDelimiter() != null);
+    if (namesNeeded && keyFields().isEmpty()) {
+      throw new ConfigException(KEY_FIELDS_CONFIG, getList(KEY_FIELDS_CONFIG),
+          "must name at least one field when " + KEY_SOURCE_CONFIG + "=" + source
+          + (source.equals("key") ? " with " + KEY_DELIMITER_CONFIG : ""));
+    }
+    if (keyDelimiter() != null && keyDelimiter().isEmpty()) {
+      throw new ConfigException(KEY_DELIMITER_CONFIG, "", "must not be empty");
     }
     for (String field : keyFields()) {
       if (field.isBlank()) {
@@ -179,28 +234,89 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
             "must not contain an empty field name");
       }
     }
-    if (choices() > fanout()) {
+    if (unorderedField() != null) {
+      if (source.equals("extractor") || (source.equals("key") && keyDelimiter() == null)) {
+        throw new ConfigException(UNORDERED_FIELD_CONFIG, unorderedField(), "needs a named "
+            + "field to read: " + KEY_SOURCE_CONFIG + " value.json, value.map, header, or key "
+            + "with " + KEY_DELIMITER_CONFIG);
+      }
+      if (getList(UNORDERED_VALUES_CONFIG).isEmpty()) {
+        throw new ConfigException(UNORDERED_VALUES_CONFIG, getList(UNORDERED_VALUES_CONFIG),
+            "must name at least one value when " + UNORDERED_FIELD_CONFIG + " is set");
+      }
+      if (source.equals("key") && !keyFields().contains(unorderedField())) {
+        throw new ConfigException(UNORDERED_FIELD_CONFIG, unorderedField(),
+            "must be one of the delimited parts " + keyFields());
+      }
+    }
+    Integer fanout = getInt(SPREAD_FANOUT_CONFIG);
+    if (fanout != null && choices() > fanout) {
       throw new ConfigException(SPREAD_CHOICES_CONFIG, choices(),
-          "must be <= " + SPREAD_FANOUT_CONFIG + " (" + fanout() + ")");
+          "must be <= " + SPREAD_FANOUT_CONFIG + " (" + fanout + ")");
     }
   }
 
   /**
-   * Returns whether the fields come from an extractor rather than a {@code CompositeKey} key.
+   * Returns where the key fields come from.
+   *
+   * @return key, value.json, value.map, header or extractor
+   */
+  public String keySource() {
+    return getString(KEY_SOURCE_CONFIG);
+  }
+
+  /**
+   * Returns whether the fields come from a configured extractor class.
    *
    * @return true for {@code key.source=extractor}
    */
   public boolean keyFromExtractor() {
-    return getString(KEY_SOURCE_CONFIG).equals("extractor");
+    return keySource().equals("extractor");
   }
 
   /**
    * Returns the configured key fields.
    *
-   * @return the names, possibly empty when the key is a {@code CompositeKey}
+   * @return the names, possibly empty
    */
   public List<String> keyFields() {
     return getList(KEY_FIELDS_CONFIG);
+  }
+
+  /**
+   * Returns the delimiter of a delimited String key.
+   *
+   * @return the delimiter, or null when String keys are one field
+   */
+  public String keyDelimiter() {
+    return getString(KEY_DELIMITER_CONFIG);
+  }
+
+  /**
+   * Returns whether records keep their key's order unless they declare otherwise.
+   *
+   * @return the flag
+   */
+  public boolean keyOrdered() {
+    return getBoolean(KEY_ORDERED_CONFIG);
+  }
+
+  /**
+   * Returns the field whose values mark a record unordered.
+   *
+   * @return the field, or null
+   */
+  public String unorderedField() {
+    return getString(UNORDERED_FIELD_CONFIG);
+  }
+
+  /**
+   * Returns the values of {@link #unorderedField()} that mark a record unordered.
+   *
+   * @return the values, possibly empty
+   */
+  public List<String> unorderedValues() {
+    return getList(UNORDERED_VALUES_CONFIG);
   }
 
   /**
@@ -222,12 +338,15 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   }
 
   /**
-   * Returns the configured fanout.
+   * Returns the fanout cap for a topic of {@code partitions} partitions.
    *
-   * @return at least 2
+   * @param partitions the topic's partition count
+   * @return the configured fanout, or every partition, capped at {@code max(2, partitions)}
    */
-  public int fanout() {
-    return getInt(SPREAD_FANOUT_CONFIG);
+  public int fanout(int partitions) {
+    Integer f = getInt(SPREAD_FANOUT_CONFIG);
+    int cap = Math.max(2, partitions);
+    return f == null ? cap : Math.min(f, cap);
   }
 
   /**
@@ -240,12 +359,14 @@ public final class HeadroomPartitionerConfig extends AbstractConfig {
   }
 
   /**
-   * Returns the hot-key threshold.
+   * Returns the hot-key threshold for a topic of {@code partitions} partitions.
    *
-   * @return in {@code [0.001, 1]}
+   * @param partitions the topic's partition count
+   * @return the configured threshold, or {@link KeyPartitionerConfig#defaultHotKeyThreshold}
    */
-  public double threshold() {
-    return getDouble(HOTKEY_THRESHOLD_CONFIG);
+  public double threshold(int partitions) {
+    Double t = getDouble(HOTKEY_THRESHOLD_CONFIG);
+    return t != null ? t : KeyPartitionerConfig.defaultHotKeyThreshold(partitions);
   }
 
   /**

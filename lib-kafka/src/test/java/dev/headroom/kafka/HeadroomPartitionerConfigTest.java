@@ -30,9 +30,11 @@ class HeadroomPartitionerConfigTest {
     HeadroomPartitionerConfig c = new HeadroomPartitionerConfig(Map.of());
     assertEquals(HashMode.KAFKA_COMPATIBLE, c.hashMode());
     assertEquals(false, c.spreading());
-    assertEquals(4, c.fanout());
+    assertEquals(12, c.fanout(12));
     assertEquals(2, c.choices());
-    assertEquals(0.02, c.threshold());
+    assertEquals(1.0 / 192, c.threshold(12));
+    assertEquals("key", c.keySource());
+    assertEquals(true, c.keyOrdered());
     assertEquals(10_000L, c.windowMs());
     assertEquals(16, c.sampleEvery());
     assertEquals("headroom", c.name());
@@ -79,7 +81,23 @@ class HeadroomPartitionerConfigTest {
     Map<String, Object> noFields = with("headroom.partitioner.key.source", "extractor");
     noFields.put("headroom.partitioner.key.extractor", MapKeyExtractor.class.getName());
     assertEquals("Invalid value [] for configuration headroom.partitioner.key.fields: must name "
-        + "at least one field when headroom.partitioner.key.source=extractor", rejected(noFields));
+        + "at least one field when headroom.partitioner.key.source=value.json",
+        rejected(with("headroom.partitioner.key.source", "value.json")));
+    // An extractor of one's own may ignore key.fields.
+    new HeadroomPartitioner().configure(noFields);
+
+    Map<String, Object> header = with("headroom.partitioner.key.source", "header");
+    header.put("headroom.partitioner.key.fields", "tenant");
+    assertEquals("Invalid value null for configuration interceptor.classes: must include "
+        + "dev.headroom.kafka.KeyHeadersInterceptor when headroom.partitioner.key.source=header "
+        + "(Kafka does not pass headers to a partitioner)", rejected(header));
+
+    Map<String, Object> unordered = with("headroom.partitioner.key.source", "value.json");
+    unordered.put("headroom.partitioner.key.fields", "plan_id");
+    unordered.put("headroom.partitioner.unordered.field", "event_type");
+    assertEquals("Invalid value [] for configuration headroom.partitioner.unordered.values: must "
+        + "name at least one value when headroom.partitioner.unordered.field is set",
+        rejected(unordered));
 
     Map<String, Object> blank = with("headroom.partitioner.key.fields", "a,,b");
     assertEquals("Invalid value [a, , b] for configuration headroom.partitioner.key.fields: must "

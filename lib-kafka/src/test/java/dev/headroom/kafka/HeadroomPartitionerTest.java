@@ -18,6 +18,7 @@ import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 
@@ -86,16 +87,151 @@ class HeadroomPartitionerTest {
   }
 
   @Test
-  void aRecordWithoutACompositeKeyFailsInsteadOfGoingToPartitionZero() {
+  void aRecordWithoutAKeyFailsInsteadOfGoingToPartitionZero() {
     HeadroomPartitioner partitioner = configured(Map.of());
     Cluster cluster = cluster("t", 3);
     MissingKeyFieldException e = assertThrows(MissingKeyFieldException.class,
-        () -> partitioner.partition("t", "plain-string", new byte[] {1}, "v", null, cluster));
-    assertEquals("headroom partitioner: the record for topic 't' needs a "
-        + "dev.headroom.partition.CompositeKey key with headroom.partitioner.key.source=key (was "
-        + "java.lang.String); it was not sent", e.getMessage());
-    assertThrows(MissingKeyFieldException.class,
         () -> partitioner.partition("t", null, null, "v", null, cluster));
+    assertEquals("headroom partitioner: the record for topic 't' has no key "
+        + "(headroom.partitioner.key.source=key needs a String, byte[], CompositeKey or "
+        + "serialized key); it was not sent", e.getMessage());
+    assertEquals("t", e.topic());
+  }
+
+  @Test
+  void plainStringAndByteKeysLandWhereKafkaPutsThem() {
+    HeadroomPartitioner partitioner = configured(Map.of());
+    Cluster cluster = cluster("t", 12);
+    StringSerializer strings = new StringSerializer();
+    for (String key : List.of("PPO-GOLD", "PLAN-0", "Zoë", "lone \ud800", "")) {
+      byte[] bytes = strings.serialize("t", key);
+      assertEquals(BuiltInPartitioner.partitionForKey(bytes, 12),
+          partitioner.partition("t", key, bytes, "v", null, cluster), key);
+      assertEquals(BuiltInPartitioner.partitionForKey(bytes, 12),
+          partitioner.partition("t", bytes, bytes, "v2", null, cluster), key);
+    }
+    // Another key type: its serialized bytes, which is what Kafka hashes.
+    byte[] longBytes = new org.apache.kafka.common.serialization.LongSerializer().serialize("t", 42L);
+    HeadroomPartitioner longs = configured(Map.of("key.serializer",
+        "org.apache.kafka.common.serialization.LongSerializer"));
+    assertEquals(BuiltInPartitioner.partitionForKey(longBytes, 12),
+        longs.partition("t", 42L, longBytes, "v", null, cluster));
+    // A String key with a serializer that is not UTF-8: hashed by its serialized bytes.
+    HeadroomPartitioner utf16 = configured(Map.of("key.serializer.encoding", "UTF-16"));
+    byte[] wide = "PPO-GOLD".getBytes(java.nio.charset.StandardCharsets.UTF_16);
+    assertEquals(BuiltInPartitioner.partitionForKey(wide, 12),
+        utf16.partition("t", "PPO-GOLD", wide, "v", null, cluster));
+  }
+
+  @Test
+  void aDelimitedStringKeyIsSplitIntoItsNamedParts() {
+    HeadroomPartitioner partitioner = configured(Map.of(
+        "headroom.partitioner.key.delimiter", "|",
+        "headroom.partitioner.key.fields", "tenant,member_id,event_type",
+        "headroom.partitioner.unordered.field", "event_type",
+        "headroom.partitioner.unordered.values", "SYNC",
+        "headroom.partitioner.spread.enabled", "true"));
+    Cluster cluster = cluster("t", 12);
+    assertEquals(CompositeKey.of("t1", "m-7", "ENROLL").writeTo(
+        KeyHasher.create(HashMode.KAFKA_COMPATIBLE)).partition(12),
+        partitioner.partition("t", "t1|m-7|ENROLL", null, "v", null, cluster));
+    assertEquals("headroom partitioner: the record for topic 't' has no key field 'event_type' "
+        + "(key fields [tenant, member_id, event_type]); it was not sent",
+        assertThrows(MissingKeyFieldException.class,
+            () -> partitioner.partition("t", "t1|m-7", null, "v", null, cluster)).getMessage());
+    assertEquals("headroom partitioner: the record for topic 't' has a key with more than the 3 "
+        + "parts [tenant, member_id, event_type] separated by '|'; it was not sent",
+        assertThrows(MissingKeyFieldException.class,
+            () -> partitioner.partition("t", "t1|m-7|A|B", null, "v", null, cluster))
+            .getMessage());
+    // SYNC records are unordered: once hot they are spread; ENROLL records never move.
+    for (int i = 0; i < 20_000; i++) {
+      partitioner.partition("t", "t1|sync|SYNC", null, new Object(), null, cluster);
+    }
+    KeyPartitioner state = partitioner.topic("t").orElseThrow();
+    assertEquals(1, state.hotKeyCount());
+    assertTrue(state.spreadCount() > 5_000, "spread " + state.spreadCount()); // hot after 768 samples
+  }
+
+  @Test
+  void jsonValuesAreReadForTheNamedFieldsOnly() {
+    HeadroomPartitioner partitioner = configured(Map.of(
+        "headroom.partitioner.key.source", "value.json",
+        "headroom.partitioner.key.fields", "member_id,event_type"));
+    Cluster cluster = cluster("t", 12);
+    String json = "{\"event_id\":7,\"nested\":{\"member_id\":\"no\"},\"list\":[1,{\"a\":2}],"
+        + "\"event_type\":\"ENROLL\",\"member_id\":\"Zoë-7\",\"later\":{}}";
+    assertEquals(CompositeKey.of("Zoë-7", "ENROLL").writeTo(
+        KeyHasher.create(HashMode.KAFKA_COMPATIBLE)).partition(12),
+        partitioner.partition("t", null, null, json, utf8(json), cluster));
+    // Numbers, booleans and null are typed fields.
+    String typed = "{\"member_id\":12345,\"event_type\":null}";
+    assertEquals(CompositeKey.of(12345L, null).writeTo(KeyHasher.create(HashMode.KAFKA_COMPATIBLE))
+        .partition(12), partitioner.partition("t", null, null, typed, utf8(typed), cluster));
+    // One string field: exactly Kafka's partition of that string as a key.
+    HeadroomPartitioner plan = configured(Map.of("headroom.partitioner.key.source", "value.json",
+        "headroom.partitioner.key.fields", "plan_id"));
+    String event = "{\"plan_id\":\"PPO-GOLD\",\"member_id\":\"m\"}";
+    assertEquals(BuiltInPartitioner.partitionForKey(utf8("PPO-GOLD"), 12),
+        plan.partition("t", null, null, event, utf8(event), cluster));
+
+    String missing = "{\"member_id\":\"m-1\",\"plan_id\":\"P\"}";
+    MissingKeyFieldException e = assertThrows(MissingKeyFieldException.class,
+        () -> partitioner.partition("t", null, null, missing, utf8(missing), cluster));
+    assertEquals("headroom partitioner: the record for topic 't' has no key field 'event_type' "
+        + "(key fields [member_id, event_type]); it was not sent", e.getMessage());
+    assertEquals("event_type", e.field());
+    String object = "{\"member_id\":{\"id\":1},\"event_type\":\"E\"}";
+    assertEquals("headroom partitioner: the record for topic 't' has key field 'member_id' "
+        + "holding a JSON object; a key field must be a string, number, boolean or null; it "
+        + "was not sent", assertThrows(MissingKeyFieldException.class,
+            () -> partitioner.partition("t", null, null, object, utf8(object), cluster))
+            .getMessage());
+    assertTrue(assertThrows(MissingKeyFieldException.class,
+        () -> partitioner.partition("t", null, null, "x", utf8("{\"member_id\":"), cluster))
+        .getMessage().startsWith("headroom partitioner: the record for topic 't' has a value "
+            + "that is not well-formed JSON"));
+    assertEquals("headroom partitioner: the record for topic 't' has a value that is not a JSON "
+        + "object, so it has no key fields [member_id, event_type]; it was not sent",
+        assertThrows(MissingKeyFieldException.class,
+            () -> partitioner.partition("t", null, null, "x", utf8("[1]"), cluster))
+            .getMessage());
+    assertThrows(MissingKeyFieldException.class,
+        () -> partitioner.partition("t", null, null, null, null, cluster));
+  }
+
+  @Test
+  void headersAreReadThroughTheInterceptor() {
+    HeadroomPartitioner partitioner = configured(Map.of(
+        "headroom.partitioner.key.source", "header",
+        "headroom.partitioner.key.fields", "tenant,event_type",
+        "interceptor.classes", KeyHeadersInterceptor.class.getName()));
+    KeyHeadersInterceptor interceptor = new KeyHeadersInterceptor();
+    Cluster cluster = cluster("t", 12);
+    org.apache.kafka.common.header.internals.RecordHeaders headers =
+        new org.apache.kafka.common.header.internals.RecordHeaders();
+    headers.add("tenant", utf8("Zoë"));
+    headers.add("event_type", utf8("ENROLL"));
+    Object value = new Object();
+    interceptor.onSend(new org.apache.kafka.clients.producer.ProducerRecord<>("t", null, null,
+        null, value, headers));
+    assertEquals(CompositeKey.of("Zoë", "ENROLL").writeTo(
+        KeyHasher.create(HashMode.KAFKA_COMPATIBLE)).partition(12),
+        partitioner.partition("t", null, null, value, null, cluster));
+    // Without the interceptor's hand-over for this record, the send fails and says why.
+    assertTrue(assertThrows(MissingKeyFieldException.class,
+        () -> partitioner.partition("t", null, null, new Object(), null, cluster)).getMessage()
+        .contains("add dev.headroom.kafka.KeyHeadersInterceptor to interceptor.classes"));
+    headers.remove("event_type");
+    Object other = new Object();
+    interceptor.onSend(new org.apache.kafka.clients.producer.ProducerRecord<>("t", null, null,
+        null, other, headers));
+    assertEquals("event_type", assertThrows(MissingKeyFieldException.class,
+        () -> partitioner.partition("t", null, null, other, null, cluster)).field());
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
@@ -125,8 +261,7 @@ class HeadroomPartitionerTest {
   @Test
   void anExtractorReadsTheNamedFieldsAndAMissingOneIsNamed() {
     HeadroomPartitioner partitioner = configured(Map.of(
-        "headroom.partitioner.key.source", "extractor",
-        "headroom.partitioner.key.extractor", MapKeyExtractor.class,
+        "headroom.partitioner.key.source", "value.map",
         "headroom.partitioner.key.fields", "member_id, event_type"));
     Cluster cluster = cluster("t", 12);
     Map<String, Object> event = new HashMap<>(Map.of("member_id", "m-7", "event_type", "ENROLL",
