@@ -42,6 +42,7 @@ public final class JsonKeyExtractor implements KeyExtractor {
 
   private volatile String[] names = new String[0]; // key fields, then the unordered field
   private volatile int keyFields;
+  private volatile int unorderedAt = -1;
   private volatile UnorderedRule unordered = UnorderedRule.NONE;
   private volatile boolean ordered = true;
   private final ThreadLocal<Scratch> scratch = new ThreadLocal<>();
@@ -54,10 +55,14 @@ public final class JsonKeyExtractor implements KeyExtractor {
     HeadroomPartitionerConfig config = new HeadroomPartitionerConfig(configs);
     List<String> fields = config.keyFields();
     UnorderedRule rule = UnorderedRule.of(config);
-    String[] all = fields.toArray(new String[fields.size() + (rule.active() ? 1 : 0)]);
-    if (rule.active()) {
+    int at = rule.active() ? fields.indexOf(rule.field) : -1;
+    boolean extra = rule.active() && at < 0; // a key field may be the unordered field too
+    String[] all = fields.toArray(new String[fields.size() + (extra ? 1 : 0)]);
+    if (extra) {
       all[fields.size()] = rule.field;
+      at = fields.size();
     }
+    this.unorderedAt = at;
     this.keyFields = fields.size();
     this.unordered = rule;
     this.ordered = config.keyOrdered();
@@ -120,8 +125,9 @@ public final class JsonKeyExtractor implements KeyExtractor {
       s.put(i, out);
     }
     UnorderedRule rule = unordered;
-    if (rule.active() && s.found[n] && s.kinds[n] != Scratch.NULL
-        && rule.matches(s.text[n], 0, s.lengths[n])) {
+    int u = unorderedAt;
+    if (u >= 0 && s.found[u] && s.kinds[u] != Scratch.NULL
+        && rule.matches(s.text[u], 0, s.lengths[u])) {
       return false;
     }
     return ordered;

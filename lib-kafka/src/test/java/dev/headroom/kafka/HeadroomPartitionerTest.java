@@ -198,6 +198,18 @@ class HeadroomPartitionerTest {
             .getMessage());
     assertThrows(MissingKeyFieldException.class,
         () -> partitioner.partition("t", null, null, null, null, cluster));
+
+    // Regression: the unordered field may also be a key field (event_type here).
+    HeadroomPartitioner sync = configured(Map.of("headroom.partitioner.key.source", "value.json",
+        "headroom.partitioner.key.fields", "member_id,event_type",
+        "headroom.partitioner.unordered.field", "event_type",
+        "headroom.partitioner.unordered.values", "SYNC",
+        "headroom.partitioner.spread.enabled", "true"));
+    String syncEvent = "{\"member_id\":\"t0-hr-sync\",\"event_type\":\"SYNC\"}";
+    for (int i = 0; i < 20_000; i++) {
+      sync.partition("t", null, null, new Object(), utf8(syncEvent), cluster);
+    }
+    assertTrue(sync.topic("t").orElseThrow().spreadCount() > 5_000, "SYNC records spread");
   }
 
   @Test

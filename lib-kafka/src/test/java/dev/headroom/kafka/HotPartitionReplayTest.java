@@ -29,8 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The enrollment-events incident replayed against a real broker: 100k events, three large
- * employers on one plan plus Zipf-distributed tenants, to a 12-partition topic.
+ * The partitioner against a real broker: stable partitions across producer restarts, Kafka's own
+ * partition for the same key bytes, failures at send. The enrollment replay is
+ * {@link EnrollmentReplayTest}.
  */
 class HotPartitionReplayTest {
 
@@ -50,58 +51,6 @@ class HotPartitionReplayTest {
   static void stop() throws Exception {
     admin.close();
     broker.close();
-  }
-
-  /** One enrollment event. */
-  record Event(String employer, String plan, String member, String type, boolean ordered) {
-    String json() {
-      return "{\"employer\":\"" + employer + "\",\"plan_id\":\"" + plan + "\",\"member_id\":\""
-          + member + "\",\"event_type\":\"" + type + "\"}";
-    }
-
-    CompositeKey key() {
-      return ordered ? CompositeKey.of(member, type) : CompositeKey.unordered(member, type);
-    }
-  }
-
-  /**
-   * The skewed workload: 60% of events from three large employers that all chose plan
-   * PPO-GOLD (8,000 members each), 40% from 400 smaller tenants with Zipf(1.1) sizes on 25 other
-   * plans; 70% of a tenant's events come from its HR system's sync account (one member id,
-   * event type SYNC, declared unordered), the rest from its members.
-   */
-  static List<Event> workload(long seed) {
-    Random random = new Random(seed);
-    int tenants = 400;
-    double[] cdf = new double[tenants];
-    double sum = 0;
-    for (int i = 0; i < tenants; i++) {
-      sum += 1.0 / Math.pow(i + 1, 1.1);
-      cdf[i] = sum;
-    }
-    String[] types = {"ENROLL", "DEPENDENT_ADD", "PLAN_ELECT", "CONFIRM"};
-    List<Event> events = new ArrayList<>(EVENTS);
-    for (int i = 0; i < EVENTS; i++) {
-      if (random.nextDouble() < 0.6) {
-        int employer = random.nextInt(3);
-        events.add(new Event("big-" + employer, "PPO-GOLD",
-            "big-" + employer + "-m" + random.nextInt(8_000), types[random.nextInt(4)], true));
-      } else {
-        double u = random.nextDouble() * sum;
-        int t = 0;
-        while (cdf[t] < u) {
-          t++;
-        }
-        String plan = "PLAN-" + (t % 25);
-        if (random.nextDouble() < 0.7) {
-          events.add(new Event("t" + t, plan, "t" + t + "-hr-sync", "SYNC", false));
-        } else {
-          events.add(new Event("t" + t, plan, "t" + t + "-m" + random.nextInt(500),
-              types[random.nextInt(4)], true));
-        }
-      }
-    }
-    return events;
   }
 
   static Map<String, Object> producerConfig() {
@@ -138,55 +87,6 @@ class HotPartitionReplayTest {
   static void createTopic(String topic) throws Exception {
     admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all()
         .get(30, TimeUnit.SECONDS);
-  }
-
-  @Test
-  @Timeout(120)
-  void compositeKeysWithSpreadingEvenOutTheHotPartitionThatPlanIdKeysCreate() throws Exception {
-    List<Event> events = workload(2026);
-
-    createTopic("enrollment-builtin");
-    try (KafkaProducer<String, String> producer =
-        new KafkaProducer<>(producerConfig(), new StringSerializer(), new StringSerializer())) {
-      for (Event e : events) {
-        producer.send(new ProducerRecord<>("enrollment-builtin", e.plan(), e.json()));
-      }
-      producer.flush();
-    }
-
-    createTopic("enrollment-headroom");
-    Map<String, Object> config = producerConfig();
-    config.put("partitioner.class", HeadroomPartitioner.class.getName());
-    config.put("headroom.partitioner.name", "replay");
-    config.put("headroom.partitioner.spread.enabled", "true");
-    config.put("headroom.partitioner.spread.fanout", "12");
-    config.put("headroom.partitioner.spread.choices", "2");
-    config.put("headroom.partitioner.hotkey.threshold", "0.005");
-    try (KafkaProducer<CompositeKey, String> producer = new KafkaProducer<>(config,
-        new CompositeKeySerializer(), new StringSerializer())) {
-      for (Event e : events) {
-        producer.send(new ProducerRecord<>("enrollment-headroom", e.key(), e.json()));
-      }
-      producer.flush();
-      var state = HeadroomPartitioner.find("replay").orElseThrow().topic("enrollment-headroom")
-          .orElseThrow();
-      System.out.printf("hot keys found by Headroom: %s%n", state.hotKeys());
-      assertEquals(EVENTS, state.totalSends(), "each record counted once");
-    }
-
-    long[] builtin = counts("enrollment-builtin");
-    long[] headroom = counts("enrollment-headroom");
-    assertEquals(EVENTS, java.util.Arrays.stream(builtin).sum());
-    assertEquals(EVENTS, java.util.Arrays.stream(headroom).sum());
-    double builtinSkew = maxOverMean(builtin);
-    double headroomSkew = maxOverMean(headroom);
-    System.out.printf("max/mean partition share over %d partitions, %d events:%n"
-        + "  Kafka built-in partitioner keyed on plan_id: %.2f  %s%n"
-        + "  Headroom composite (member_id, event_type) + spreading: %.2f  %s%n",
-        PARTITIONS, EVENTS, builtinSkew, java.util.Arrays.toString(builtin), headroomSkew,
-        java.util.Arrays.toString(headroom));
-    assertTrue(headroomSkew <= 1.2, "Headroom max/mean " + headroomSkew);
-    assertTrue(builtinSkew > 5.0, "the replay must reproduce the hot partition: " + builtinSkew);
   }
 
   @Test
