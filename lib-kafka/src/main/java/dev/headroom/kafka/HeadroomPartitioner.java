@@ -266,14 +266,19 @@ public final class HeadroomPartitioner implements Partitioner, Instrumented {
     KeyHasher hasher = m.hasher.reset();
     boolean ordered;
     try {
-      ordered = extractor == null ? fromKey(topic, key, keyBytes, hasher)
-          : extractor.extract(topic, key, keyBytes, value, valueBytes,
+      if (extractor == null) {
+        ordered = fromKey(topic, key, keyBytes, hasher);
+      } else {
+        try {
+          ordered = extractor.extract(topic, key, keyBytes, value, valueBytes,
               KeyHeadersInterceptor.headersOf(key, value), hasher);
+        } finally {
+          KeyHeadersInterceptor.forget();
+        }
+      }
     } catch (RuntimeException e) {
       hasher.reset();
       throw e;
-    } finally {
-      KeyHeadersInterceptor.forget();
     }
     if (hasher.fieldCount() < Math.max(1, fields.size())) {
       int at = hasher.fieldCount();

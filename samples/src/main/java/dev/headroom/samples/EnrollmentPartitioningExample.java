@@ -1,8 +1,6 @@
 package dev.headroom.samples;
 
-import dev.headroom.kafka.CompositeKeySerializer;
 import dev.headroom.kafka.HeadroomPartitioner;
-import dev.headroom.partition.CompositeKey;
 import dev.headroom.partition.HashMode;
 import dev.headroom.partition.KeyHasher;
 import java.util.Properties;
@@ -13,80 +11,82 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * The README's hot-partition example: the producer properties of the {@code enrollment-events}
- * topic, keyed by {@code (member_id, event_type)} instead of {@code plan_id}, with hot-key
- * spreading for the events that need no ordering. Prints the properties and the partitions of a
- * few keys (no broker is contacted).
+ * topic, which keeps its {@code String} key {@code plan_id} and JSON values. Either the partition
+ * key is read from the value ({@code member_id}, {@code event_type}) with the HR-sync events
+ * declared unordered, or {@code plan_id} stays the key and the hot plans are spread. No code
+ * beyond the properties. Prints them and where a few keys go (no broker is contacted).
  */
 public final class EnrollmentPartitioningExample {
 
   private EnrollmentPartitioningExample() {}
 
   /**
-   * The producer properties of the enrollment example.
+   * Properties for a key read from the JSON value, the HR-sync events spread while hot.
    *
    * @param bootstrapServers the brokers
    * @return the properties
    */
-  public static Properties producerProperties(String bootstrapServers) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, CompositeKeySerializer.class.getName());
-    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HeadroomPartitioner.class.getName());
-    props.put("headroom.partitioner.name", "enrollment");
-    props.put("headroom.partitioner.hash.mode", "kafka-compatible");
+  public static Properties compositeKeyFromJson(String bootstrapServers) {
+    Properties props = base(bootstrapServers);
+    props.put("headroom.partitioner.key.source", "value.json");
+    props.put("headroom.partitioner.key.fields", "member_id,event_type");
+    props.put("headroom.partitioner.unordered.field", "event_type");
+    props.put("headroom.partitioner.unordered.values", "SYNC");
     props.put("headroom.partitioner.spread.enabled", "true");
-    props.put("headroom.partitioner.spread.fanout", "6");
-    props.put("headroom.partitioner.spread.choices", "2");
-    props.put("headroom.partitioner.hotkey.threshold", "0.005");
-    props.put("headroom.partitioner.hotkey.window.ms", "10000");
     return props;
   }
 
   /**
-   * The record keys: enrollment events keep their order per member and event type; HR-system
-   * sync events declare that they need none, so they may be spread while hot.
+   * Properties that keep {@code plan_id} as the key and spread the plans that are hot (every
+   * record declares that it needs no order per plan).
    *
-   * @param memberId the member
-   * @param eventType the event type
-   * @return the key
+   * @param bootstrapServers the brokers
+   * @return the properties
    */
-  public static CompositeKey key(String memberId, String eventType) {
-    return eventType.equals("SYNC")
-        ? CompositeKey.unordered(memberId, eventType)
-        : CompositeKey.of(memberId, eventType);
+  public static Properties spreadPlanId(String bootstrapServers) {
+    Properties props = base(bootstrapServers);
+    props.put("headroom.partitioner.key.ordered", "false");
+    props.put("headroom.partitioner.spread.enabled", "true");
+    return props;
+  }
+
+  private static Properties base(String bootstrapServers) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HeadroomPartitioner.class.getName());
+    props.put("headroom.partitioner.name", "enrollment");
+    return props;
   }
 
   /**
-   * Sends one enrollment event (ordered per member and type) and one HR-system sync event
-   * (unordered), as the README shows.
+   * Sends one enrollment event, as the producer always did: key {@code plan_id}, JSON value.
    *
-   * @param producer a producer built from {@link #producerProperties}
-   * @param memberId the member
-   * @param eventType the enrollment event's type
-   * @param hrSyncAccount the HR system's account
+   * @param producer a producer built from either set of properties
+   * @param planId the plan
    * @param json the event
    */
-  public static void send(Producer<CompositeKey, String> producer, String memberId,
-      String eventType, String hrSyncAccount, String json) {
-    producer.send(new ProducerRecord<>("enrollment-events",
-        CompositeKey.of(memberId, eventType), json));                  // ordered: never spread
-    producer.send(new ProducerRecord<>("enrollment-events",
-        CompositeKey.unordered(hrSyncAccount, "SYNC"), json));         // may be spread while hot
+  public static void send(Producer<String, String> producer, String planId, String json) {
+    producer.send(new ProducerRecord<>("enrollment-events", planId, json));
   }
 
   /**
-   * Prints the properties and where a few keys go among 12 partitions.
+   * Prints both sets of properties and the home partitions of a few keys among 12 partitions.
    *
    * @param args ignored
    */
   public static void main(String[] args) {
-    producerProperties("127.0.0.1:9092").forEach((k, v) -> System.out.println(k + "=" + v));
+    compositeKeyFromJson("127.0.0.1:9092").forEach((k, v) -> System.out.println(k + "=" + v));
+    System.out.println();
+    spreadPlanId("127.0.0.1:9092").forEach((k, v) -> System.out.println(k + "=" + v));
     KeyHasher hasher = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
-    for (String member : new String[] {"m-1001", "m-1002", "t0-hr-sync"}) {
-      CompositeKey key = key(member, member.endsWith("sync") ? "SYNC" : "ENROLL");
-      int partition = key.writeTo(hasher.reset()).partition(12);
-      System.out.println(key + " -> home partition " + partition);
+    for (String plan : new String[] {"PPO-GOLD", "PLAN-0", "PLAN-1"}) {
+      // One String field: the partition Kafka's default partitioner gives the key.
+      System.out.println(plan + " -> home partition " + hasher.reset().putString(plan)
+          .partition(12));
     }
+    System.out.println("(m-1001, ENROLL) -> home partition "
+        + hasher.reset().putString("m-1001").putString("ENROLL").partition(12));
   }
 }
