@@ -213,6 +213,47 @@ class KeyPartitionerTest {
     assertEquals(1, p.hotKeyCount());
   }
 
+  /**
+   * The sketch is striped per sending thread: a key that only one thread sends, at a third of all
+   * traffic, is found hot from that thread's stripe and confirmed against the sum of all
+   * stripes; a key hot only within a thread that sends little is not reported.
+   */
+  @Test
+  void aKeyHotInOneThreadsStripeIsJudgedOnEveryThreadsTraffic() throws Exception {
+    KeyPartitioner p = KeyPartitioner.create(KeyPartitionerConfig.builder().name("stripes")
+        .partitions(12).spreading(true).sampleEvery(1).hotKeyThreshold(0.05).build());
+    Thread hot = new Thread(() -> {
+      KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
+      for (int i = 0; i < 30_000; i++) {
+        p.partition(h.reset().putString("only-here"), false);
+      }
+    });
+    Thread quiet = new Thread(() -> {
+      KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
+      for (int i = 0; i < 300; i++) { // 100% of its own stripe, 0.3% of the traffic
+        p.partition(h.reset().putString("quiet-but-alone"), false);
+      }
+    });
+    Thread cold = new Thread(() -> {
+      KeyHasher h = KeyHasher.create(HashMode.KAFKA_COMPATIBLE);
+      Random random = new Random(9);
+      for (int i = 0; i < 60_000; i++) {
+        p.partition(h.reset().putString("k" + random.nextInt(1_000_000)), true);
+      }
+    });
+    cold.start();
+    cold.join();
+    quiet.start();
+    quiet.join();
+    hot.start();
+    hot.join();
+    assertTrue(p.isHot(KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString("only-here").hash()),
+        p.hotKeys().toString());
+    assertFalse(p.isHot(KeyHasher.create(HashMode.KAFKA_COMPATIBLE).putString("quiet-but-alone")
+        .hash()), p.hotKeys().toString());
+    PartitionInvariants.assertCountsConsistent(p, 90_300);
+  }
+
   @Test
   void aHasherOfTheWrongModeIsRejected() {
     KeyPartitioner p = KeyPartitioner.create(config(3).build());
