@@ -59,10 +59,22 @@ import javax.sql.DataSource;
  * </ol>
  *
  * <p>{@link #resize(int, int)} moves the budget live: growing raises the pool first, then the
- * permits; shrinking lowers the permits first (new borrowers wait at once, connections above the
- * new size drain as they are closed) and then the pool, lowering its minimum idle too. For
- * HikariCP the MXBeans are used, and surplus connections are soft-evicted so that the pod's
- * open connections, not only its borrowed ones, fall to the new size (see {@link PoolControl}).
+ * permits; shrinking lowers the permits first (new borrowers wait at once), then the pool's
+ * maximum and minimum idle, and then closes only the surplus: idle connections above the new
+ * size at once, borrowed ones above it as they come back; every other connection stays open, so
+ * the pool never dips below what its borrowers use (see {@link PoolControl}).
+ *
+ * <p>A refusal by the database at its connection limit (PostgreSQL SQLSTATE {@code 53300}, or
+ * the server's equivalent: see {@code Refusals}) is a budget signal, not a failure of the call:
+ * the borrower keeps its permit, backs off (10 ms doubling to 200 ms, jittered) and tries again
+ * while its deadline, the acquire timeout from the call's start, allows. Only when the deadline
+ * passes does it get a {@link ConnectionRejectedException} ({@code DATABASE_REFUSED}) whose
+ * cause is the database's refusal. The breaker hears one outcome per call, as before.
+ *
+ * <p>Life cycle: {@link #close()} closes what the data source owns: the sizer it follows, and
+ * the pool when {@link BudgetedHikari} built it. A HikariCP pool handed in already started, with
+ * a maximum above the budget, is refused at {@code build()}: it may already hold connections the
+ * budget does not allow.
  *
  * <p>Time: acquisition is timed with the injected {@link NanoClock}, by default
  * {@link NanoClock#coarse()} (one volatile load per read). A short acquisition then usually
