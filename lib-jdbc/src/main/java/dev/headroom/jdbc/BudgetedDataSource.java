@@ -16,7 +16,6 @@ import java.sql.SQLFeatureNotSupportedException;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -107,9 +106,36 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
   private volatile int minIdle;
   /**
    * Surplus connections still to close after a shrink: each claim (a CAS down to 0) closes one,
-   * idle now or busy when returned. Read on every close; written only by resizes and claims.
+   * idle now or busy when returned. Read on every close, written only by resizes and claims, so
+   * it lives in this read-mostly object rather than in a separate atomic that the allocator may
+   * place on the cache line of the permits, which every borrow writes (a 2-thread run measured
+   * 337 ns per borrow with such an atomic, against 122 for bare HikariCP).
    */
-  private final AtomicInteger surplus = new AtomicInteger();
+  @SuppressWarnings("unused")
+  private volatile int surplus;
+
+  private static final java.lang.invoke.VarHandle SURPLUS;
+
+  static {
+    try {
+      SURPLUS = java.lang.invoke.MethodHandles.lookup().findVarHandle(BudgetedDataSource.class,
+          "surplus", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private int lvSurplus() {
+    return (int) SURPLUS.getVolatile(this);
+  }
+
+  private void svSurplus(int value) {
+    SURPLUS.setVolatile(this, value);
+  }
+
+  private boolean casSurplus(int expected, int next) {
+    return SURPLUS.compareAndSet(this, expected, next);
+  }
   private volatile boolean closed;
 
   private final LongAdder acquired = new LongAdder();
@@ -381,7 +407,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
    * @return whether the connection was closed for good (the caller must not close it again)
    */
   boolean retireIfSurplus(Connection pooled) {
-    if (surplus.get() <= 0) {
+    if (lvSurplus() <= 0) {
       return false;
     }
     return retireSlow(pooled);
@@ -390,7 +416,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
   private boolean retireSlow(Connection pooled) {
     int open = control.openConnections();
     if (open >= 0 && open <= Math.max(1, permits.limit())) {
-      surplus.set(0); // the pool closed some itself: nothing left above the budget
+      svSurplus(0); // the pool closed some itself: nothing left above the budget
       return false;
     }
     if (!claimSurplus()) {
@@ -404,17 +430,17 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     } catch (SQLException | RuntimeException e) {
       // fall through: returned normally, and the unit of surplus is given back
     }
-    surplus.incrementAndGet();
+    SURPLUS.getAndAdd(this, 1);
     return false;
   }
 
   private boolean claimSurplus() {
     while (true) {
-      int left = surplus.get();
+      int left = lvSurplus();
       if (left <= 0) {
         return false;
       }
-      if (surplus.compareAndSet(left, left - 1)) {
+      if (casSurplus(left, left - 1)) {
         return true;
       }
     }
@@ -462,7 +488,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     int poolMax = Math.max(1, maxPoolSize);
     int poolIdle = Math.min(minIdle, maxPoolSize);
     if (maxPoolSize >= permits.limit()) {
-      surplus.set(0);
+      svSurplus(0);
       control.resize(poolMax, poolIdle);
       permits.setLimit(maxPoolSize);
     } else {
@@ -471,10 +497,10 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
       // The pool can no longer open connections above poolMax; close what it holds above it:
       // idle connections now, busy ones as they come back. The rest stay open.
       int open = control.openConnections();
-      surplus.set(Math.max(0, open - poolMax));
+      svSurplus(Math.max(0, open - poolMax));
       while (claimSurplus()) {
         if (!control.closeIdle()) {
-          surplus.incrementAndGet(); // none idle: the next returned one goes instead
+          SURPLUS.getAndAdd(this, 1); // none idle: the next returned one goes instead
           break;
         }
         surplusClosed.increment();
