@@ -35,6 +35,20 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
  */
 final class ScalingSimulation {
 
+  /**
+   * The model's pods go above the declared maximum on purpose, thousands of times per property;
+   * each sizer's WARNING about it is tested in {@link PoolSizerTest}, and kept out of the log
+   * here (a strong reference, so the level sticks).
+   */
+  private static final java.util.logging.Logger QUIET = quiet();
+
+  private static java.util.logging.Logger quiet() {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(
+        PoolSizer.class.getName());
+    logger.setLevel(java.util.logging.Level.SEVERE);
+    return logger;
+  }
+
   /** What the pods' count counts. */
   enum Kind {
     /** The desired replica count: a pod leaves it as soon as it is told to stop. */
@@ -83,6 +97,7 @@ final class ScalingSimulation {
     this.holdWindow = holdWindow;
     this.capAtDeclaredMaximum = capAtDeclaredMaximum;
     this.random = new Random(seed);
+    QUIET.fine("simulation seeded with " + seed);
   }
 
   private final class Pod {
