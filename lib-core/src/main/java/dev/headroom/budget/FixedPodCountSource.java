@@ -1,6 +1,7 @@
 package dev.headroom.budget;
 
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.OptionalInt;
 
 /** A source whose count never changes, so listeners never hear anything. Immutable. */
@@ -38,6 +39,12 @@ final class FixedPodCountSource implements PodCountSource {
   @Override
   public OptionalInt currentPods() {
     return pods;
+  }
+
+  /** A constant is never late: it is a declaration, not an observation. */
+  @Override
+  public Duration maxDelay() {
+    return Duration.ZERO;
   }
 
   @Override

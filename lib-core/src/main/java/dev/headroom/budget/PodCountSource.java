@@ -1,6 +1,7 @@
 package dev.headroom.budget;
 
 import dev.headroom.core.Checks;
+import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.function.Supplier;
 
@@ -12,14 +13,19 @@ import java.util.function.Supplier;
  * The {@link PoolSizer} then sizes for the service's declared maximum of pods, the one count that
  * is safe whatever the truth.
  *
+ * <p>A source also states what the sizer's guarantee rests on: {@link #maxDelay()}, the longest
+ * a change of the fleet takes to show in {@link #currentPods()}, and
+ * {@link #includesTerminatingPods()}, whether a pod stays counted until it is gone.
+ *
  * <p>Sources:
  * <ul>
  *   <li>{@link #fixed(int)}: a constant;
  *   <li>{@link #fromEnvironment(String)} and {@link #fromSystemProperty(String)}: read once;
+ *   <li>{@link PushedPodCountSource} ({@link #pushed()}): driven by a watcher that calls
+ *       {@code update(int)} with every count it learns: the Kubernetes watch of
+ *       {@code headroom-kubernetes}, a pod ledger in a shared store;
  *   <li>{@link PolledPodCountSource}: any {@code Supplier<Integer>} polled on a scheduler and
- *       cached, keeping the last good value on errors;
- *   <li>{@link KubernetesScale}: a supplier reading a Deployment's or StatefulSet's replica count
- *       from the API server's scale subresource, to be polled by a {@link PolledPodCountSource}.
+ *       cached, keeping the last good value on errors.
  * </ul>
  *
  * <p>Thread-safety: implementations are safe for concurrent use; listeners may be added and
@@ -53,7 +59,30 @@ public interface PodCountSource extends AutoCloseable {
    */
   boolean removeListener(Listener listener);
 
-  /** Stops polling, if the source polls. Idempotent; never throws. */
+  /**
+   * Returns the longest a change of the fleet can take to show in {@link #currentPods()}, as
+   * this source vouches for it: the {@code D} of {@link PoolSizer}'s guarantee. A pod waits this
+   * long after its sizer starts before it opens a connection, so that every other pod has seen
+   * the count that includes it. A source that cannot vouch for its count any longer makes it
+   * unknown rather than let it grow older than this.
+   *
+   * @return the bound, {@code >= 0}
+   */
+  Duration maxDelay();
+
+  /**
+   * Tells whether a pod stays in this count until it is gone, its connections closed (a count of
+   * the pods that exist, terminating ones included), rather than leaving the count as soon as it
+   * is told to stop (a desired replica count). With such a count a {@link PoolSizer} needs no
+   * hold window, and its default hold window is zero. The default returns false.
+   *
+   * @return whether terminating pods are counted until they are gone
+   */
+  default boolean includesTerminatingPods() {
+    return false;
+  }
+
+  /** Stops polling or watching, if the source does. Idempotent; never throws. */
   @Override
   default void close() {}
 
@@ -113,6 +142,16 @@ public interface PodCountSource extends AutoCloseable {
     Checks.requireNonBlank("property", property);
     return FixedPodCountSource.parse("system property " + property,
         System.getProperty(property));
+  }
+
+  /**
+   * Starts a source that a watcher drives with {@code update(int)}; shorthand for
+   * {@code PushedPodCountSource.builder()}.
+   *
+   * @return a new builder
+   */
+  static PushedPodCountSource.Builder pushed() {
+    return PushedPodCountSource.builder();
   }
 
   /**

@@ -25,17 +25,23 @@ import java.util.function.Supplier;
  *   <li>An error (the supplier throws, returns null or a negative number) is counted
  *       ({@link #errors()}, {@link #lastError()}) and the last good value is kept. The first
  *       error after a success is logged at WARNING, later ones at DEBUG, the recovery at INFO.
- *   <li>Until the first good answer the count is unknown, and a {@link PoolSizer} sizes for the
- *       declared maximum of pods.
+ *   <li>{@link Builder#build()} polls once on the calling thread before it returns, so the
+ *       count is known when the source is handed to a {@link PoolSizer} (unless that first poll
+ *       failed: then it is unknown, and the sizer sizes for the declared maximum of pods until
+ *       a poll succeeds).
  *   <li>With {@link Builder#expireAfter(Duration)}, a last good value older than that becomes
  *       unknown again: during a long outage of the API server, pods fall back to the declared
  *       maximum instead of trusting a count that may no longer be true. Without it (the
  *       default) the last good value is kept for ever.
  * </ul>
  *
- * <p>The supplier must bound its own time ({@link KubernetesScale} does, with a request
- * timeout): polls run one at a time on the scheduler, so a supplier that hangs delays its next
- * poll and, on the shared default scheduler, the polls of other sources.
+ * <p>The supplier must bound its own time (an HTTP call with a request timeout): polls run one at
+ * a time on the scheduler, so a supplier that hangs delays its next poll and, on the shared
+ * default scheduler, the polls of other sources. A change of the fleet shows here within
+ * {@link #maxDelay()}, by default twice the poll interval (one interval between polls, and at
+ * most one more for the supplier to answer); declare another bound with
+ * {@link Builder#maxDelay(Duration)}. A poll interval is exactly the lag a watch avoids: where a
+ * watch exists (Kubernetes: {@code headroom-kubernetes}), prefer a {@link PushedPodCountSource}.
  *
  * <p>Concurrency: polls run on the scheduler and, through {@link #pollNow()}, on any caller's
  * thread. A poll, its update of the cached count and its notification of listeners happen under
@@ -55,6 +61,7 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
   private final String name;
   private final Supplier<Integer> supplier;
   private final Duration pollInterval;
+  private final Duration maxDelay;
   private final long expireAfterNanos;
   private final NanoClock clock;
   private final ScheduledExecutorService scheduler;
@@ -78,6 +85,7 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
     this.name = b.name == null ? "pods" : b.name;
     this.supplier = b.supplier;
     this.pollInterval = b.pollInterval == null ? Duration.ofSeconds(5) : b.pollInterval;
+    this.maxDelay = b.maxDelay == null ? pollInterval.multipliedBy(2) : b.maxDelay;
     this.expireAfterNanos = b.expireAfter == null ? Long.MAX_VALUE : b.expireAfter.toNanos();
     this.clock = b.clock == null ? NanoClock.system() : b.clock;
     this.scheduler = b.scheduler == null ? BudgetScheduler.shared() : b.scheduler;
@@ -93,13 +101,19 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
   }
 
   private void start() {
-    task = scheduler.scheduleWithFixedDelay(this::pollNow, 0, pollInterval.toNanos(),
-        TimeUnit.NANOSECONDS);
+    pollNow();
+    task = scheduler.scheduleWithFixedDelay(this::pollNow, pollInterval.toNanos(),
+        pollInterval.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
   public OptionalInt currentPods() {
     return pods;
+  }
+
+  @Override
+  public Duration maxDelay() {
+    return maxDelay;
   }
 
   @Override
@@ -281,6 +295,7 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
     private String name;
     private Supplier<Integer> supplier;
     private Duration pollInterval;
+    private Duration maxDelay;
     private Duration expireAfter;
     private NanoClock clock;
     private ScheduledExecutorService scheduler;
@@ -334,6 +349,23 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
     }
 
     /**
+     * Declares the longest a change of the fleet takes to show in this source (see
+     * {@link PodCountSource#maxDelay()}). Default: twice the poll interval, which holds when the
+     * supplier answers within one interval.
+     *
+     * @param value the bound, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder maxDelay(Duration value) {
+      Checks.requireNonNegative("maxDelay", value);
+      Checks.requireNotSet(maxDelay == null, "maxDelay", maxDelay);
+      maxDelay = value;
+      return this;
+    }
+
+    /**
      * Makes a last good value older than this unknown again (checked at each failed poll).
      * Default: the last good value is kept for ever.
      *
@@ -381,7 +413,8 @@ public final class PolledPodCountSource implements PodCountSource, Instrumented 
     }
 
     /**
-     * Builds the source and schedules its first poll at once.
+     * Builds the source, polls once on the calling thread (so the count is known on return
+     * unless that poll failed), and schedules the next polls every poll interval.
      *
      * @return the running source
      * @throws IllegalStateException if no supplier was set

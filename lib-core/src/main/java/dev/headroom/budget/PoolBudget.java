@@ -257,18 +257,38 @@ public final class PoolBudget {
   }
 
   /**
-   * Returns the per-pod maximum pool size of a service when {@code pods} pods share its budget.
+   * Returns the per-pod maximum pool size of a service when {@code pods} pods share its budget,
+   * also above the declared maximum: more pods than declared shrink every pool to the share the
+   * live count allows. When even one connection per pool per pod no longer fits
+   * ({@code pods x poolsPerPod > share}, see {@link #fitsOnePerPool}) the answer is 1: a pool
+   * cannot be smaller and still serve, and the database refuses the pods beyond its limit.
    *
    * @param service the service's name
-   * @param pods the number of pods to size for; at most the service's declared maximum
-   * @return {@code min(ceiling, floor(share / (pods x poolsPerPod)))}, at least 1
-   * @throws IllegalArgumentException if no service has this name, or {@code pods} is not in
-   *     {@code [1, maxPods]}
+   * @param pods the number of pods to size for, {@code >= 1}
+   * @return {@code max(1, min(ceiling, floor(share / (pods x poolsPerPod))))}
+   * @throws IllegalArgumentException if no service has this name, or {@code pods < 1}
    */
   public int maxPoolSizeFor(String service, int pods) {
     Allocation a = allocation(service);
-    Checks.requireInRange("pods", pods, 1, a.service().maxPods());
-    return perPod(a.service(), a.share(), pods);
+    Checks.requirePositive("pods", pods);
+    return Math.max(1, (int) Math.min(a.service().poolSizeCeiling(),
+        a.share() / ((long) pods * a.service().poolsPerPod())));
+  }
+
+  /**
+   * Tells whether one connection per pool per pod fits in a service's share at a pod count:
+   * true at every count up to the declared maximum (checked at {@code build()}), and above it
+   * up to {@code share / poolsPerPod} pods.
+   *
+   * @param service the service's name
+   * @param pods the pod count, {@code >= 1}
+   * @return whether {@code pods x poolsPerPod <= share}
+   * @throws IllegalArgumentException if no service has this name, or {@code pods < 1}
+   */
+  public boolean fitsOnePerPool(String service, int pods) {
+    Allocation a = allocation(service);
+    Checks.requirePositive("pods", pods);
+    return (long) pods * a.service().poolsPerPod() <= a.share();
   }
 
   /**

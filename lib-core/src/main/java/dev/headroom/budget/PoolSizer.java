@@ -22,64 +22,97 @@ import java.util.concurrent.atomic.AtomicLong;
  * per-pod maximum pool size and minimum idle whenever they change. The JDBC wrapper resizes its
  * pool and its permits from it.
  *
- * <h2>The safe resizing rule</h2>
+ * <h2>The rule</h2>
  *
- * <p>Pods do not see a new pod count at the same moment, and a pod that is told to go away keeps
- * its connections until it has shut down. Sizing each pod for "the current count" would let the
- * sum overshoot: pods that have not yet seen a scale-out keep their large pools while the
- * newcomers open theirs, and after a scale-in the remaining pods would grow while the departing
- * ones still hold connections. The sizer therefore sizes each pod for
+ * <p>Pods do not see a new pod count at the same moment: a count reaches each pod up to
+ * {@code D} late ({@link PodCountSource#maxDelay()}, or {@link Builder#countDelay}). A new pod
+ * may boot in half a second, before the others know it exists; a pod told to go away keeps its
+ * connections until it has shut down. Sizing each pod for "the count it sees now" lets the sum
+ * overshoot in both directions, so the sizer sizes each pod by this rule:
  *
  * <pre>
- * sizedFor = min(maxPods, surge + baseline + every increase observed since the baseline)
- *   baseline = the count this pod knew holdWindow ago
- *   maxPool  = min(ceiling, floor(share / (sizedFor x poolsPerPod)))
+ * before start + D:  maxPool = 0                       no connection yet (the start-up hold)
+ * after:             maxPool = max(1, min(ceiling, floor(share / (sizedFor x poolsPerPod))))
+ *   sizedFor = baseline + every increase of the count seen since (now - W) + surge
+ *   baseline = the count this pod saw at (now - W); maxReplicas if it started after (now - W)
+ *   W        = the hold window; an unknown count counts as max(maxReplicas, the last count seen)
  * </pre>
  *
- * <p>and uses the declared maximum of pods ({@code maxReplicas + surge}) whenever it cannot
- * vouch for the window: while the count is unknown, and during the pod's first
- * {@code holdWindow} (a young pod does not know who is still draining).
- *
  * <ul>
+ *   <li><b>Wait before the first connection.</b> For {@code D} after the sizer starts its size is
+ *       0: by then every other pod has seen a count that includes this one and shrunk.
  *   <li><b>Shrink at once.</b> A larger count lowers the size immediately.
  *   <li><b>Grow late.</b> A smaller count raises the size only once the larger count has left
- *       the window, {@code holdWindow} later: by then the removed pods have closed their
- *       connections. A drop and a rise inside one window add up (10 to 1 to 10 counts 19),
- *       because the 9 pods draining and the 9 new ones hold connections at the same time.
+ *       the window, {@code W} later: by then the removed pods have closed their connections. A
+ *       drop and a rise inside one window add up (10 to 1 to 10 counts 19), because the 9 pods
+ *       draining and the 9 new ones hold connections at the same time. A count that keeps
+ *       terminating pods until they are gone ({@link PodCountSource#includesTerminatingPods()},
+ *       as the Kubernetes watch does) needs no window: its default is then 0.
+ *   <li><b>Above the declared maximum, shrink further.</b> {@code sizedFor} is not capped at
+ *       {@code maxReplicas + surge}: 16 pods of a service declared for 12 each get the share of
+ *       16. The first time the count passes the declared maximum the sizer logs a WARNING with
+ *       the numbers, every time it counts it ({@link #overDeclaredMaximumCount()}), and
+ *       {@link #explain()} says it.
  * </ul>
  *
- * <p><b>Guarantee.</b> The sum of the maximum pool sizes of all pods holding connections never
- * exceeds the service's share, at every moment, provided that
+ * <h2>Guarantee</h2>
+ *
+ * <p>The maximum pool sizes of all pods holding connections add up to at most the service's
+ * share at every moment, provided that:
  * <ol>
- *   <li>every pod sees the replica count with a delay of at most {@code D} (poll interval plus
- *       request timeout; use {@link PolledPodCountSource.Builder#expireAfter} to turn a longer
- *       outage into "unknown"), and the count does not change twice within {@code D} (the HPA
- *       acts every 15 s and waits 5 minutes before scaling in);
- *   <li>a pod created for a scale-out opens its first connection no sooner than {@code D} after
- *       the replica count rose (pod scheduling and start-up take longer than a poll);
- *   <li>a pod told to go away closes its connections within {@code holdWindow} (set it to at
- *       least the termination grace period plus {@code D});
- *   <li>no more than the declared maximum of pods ({@code maxReplicas + maxSurge}) hold
- *       connections at any moment, counting pods still shutting down: declare a surge that
- *       covers the rollout's {@code maxSurge} and a scale-in followed by a scale-out within one
- *       termination grace period.
+ *   <li>every pod's source shows, at each moment {@code t}, the count of some moment in
+ *       {@code [t - D, t]}, never going back in time;
+ *   <li>a pod is in the count before its sizer starts (a replica count rises before the pod is
+ *       created; a pod ledger registers the pod before the sizer is built);
+ *   <li>at most {@code surge} pods beyond the count hold connections at once (rollouts); a count
+ *       of the pods that exist covers them itself;
+ *   <li>for a count that drops a pod as soon as it is told to stop: a removed pod closes its
+ *       connections within {@code W} of the drop, and the count does not fall and rise again
+ *       within {@code D} (the HPA waits 5 minutes before scaling in); and a pod younger than
+ *       {@code W}, which cannot see pods draining from before it started, holds connections
+ *       only while at most {@code maxReplicas + surge} pods do;
+ *   <li>one connection per pool per pod fits: {@code pods x poolsPerPod <= share}. Beyond that
+ *       every pod keeps 1 and the database refuses the rest, which the JDBC wrapper answers by
+ *       backing off and retrying within the caller's deadline.
  * </ol>
  *
- * <p>Why it holds: every pod holding connections at time {@code t} was either running at
- * {@code t - holdWindow} (at most the count then, which each pod's baseline is no lower than)
- * or was created for an increase of the count since, which every pod has observed by the time
- * the newcomer connects (conditions 1 and 2); pods removed since still count through the
- * baseline until they are gone (condition 3). So each pod sizes for at least as many pods as
- * hold connections, capped at the declared maximum, which bounds them too (condition 4); and
- * {@code n} pods each sized for at least {@code n} pods fit in the share.
+ * <p>Why it holds. Fix a moment {@code t}. A pod holding connections at {@code t} started at or
+ * before {@code t - D} (the hold), so by condition 2 it is in the count from before
+ * {@code t - D}. It suffices that every such pod sizes for at least {@code N}, the number of
+ * pods holding connections at {@code t}: {@code N} pools of at most
+ * {@code floor(share / (N x poolsPerPod))} fit in the share. A pod's {@code sizedFor} is at
+ * least the last count it saw (the baseline plus every increase since is at least the last
+ * value), which is the count of a moment {@code s} in {@code [t - D, t]} (condition 1).
+ * <i>A count of existing pods</i>: each of the {@code N} pods existed throughout
+ * {@code [t - D, t]}, so it is in the count at {@code s}: the last count seen is at least
+ * {@code N}. <i>A count that drops pods when told to stop</i>: the {@code N} pods are at most
+ * the surge (condition 3), the pods that ran at {@code t - W} (those removed earlier are gone by
+ * condition 4), and one pod per unit of increase of the count in {@code (t - W, t - D]} (a pod
+ * created later is still held). The pod's baseline is a count of a moment at or before
+ * {@code t - W}, and its observations after it pass through the count at {@code t - W} and see
+ * every increase up to {@code s >= t - D}; a dip missed between two observations would need a
+ * fall and a rise within {@code D} (condition 4). So baseline plus increases plus surge is at
+ * least {@code N}. A pod younger than {@code W} uses {@code maxReplicas} as its baseline, which
+ * bounds the pods of {@code t - W} by the last part of condition 4.
  *
- * <p>{@code SizerProperties} in the test sources checks this over random scaling sequences and
- * observation delays, with one sizer per simulated pod.
+ * <p>{@code SizerProperties} in the test sources checks this with one real sizer per simulated
+ * pod, over random scaling sequences (above the declared maximum too), boot times shorter and
+ * longer than {@code D}, drain times and per-pod count delays up to {@code D}, for both kinds of
+ * count.
+ *
+ * <h2>Control loop</h2>
+ *
+ * <p>Signal: the pod count from the source, as pushed or polled. Reaction: a larger count shrinks
+ * the size in the same call that delivers it; a smaller one grows it {@code W} later (a
+ * re-evaluation is scheduled for the moment each observation leaves the window). It cannot stay
+ * stuck: every observation schedules its own re-evaluation at the end of the window and at the
+ * end of the start-up hold, and the history is trimmed to the observations inside the window
+ * plus one, so the size always returns to the one the current count allows.
  *
  * <h2>Concurrency</h2>
  *
- * <p>Changes arrive from the source's polling thread, from the scheduler (a window passing) and
- * from {@link #refresh()}. Each is handled under one private lock: record the observation,
+ * <p>Changes arrive from the source's thread, from the scheduler (a window passing) and from
+ * {@link #refresh()}. Each is handled under one private lock: record the observation,
  * recompute, publish the new {@link PoolSize} in a volatile field, and notify listeners, so that
  * listeners hear sizes one at a time and in order (a listener never applies a stale shrink after
  * a newer grow). The lock is never taken by readers: {@link #current()} and every getter read the
@@ -91,11 +124,15 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PoolSizer implements Instrumented, AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(PoolSizer.class.getName());
+  /** The count beyond which a pod count is "above the declared maximum", per kind of count. */
+  private final int declaredMaximum;
 
   private final PoolBudget budget;
   private final PoolBudget.Allocation allocation;
   private final PodCountSource source;
+  private final boolean ownsSource;
   private final long holdWindowNanos;
+  private final long countDelayNanos;
   private final NanoClock clock;
   private final ScheduledExecutorService scheduler;
   private final StaticPoolFinding staticFinding;
@@ -107,26 +144,49 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   private final ArrayDeque<Observation> history = new ArrayDeque<>();
   private final AtomicLong shrinks = new AtomicLong();
   private final AtomicLong grows = new AtomicLong();
+  private final AtomicLong overDeclared = new AtomicLong();
+  private final AtomicLong overCapacity = new AtomicLong();
   private volatile PoolSize current;
   private volatile OptionalInt observed = OptionalInt.empty();
+  private volatile long startNanos;
+  private volatile boolean admitted;
+  /** Under lock: whether the last count seen was above the declared maximum. */
+  private boolean above;
+  /** Under lock: whether the last size could not fit one connection per pool per pod. */
+  private boolean beyondCapacity;
+  /** Under lock: whether the WARNING for either condition was logged already. */
+  private boolean warnedAbove;
+  private boolean warnedCapacity;
   private boolean closed;
 
-  private record Observation(long atNanos, OptionalInt pods) {}
+  /**
+   * One observation: when it arrived, and the count it stands for (an unknown count stands for
+   * the declared maximum or the last count seen, whichever is larger).
+   */
+  private record Observation(long atNanos, int pods, boolean unknown) {}
 
   private PoolSizer(Builder b, PoolBudget.Allocation allocation) {
     this.budget = b.budget;
     this.allocation = allocation;
     this.source = b.source;
-    this.holdWindowNanos = (b.holdWindow == null ? Duration.ofSeconds(60) : b.holdWindow)
-        .toNanos();
+    this.ownsSource = b.ownsSource;
+    Duration window = b.holdWindow != null ? b.holdWindow
+        : source.includesTerminatingPods() ? Duration.ZERO : DEFAULT_HOLD_WINDOW;
+    this.holdWindowNanos = window.toNanos();
+    this.countDelayNanos = (b.countDelay != null ? b.countDelay : source.maxDelay()).toNanos();
     this.clock = b.clock == null ? NanoClock.system() : b.clock;
     this.scheduler = b.scheduler == null ? BudgetScheduler.shared() : b.scheduler;
     this.staticFinding = b.staticPoolSize > 0
         ? budget.checkStaticPool(allocation.service().name(), b.staticPoolSize).orElse(null)
         : null;
-    int maxPods = allocation.service().maxPods();
-    this.current = new PoolSize(allocation.maxPoolSize(), allocation.minIdle(), maxPods);
+    PoolBudget.Service service = allocation.service();
+    this.declaredMaximum = source.includesTerminatingPods() ? service.maxPods()
+        : service.maxReplicas();
+    this.current = new PoolSize(0, 0, service.maxPods());
   }
+
+  /** The hold window when the source drops pods as soon as they are told to stop: 60 s. */
+  public static final Duration DEFAULT_HOLD_WINDOW = Duration.ofSeconds(60);
 
   /**
    * Starts a sizer.
@@ -143,7 +203,12 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     }
     source.addListener(sourceListener);
     synchronized (lock) {
+      startNanos = clock.nanoTime();
+      admitted = countDelayNanos == 0;
       record(source.currentPods());
+      if (!admitted) {
+        schedule(countDelayNanos);
+      }
     }
   }
 
@@ -159,22 +224,54 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   private void record(OptionalInt pods) {
     long now = clock.nanoTime();
     observed = pods;
-    history.addLast(new Observation(now, pods));
+    int value;
+    if (pods.isPresent()) {
+      value = pods.getAsInt();
+    } else {
+      Observation last = history.peekLast();
+      value = Math.max(allocation.service().maxReplicas(), last == null ? 0 : last.pods());
+    }
+    history.addLast(new Observation(now, value, pods.isEmpty()));
+    noteDeclaredMaximum(pods);
     recompute(now);
-    try {
-      scheduler.schedule(this::refresh, holdWindowNanos + 1, TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // A scheduler shut down under a live sizer: the size stays safe (late growth is only
-      // later), and is re-evaluated at the next change or refresh().
-      LOG.log(Level.WARNING, "service \"{0}\": the scheduler refused the re-evaluation at the"
-          + " end of the hold window ({1}); pools grow back at the next change",
-          allocation.service().name(), e.toString());
+    if (holdWindowNanos > 0) {
+      schedule(holdWindowNanos + 1);
     }
   }
 
+  /** Under lock: asks the scheduler for a re-evaluation after {@code delayNanos}. */
+  private void schedule(long delayNanos) {
+    try {
+      scheduler.schedule(this::refresh, delayNanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // A scheduler shut down under a live sizer: the size stays safe (late growth is only
+      // later), and is re-evaluated at the next change or refresh().
+      LOG.log(Level.WARNING, "service \"{0}\": the scheduler refused a re-evaluation ({1}); the"
+          + " pool grows back at the next change", allocation.service().name(), e.toString());
+    }
+  }
+
+  /** Under lock: counts and reports a count above the declared maximum, once per episode. */
+  private void noteDeclaredMaximum(OptionalInt pods) {
+    boolean nowAbove = pods.isPresent() && pods.getAsInt() > declaredMaximum;
+    if (nowAbove && !above) {
+      overDeclared.incrementAndGet();
+      PoolBudget.Service s = allocation.service();
+      String message = "service \"" + s.name() + "\": " + pods.getAsInt() + " pods, above the"
+          + " declared maximum of " + declaredMaximum + " (maxReplicas " + s.maxReplicas()
+          + (declaredMaximum == s.maxPods() ? " + surge " + s.maxSurge() : "") + "); every pool"
+          + " shrinks to the share of the live count; raise maxReplicas in the budget to the"
+          + " HPA's maxReplicas";
+      LOG.log(warnedAbove ? Level.DEBUG : Level.WARNING, message);
+      warnedAbove = true;
+    }
+    above = nowAbove;
+  }
+
   /**
-   * Re-evaluates the size now. The sizer calls this itself when a count changes and when an
-   * observation leaves the hold window; call it directly only when driving a test clock.
+   * Re-evaluates the size now. The sizer calls this itself when a count changes, when an
+   * observation leaves the hold window and when the start-up hold ends; call it directly only
+   * when driving a test clock.
    */
   public void refresh() {
     synchronized (lock) {
@@ -187,14 +284,35 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   /** Under lock. */
   private void recompute(long now) {
     int pods = sizedFor(now);
+    PoolBudget.Service service = allocation.service();
+    if (!admitted && now - startNanos >= countDelayNanos) {
+      admitted = true;
+    }
     PoolSize before = current;
-    PoolSize after = new PoolSize(
-        budget.maxPoolSizeFor(allocation.service().name(), pods), allocation.minIdle(), pods);
+    PoolSize after;
+    if (!admitted) {
+      after = new PoolSize(0, 0, pods);
+    } else {
+      int max = budget.maxPoolSizeFor(service.name(), pods);
+      after = new PoolSize(max, Math.min(allocation.minIdle(), max), pods);
+      boolean fits = budget.fitsOnePerPool(service.name(), pods);
+      if (!fits && !beyondCapacity) {
+        overCapacity.incrementAndGet();
+        LOG.log(warnedCapacity ? Level.DEBUG : Level.WARNING, "service \"{0}\": sized for {1}"
+            + " pods x {2} pools, more than its share of {3} connections holds at one each;"
+            + " every pool keeps 1 and the database refuses the rest",
+            service.name(), pods, service.poolsPerPod(), allocation.share());
+        warnedCapacity = true;
+      }
+      beyondCapacity = !fits;
+    }
     current = after;
     if (after.maxPoolSize() != before.maxPoolSize() || after.minIdle() != before.minIdle()) {
-      (after.maxPoolSize() < before.maxPoolSize() ? shrinks : grows).incrementAndGet();
+      if (before.maxPoolSize() > 0) {
+        (after.maxPoolSize() < before.maxPoolSize() ? shrinks : grows).incrementAndGet();
+      }
       LOG.log(Level.DEBUG, "service \"{0}\": pool size {1} -> {2} (sized for {3} pods)",
-          allocation.service().name(), before.maxPoolSize(), after.maxPoolSize(), pods);
+          service.name(), before.maxPoolSize(), after.maxPoolSize(), pods);
       listeners.notifyEach(l -> l.poolSizeChanged(before, after));
     }
   }
@@ -202,7 +320,6 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   /** Under lock: the rule in the class comment. */
   private int sizedFor(long now) {
     PoolBudget.Service service = allocation.service();
-    int maxPods = service.maxPods();
     // Keep exactly one observation at or before the window's start: the baseline.
     while (history.size() >= 2) {
       Iterator<Observation> it = history.iterator();
@@ -213,21 +330,14 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
         break;
       }
     }
-    Observation baseline = history.peekFirst();
-    if (baseline == null || now - baseline.atNanos() < holdWindowNanos) {
-      return maxPods; // younger than the window: cannot vouch for pods still draining
-    }
-    long count = 0;
-    int previous = -1;
+    boolean young = now - startNanos < holdWindowNanos;
+    long count = young ? service.maxReplicas() : 0;
+    int previous = young ? service.maxReplicas() : -1;
     for (Observation o : history) {
-      if (o.pods().isEmpty()) {
-        return maxPods;
-      }
-      int p = o.pods().getAsInt();
-      count += previous < 0 ? p : Math.max(0, p - previous);
-      previous = p;
+      count += previous < 0 ? o.pods() : Math.max(0, o.pods() - previous);
+      previous = o.pods();
     }
-    return (int) Math.max(1, Math.min(maxPods, count + service.maxSurge()));
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, count + service.maxSurge()));
   }
 
   /**
@@ -242,7 +352,7 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   /**
    * Returns this pod's maximum pool size now.
    *
-   * @return {@code >= 1}
+   * @return {@code >= 1}, or 0 during the start-up hold
    */
   public int maxPoolSize() {
     return current.maxPoolSize();
@@ -251,7 +361,7 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   /**
    * Returns this pod's minimum idle connections now.
    *
-   * @return {@code >= 1} and {@code <= maxPoolSize()}
+   * @return {@code <= maxPoolSize()}
    */
   public int minIdle() {
     return current.minIdle();
@@ -260,7 +370,8 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   /**
    * Returns the pod count the current size is for (see the rule in the class comment).
    *
-   * @return {@code >= 1} and {@code <= maxPods}
+   * @return {@code >= 1}; above {@code maxReplicas + surge} when the count is above the
+   *     declared maximum
    */
   public int sizedForPods() {
     return current.sizedForPods();
@@ -309,6 +420,86 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
    */
   public Duration holdWindow() {
     return Duration.ofNanos(holdWindowNanos);
+  }
+
+  /**
+   * Returns the count delay {@code D}: how late the count may reach this pod, and how long the
+   * sizer holds the size at 0 after it starts.
+   *
+   * @return the bound
+   */
+  public Duration countDelay() {
+    return Duration.ofNanos(countDelayNanos);
+  }
+
+  /**
+   * Tells whether the start-up hold is over: the pod may open connections.
+   *
+   * @return false for {@link #countDelay()} after the sizer started, then true
+   */
+  public boolean admitted() {
+    return admitted;
+  }
+
+  /**
+   * Returns how many times the count went above the declared maximum (episodes, not readings).
+   *
+   * @return a count that never decreases
+   */
+  public long overDeclaredMaximumCount() {
+    return overDeclared.get();
+  }
+
+  /**
+   * Returns how many times the size stopped fitting one connection per pool per pod in the
+   * share (episodes).
+   *
+   * @return a count that never decreases
+   */
+  public long overCapacityCount() {
+    return overCapacity.get();
+  }
+
+  /**
+   * Writes the budget's arithmetic ({@link PoolBudget#explain()}) followed by this pod's live
+   * state: the count it sees, the count it sizes for and why, the size, and whether the count
+   * is above the declared maximum or beyond what one connection per pod can hold.
+   *
+   * @return a multi-line explanation ending with a newline
+   */
+  public String explain() {
+    PoolBudget.Service s = allocation.service();
+    PoolSize size = current;
+    OptionalInt seen = observed;
+    StringBuilder out = new StringBuilder(budget.explain());
+    out.append("live, this pod of ").append(s.name()).append(": count ")
+        .append(seen.isPresent() ? String.valueOf(seen.getAsInt()) : "unknown")
+        .append(" (late by up to ").append(Duration.ofNanos(countDelayNanos).toMillis())
+        .append(" ms, hold window ").append(Duration.ofNanos(holdWindowNanos).toSeconds())
+        .append(" s)\n");
+    if (!admitted) {
+      long left = countDelayNanos - (clock.nanoTime() - startNanos);
+      out.append("  start-up hold: no connection for ")
+          .append(Math.max(0, Duration.ofNanos(left).toMillis()))
+          .append(" ms more, until every pod has seen a count that includes this one\n");
+    }
+    out.append("  sized for ").append(size.sizedForPods()).append(" pods (the count of the window's")
+        .append(" start plus every increase since, plus surge ").append(s.maxSurge()).append("): per-pod maximum pool size ")
+        .append(size.maxPoolSize()).append(", minimum idle ").append(size.minIdle()).append('\n');
+    if (seen.isPresent() && seen.getAsInt() > declaredMaximum) {
+      out.append("  ABOVE THE DECLARED MAXIMUM: ").append(seen.getAsInt()).append(" pods > ")
+          .append(declaredMaximum).append("; pools shrink to the share of the live count (")
+          .append(allocation.share()).append(" / ").append(size.sizedForPods()).append(" x ")
+          .append(s.poolsPerPod()).append("); seen ").append(overDeclared.get())
+          .append(overDeclared.get() == 1 ? " time" : " times")
+          .append("; raise maxReplicas in the budget\n");
+    }
+    if (!budget.fitsOnePerPool(s.name(), size.sizedForPods())) {
+      out.append("  BEYOND CAPACITY: ").append(size.sizedForPods()).append(" pods x ")
+          .append(s.poolsPerPod()).append(" pools > share ").append(allocation.share())
+          .append("; each pool keeps 1 and the database refuses the rest\n");
+    }
+    return out.toString();
   }
 
   /**
@@ -361,15 +552,22 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
   }
 
   /**
-   * Stops listening to the source (which it does not close) and stops re-evaluating. The last
-   * size stays readable. Idempotent; never throws.
+   * Stops listening to the source and stops re-evaluating; closes the source too if the builder
+   * was told the sizer owns it ({@link Builder#ownsPodCountSource()}). The last size stays
+   * readable. Idempotent; never throws.
    */
   @Override
   public void close() {
     synchronized (lock) {
+      if (closed) {
+        return;
+      }
       closed = true;
     }
     source.removeListener(sourceListener);
+    if (ownsSource) {
+      source.close();
+    }
   }
 
   /**
@@ -379,7 +577,10 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
    * {@code headroom.budget.pods.sized_for} (gauge); {@code headroom.budget.share} (gauge, the
    * service's connections); {@code headroom.budget.resizes} (counter, tag {@code direction} =
    * {@code shrink} or {@code grow}); {@code headroom.budget.static_pool.excess} (gauge,
-   * connections by which the static pool size given at start-up exceeds the share, 0 if none).
+   * connections by which the static pool size given at start-up exceeds the share, 0 if none);
+   * {@code headroom.budget.pods.over_declared_max} (counter, episodes of a count above the
+   * declared maximum); {@code headroom.budget.over_capacity} (counter, episodes of a count that
+   * one connection per pool per pod no longer fits).
    *
    * @param sink where to declare them
    */
@@ -406,6 +607,11 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     sink.gauge(MeterId.of("headroom.budget.static_pool.excess").tag("name", name)
         .description("Connections by which the static pool size exceeds the budget"),
         () -> staticFinding == null ? 0 : staticFinding.excess());
+    sink.counter(MeterId.of("headroom.budget.pods.over_declared_max").tag("name", name)
+        .description("Times the pod count went above the declared maximum"), overDeclared::get);
+    sink.counter(MeterId.of("headroom.budget.over_capacity").tag("name", name)
+        .description("Times one connection per pool per pod stopped fitting the share"),
+        overCapacity::get);
   }
 
   @Override
@@ -418,7 +624,8 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
    *
    * <p>Thread-safety: immutable.
    *
-   * @param maxPoolSize the per-pod maximum pool size (for each pool of the pod), {@code >= 1}
+   * @param maxPoolSize the per-pod maximum pool size (for each pool of the pod), {@code >= 1},
+   *     or 0 during the start-up hold
    * @param minIdle the per-pod minimum idle connections, {@code <= maxPoolSize}
    * @param sizedForPods the pod count the size is computed for
    */
@@ -453,6 +660,8 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     private String service;
     private PodCountSource source;
     private Duration holdWindow;
+    private Duration countDelay;
+    private boolean ownsSource;
     private NanoClock clock;
     private ScheduledExecutorService scheduler;
     private int staticPoolSize = -1;
@@ -490,7 +699,8 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     }
 
     /**
-     * Sets where the pod count comes from. Required. The sizer does not close it.
+     * Sets where the pod count comes from. Required. The sizer does not close it unless
+     * {@link #ownsPodCountSource()} is called too.
      *
      * @param value the source
      * @return this builder
@@ -505,9 +715,42 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     }
 
     /**
+     * Makes {@link PoolSizer#close()} close the pod-count source as well: for a source made for
+     * this sizer alone. A source shared by several pools of the pod is closed by its creator.
+     *
+     * @return this builder
+     * @throws IllegalStateException if already called
+     */
+    public Builder ownsPodCountSource() {
+      Checks.requireNotSet(!ownsSource, "ownsPodCountSource", ownsSource);
+      ownsSource = true;
+      return this;
+    }
+
+    /**
+     * Sets the count delay {@code D} of the guarantee: how late a change of the fleet may reach
+     * this pod. The sizer holds the size at 0 for this long after it starts, so that every other
+     * pod has seen a count that includes this one before it connects. Default: the source's
+     * {@link PodCountSource#maxDelay()}.
+     *
+     * @param value the bound, {@code >= 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder countDelay(Duration value) {
+      Checks.requireNonNegative("countDelay", value);
+      Checks.requireNotSet(countDelay == null, "countDelay", countDelay);
+      countDelay = value;
+      return this;
+    }
+
+    /**
      * Sets how long a larger pod count is remembered before pools grow back: at least the pods'
-     * termination grace period plus the source's staleness. Default 60 s (Kubernetes' default
-     * grace period of 30 s, plus polls).
+     * termination grace period. Default: 0 when the source keeps terminating pods in its count
+     * until they are gone ({@link PodCountSource#includesTerminatingPods()}), else
+     * {@link PoolSizer#DEFAULT_HOLD_WINDOW} (60 s: Kubernetes' default grace period of 30 s,
+     * and as long again).
      *
      * @param value the window, {@code >= 0}
      * @return this builder
@@ -571,7 +814,8 @@ public final class PoolSizer implements Instrumented, AutoCloseable {
     }
 
     /**
-     * Builds the sizer, reads the source's current count and subscribes to its changes.
+     * Builds the sizer, reads the source's current count and subscribes to its changes. The
+     * size is 0 until the count delay has passed (see the class comment), unless it is zero.
      *
      * @return the running sizer
      * @throws IllegalStateException if the budget, service or source was not set

@@ -54,14 +54,15 @@ public final class BudgetInvariants {
    *
    * @param share the service's share
    * @param poolsPerPod pools per pod
-   * @param maxPoolSizes the maximum pool size of each pod holding connections
+   * @param maxPoolSizes the maximum pool size of each pod holding connections (0 during a pod's
+   *     start-up hold)
    * @param context what to print on failure
    */
   public static void checkWithinShare(int share, int poolsPerPod,
       Collection<Integer> maxPoolSizes, Object context) {
     long sum = 0;
     for (int size : maxPoolSizes) {
-      require(size >= 1, "a pod's size below 1", context);
+      require(size >= 0, "a pod's size below 0", context);
       sum += (long) size * poolsPerPod;
     }
     require(sum <= share, maxPoolSizes.size() + " pods hold " + sum + " > share " + share

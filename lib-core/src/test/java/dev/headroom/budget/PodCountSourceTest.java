@@ -261,6 +261,112 @@ class PodCountSourceTest {
   }
 
   @Test
+  void buildPollsOnceOnTheCallingThreadSoTheCountIsKnownOnReturn() {
+    ScheduledThreadPoolExecutor never = new ScheduledThreadPoolExecutor(1);
+    try {
+      PolledPodCountSource source = PodCountSource.polling(() -> 6)
+          .pollInterval(Duration.ofHours(1)).scheduler(never).build();
+      assertEquals(OptionalInt.of(6), source.currentPods(), "known when build() returns");
+      assertEquals(1, source.successes());
+      assertEquals(Duration.ofHours(2), source.maxDelay(), "default: twice the interval");
+      assertFalse(source.includesTerminatingPods());
+      source.close();
+    } finally {
+      never.shutdownNow();
+    }
+    PolledPodCountSource declared = PodCountSource.polling(() -> 1).scheduler(scheduler)
+        .maxDelay(Duration.ofSeconds(3)).build();
+    assertEquals(Duration.ofSeconds(3), declared.maxDelay());
+    declared.close();
+  }
+
+  @Test
+  void aPushedSourceTakesEveryUpdateAndTellsListenersOfChangesInOrder() {
+    PushedPodCountSource source = PodCountSource.pushed().name("ledger")
+        .maxDelay(Duration.ofMillis(500)).includesTerminatingPods(true).clock(clock).build();
+    assertEquals(OptionalInt.empty(), source.currentPods());
+    assertEquals(Duration.ofMillis(500), source.maxDelay());
+    assertTrue(source.includesTerminatingPods());
+    List<String> heard = new ArrayList<>();
+    source.addListener((before, after) -> heard.add(before + "->" + after));
+    source.update(4);
+    source.update(4);
+    source.update(6);
+    source.markUnknown();
+    source.update(6);
+    assertEquals(List.of("OptionalInt.empty->OptionalInt[4]", "OptionalInt[4]->OptionalInt[6]",
+        "OptionalInt[6]->OptionalInt.empty", "OptionalInt.empty->OptionalInt[6]"), heard);
+    assertEquals(4, source.updates());
+    assertEquals(1, source.unknowns());
+    assertEquals("pods must be >= 0 (was -1)", assertThrows(IllegalArgumentException.class,
+        () -> source.update(-1)).getMessage());
+    assertEquals(OptionalInt.of(6), source.currentPods(), "a refused update changes nothing");
+
+    clock.advance(Duration.ofMillis(250));
+    RecordingMeterSink sink = new RecordingMeterSink();
+    source.describeMeters(sink);
+    assertEquals(4, sink.value("headroom.budget.pod_source.updates", "name", "ledger"));
+    assertEquals(6, sink.value("headroom.budget.pod_source.pods", "name", "ledger"));
+    assertEquals(0.25, sink.value("headroom.budget.pod_source.age", "name", "ledger"));
+
+    source.close();
+    source.update(9);
+    assertEquals(OptionalInt.of(6), source.currentPods(), "closed: updates are ignored");
+  }
+
+  @Test
+  void concurrentPushesAreHeardOneAtATimeAndTheLastOneWins() throws Exception {
+    PushedPodCountSource source = PodCountSource.pushed().maxDelay(Duration.ZERO).build();
+    AtomicInteger inListener = new AtomicInteger();
+    AtomicInteger overlaps = new AtomicInteger();
+    AtomicInteger heard = new AtomicInteger();
+    source.addListener((before, after) -> {
+      if (inListener.incrementAndGet() > 1) {
+        overlaps.incrementAndGet();
+      }
+      heard.incrementAndGet();
+      inListener.decrementAndGet();
+    });
+    int threads = 4;
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> pushers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int base = t * 1000;
+      Thread thread = new Thread(() -> {
+        try {
+          start.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int i = 0; i < 1000; i++) {
+          source.update(base + i);
+        }
+      });
+      thread.start();
+      pushers.add(thread);
+    }
+    start.countDown();
+    for (Thread thread : pushers) {
+      thread.join(30_000);
+      assertFalse(thread.isAlive());
+    }
+    assertEquals(0, overlaps.get(), "listeners are never called concurrently");
+    assertEquals(threads * 1000, source.updates());
+    assertTrue(heard.get() >= 1 && heard.get() <= threads * 1000);
+  }
+
+  @Test
+  void aPushedSourceNeedsItsDriversDelay() {
+    assertEquals("maxDelay must be set: only the code that pushes the count knows how late it"
+        + " can be", assertThrows(IllegalStateException.class,
+            () -> PodCountSource.pushed().build()).getMessage());
+    assertEquals("maxDelay must be >= 0 (was PT-1S)", assertThrows(
+        IllegalArgumentException.class,
+        () -> PodCountSource.pushed().maxDelay(Duration.ofSeconds(-1))).getMessage());
+    assertEquals(Duration.ZERO, PodCountSource.fixed(2).maxDelay());
+  }
+
+  @Test
   void builderErrorsNameTheSetting() {
     assertEquals("supplier must be set", assertThrows(IllegalStateException.class,
         () -> PolledPodCountSource.builder().build()).getMessage());

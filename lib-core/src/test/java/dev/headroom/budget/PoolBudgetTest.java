@@ -1,6 +1,7 @@
 package dev.headroom.budget;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -235,14 +236,28 @@ class PoolBudgetTest {
     PoolBudget budget = seed();
     assertEquals("service must be one of [enrollment] (was \"billing\")", assertThrows(
         IllegalArgumentException.class, () -> budget.allocation("billing")).getMessage());
-    assertEquals("pods must be in [1, 119] (was 0)", assertThrows(IllegalArgumentException.class,
+    assertEquals("pods must be > 0 (was 0)", assertThrows(IllegalArgumentException.class,
         () -> budget.maxPoolSizeFor("enrollment", 0)).getMessage());
-    assertEquals("pods must be in [1, 119] (was 120)", assertThrows(
-        IllegalArgumentException.class, () -> budget.maxPoolSizeFor("enrollment", 120))
-        .getMessage());
+    assertEquals("pods must be > 0 (was 0)", assertThrows(IllegalArgumentException.class,
+        () -> budget.fitsOnePerPool("enrollment", 0)).getMessage());
     assertEquals("poolSizePerPod must be > 0 (was 0)", assertThrows(
         IllegalArgumentException.class, () -> budget.checkStaticPool("enrollment", 0))
         .getMessage());
+  }
+
+  @Test
+  void aboveTheDeclaredMaximumEveryPoolShrinksToTheShareOfTheLiveCount() {
+    PoolBudget budget = seed(); // share 487, declared maximum 119 pods
+    assertEquals(4, budget.maxPoolSizeFor("enrollment", 119));
+    assertEquals(4, budget.maxPoolSizeFor("enrollment", 120), "487 / 120");
+    assertEquals(2, budget.maxPoolSizeFor("enrollment", 200), "487 / 200");
+    assertEquals(1, budget.maxPoolSizeFor("enrollment", 487));
+    assertTrue(budget.fitsOnePerPool("enrollment", 487));
+    assertEquals(1, budget.maxPoolSizeFor("enrollment", 488), "a pool cannot be smaller");
+    assertFalse(budget.fitsOnePerPool("enrollment", 488));
+    for (int pods = 1; pods <= 487; pods++) {
+      assertTrue((long) budget.maxPoolSizeFor("enrollment", pods) * pods <= 487, "at " + pods);
+    }
   }
 
   @Test

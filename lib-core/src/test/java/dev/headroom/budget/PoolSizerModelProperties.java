@@ -21,28 +21,41 @@ import net.jqwik.api.constraints.Size;
 class PoolSizerModelProperties {
 
   /** The rule, written from its definition: nothing trimmed, nothing cached. */
-  static int modelSizedFor(List<long[]> history, long now, long window, int surge, int maxPods) {
-    // history: {atNanos, pods or -1 for unknown}, in order of arrival.
+  static int modelSizedFor(List<long[]> history, long start, long now, long window,
+      int maxReplicas, int surge) {
+    // history: {atNanos, pods or -1 for unknown}, in order of arrival; the first is at start.
+    // An unknown count stands for max(maxReplicas, the last count seen before it).
+    List<Long> values = new ArrayList<>();
+    long last = 0;
+    for (long[] o : history) {
+      long v = o[1] < 0 ? Math.max(maxReplicas, last) : o[1];
+      values.add(v);
+      last = v;
+    }
+    boolean young = now - start < window;
     int baseline = -1;
     for (int i = 0; i < history.size(); i++) {
       if (now - history.get(i)[0] >= window) {
         baseline = i;
       }
     }
-    if (baseline < 0) {
-      return maxPods;
+    long count;
+    long previous;
+    int from;
+    if (young || baseline < 0) {
+      count = maxReplicas;
+      previous = maxReplicas;
+      from = 0;
+    } else {
+      count = values.get(baseline);
+      previous = count;
+      from = baseline + 1;
     }
-    long count = 0;
-    long previous = -1;
-    for (int i = baseline; i < history.size(); i++) {
-      long pods = history.get(i)[1];
-      if (pods < 0) {
-        return maxPods;
-      }
-      count += previous < 0 ? pods : Math.max(0, pods - previous);
-      previous = pods;
+    for (int i = from; i < values.size(); i++) {
+      count += Math.max(0, values.get(i) - previous);
+      previous = values.get(i);
     }
-    return (int) Math.max(1, Math.min(maxPods, count + surge));
+    return (int) Math.max(1, count + surge);
   }
 
   @Property(tries = 300)
@@ -52,7 +65,6 @@ class PoolSizerModelProperties {
       @ForAll @IntRange(min = 0, max = 10) int windowSeconds,
       @ForAll @Size(min = 1, max = 60) List<@IntRange(min = 0, max = 99) Integer> ops) {
     PoolBudget budget = SizerProperties.budget(maxReplicas, surge, 1, 3 * maxReplicas);
-    int maxPods = maxReplicas + surge;
     ManualClock clock = new ManualClock(0);
     SettablePodCountSource source = new SettablePodCountSource(1 + ops.get(0) % maxReplicas);
     ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
@@ -62,13 +74,14 @@ class PoolSizerModelProperties {
           .build();
       long window = Duration.ofSeconds(windowSeconds).toNanos();
       List<long[]> history = new ArrayList<>();
-      history.add(new long[] {clock.nanoTime(), source.currentPods().getAsInt()});
+      long start = clock.nanoTime();
+      history.add(new long[] {start, source.currentPods().getAsInt()});
       for (int op : ops) {
         if (op < 40) {
           clock.advance(Duration.ofMillis(250L * (1 + op % 12)));
           sizer.refresh();
         } else if (op < 90) {
-          int pods = op % (maxReplicas + 1);
+          int pods = op % (2 * maxReplicas + 1); // above the declared maximum too
           if (source.currentPods().equals(OptionalInt.of(pods))) {
             continue;
           }
@@ -78,11 +91,13 @@ class PoolSizerModelProperties {
           source.set(OptionalInt.empty());
           history.add(new long[] {clock.nanoTime(), -1});
         }
-        int expected = modelSizedFor(history, clock.nanoTime(), window, surge, maxPods);
+        int expected = modelSizedFor(history, start, clock.nanoTime(), window, maxReplicas,
+            surge);
         assertEquals(expected, sizer.sizedForPods(), "at " + clock.nanoTime() + " after "
             + history.size() + " observations");
         assertEquals(budget.maxPoolSizeFor("svc", expected), sizer.maxPoolSize());
-        assertEquals(budget.allocation("svc").minIdle(), sizer.minIdle());
+        assertEquals(Math.min(budget.allocation("svc").minIdle(), sizer.maxPoolSize()),
+            sizer.minIdle(), "minimum idle never above the maximum");
       }
       sizer.close();
     } finally {

@@ -163,8 +163,8 @@ class PoolSizerTest {
       previous = event[1];
     }
     assertEquals(previous.maxPoolSize(), sizer.maxPoolSize());
-    // One more resize than heard: 4 -> 11 at build(), before the listener was added.
-    assertEquals(heard.size() + 1, sizer.shrinks() + sizer.grows());
+    // Leaving the start-up hold at build() is not a resize: every resize was heard.
+    assertEquals(heard.size(), sizer.shrinks() + sizer.grows());
     assertEquals(PoolBudgetTest.seed().maxPoolSizeFor("enrollment",
         Math.min(119, sizer.observedPods().getAsInt() + 24)), sizer.maxPoolSize());
   }
@@ -264,11 +264,180 @@ class PoolSizerTest {
     PoolBudget budget = SizerProperties.budget(10, 0, 1, 90);
     List<ScalingSimulation.Step> steps = List.of(new ScalingSimulation.Step(10, 5),
         new ScalingSimulation.Step(1, 3), new ScalingSimulation.Step(10, 10));
-    AssertionError overshoot = assertThrows(AssertionError.class, () -> new ScalingSimulation(
-        budget, "svc", 0, 0, 5, Duration.ZERO, 1).run(steps));
+    AssertionError overshoot = assertThrows(AssertionError.class, () -> simulation(budget,
+        ScalingSimulation.Kind.DESIRED, 0, 0, 5, Duration.ZERO).run(steps));
     assertTrue(overshoot.getMessage().contains("> share 100"), overshoot.getMessage());
-    int worst = new ScalingSimulation(budget, "svc", 0, 0, 5, Duration.ofSeconds(5), 1)
-        .run(steps);
+    int worst = simulation(budget, ScalingSimulation.Kind.DESIRED, 0, 0, 5,
+        Duration.ofSeconds(5)).run(steps);
     assertTrue(worst <= 100, "worst " + worst);
+    // A count that keeps terminating pods until they are gone needs no window at all.
+    int existing = simulation(budget, ScalingSimulation.Kind.EXISTING, 0, 0, 5, null)
+        .run(steps);
+    assertTrue(existing <= 100, "worst " + existing);
+  }
+
+  /**
+   * The connection wall of the late count: pods boot in half a second while the others see the
+   * count 2 s late. Without the start-up hold (a sizer told the count is never late) the new
+   * pods connect before the old ones shrink; with the hold they wait until every pod has seen
+   * them.
+   */
+  @Test
+  void regressionAPodThatBootsBeforeTheOthersSeeTheCountOvershootsWithoutTheHold() {
+    PoolBudget budget = SizerProperties.budget(12, 0, 1, 28); // share 40, as the wall test
+    List<ScalingSimulation.Step> steps = List.of(new ScalingSimulation.Step(4, 4),
+        new ScalingSimulation.Step(12, 10));
+    AssertionError overshoot = assertThrows(AssertionError.class,
+        () -> new ScalingSimulation(budget, "svc", ScalingSimulation.Kind.DESIRED, 2, 0, 0, 0,
+            Duration.ZERO, true, 3).run(steps));
+    assertTrue(overshoot.getMessage().contains("> share 40"), overshoot.getMessage());
+    int worst = new ScalingSimulation(budget, "svc", ScalingSimulation.Kind.DESIRED, 2, 2, 0, 0,
+        Duration.ZERO, true, 3).run(steps);
+    assertTrue(worst <= 40, "worst " + worst);
+  }
+
+  /** Scaling to 16 pods of a service declared for 12: silent overshoot before, shrink now. */
+  @Test
+  void regressionPodsAboveTheDeclaredMaximumShrinkToTheLiveShare() {
+    PoolBudget budget = SizerProperties.budget(12, 0, 1, 28); // share 40
+    List<ScalingSimulation.Step> steps = List.of(new ScalingSimulation.Step(4, 4),
+        new ScalingSimulation.Step(16, 10));
+    int worst = new ScalingSimulation(budget, "svc", ScalingSimulation.Kind.EXISTING, 2, 2, 1, 0,
+        null, false, 5).run(steps);
+    assertTrue(worst <= 40, "worst " + worst);
+    assertTrue(worst >= 32, "16 pods of 2: " + worst);
+  }
+
+  private static ScalingSimulation simulation(PoolBudget budget, ScalingSimulation.Kind kind,
+      int staleness, int boot, int drain, Duration holdWindow) {
+    return new ScalingSimulation(budget, "svc", kind, staleness, staleness, boot, drain,
+        holdWindow, kind == ScalingSimulation.Kind.DESIRED, 1);
+  }
+
+  @Test
+  void aPodWaitsTheCountDelayBeforeItsFirstConnection() {
+    source.maxDelay(Duration.ofSeconds(2)).set(20);
+    List<String> heard = new ArrayList<>();
+    PoolSizer sizer = PoolSizer.builder().budget(PoolBudgetTest.seed()).service("enrollment")
+        .podCountSource(source).holdWindow(Duration.ZERO).clock(clock).scheduler(scheduler)
+        .build();
+    sizer.addListener((before, now) -> heard.add(before.maxPoolSize() + "->"
+        + now.maxPoolSize()));
+    assertEquals(Duration.ofSeconds(2), sizer.countDelay(), "the source's delay by default");
+    assertEquals(new PoolSizer.PoolSize(0, 0, 44), sizer.current());
+    assertEquals(false, sizer.admitted());
+    assertTrue(sizer.explain().contains("start-up hold: no connection for 2000 ms more"),
+        sizer.explain());
+    clock.advance(Duration.ofMillis(1999));
+    sizer.refresh();
+    assertEquals(0, sizer.maxPoolSize());
+    clock.advance(Duration.ofMillis(1));
+    sizer.refresh();
+    assertTrue(sizer.admitted());
+    assertEquals(new PoolSizer.PoolSize(11, 4, 44), sizer.current());
+    assertEquals(List.of("0->11"), heard);
+    assertEquals(0, sizer.grows(), "leaving the hold is not a resize");
+  }
+
+  @Test
+  void theStartUpHoldEndsByItselfOnTheScheduler() throws Exception {
+    source.maxDelay(Duration.ofMillis(50)).set(20);
+    java.util.concurrent.CountDownLatch grown = new java.util.concurrent.CountDownLatch(1);
+    PoolSizer sizer = PoolSizer.builder().budget(PoolBudgetTest.seed()).service("enrollment")
+        .podCountSource(source).holdWindow(Duration.ZERO).scheduler(scheduler).build();
+    sizer.addListener((before, now) -> grown.countDown());
+    assertTrue(grown.await(10, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals(11, sizer.maxPoolSize());
+  }
+
+  @Test
+  void aboveTheDeclaredMaximumEveryPodShrinksWarnsOnceCountsAndExplains() {
+    source.set(20);
+    PoolSizer sizer = sizer(PoolBudgetTest.seed(), Duration.ZERO); // 95 + surge 24, share 487
+    assertEquals(11, sizer.maxPoolSize());
+    source.set(130);
+    assertEquals(new PoolSizer.PoolSize(3, 3, 154), sizer.current(), "487 / (130 + 24)");
+    assertEquals(1, sizer.overDeclaredMaximumCount());
+    String explained = sizer.explain();
+    assertTrue(explained.contains("ABOVE THE DECLARED MAXIMUM: 130 pods > 95; pools shrink to"
+        + " the share of the live count (487 / 154 x 1); seen 1 time"), explained);
+    source.set(131);
+    assertEquals(1, sizer.overDeclaredMaximumCount(), "one episode");
+    source.set(90);
+    source.set(140);
+    assertEquals(2, sizer.overDeclaredMaximumCount());
+    // An unknown count keeps the larger of the declared maximum and the last count seen.
+    source.set(OptionalInt.empty());
+    assertEquals(164, sizer.sizedForPods(), "140 + 24");
+
+    source.set(600);
+    assertEquals(new PoolSizer.PoolSize(1, 1, 624), sizer.current());
+    assertEquals(1, sizer.overCapacityCount());
+    assertTrue(sizer.explain().contains("BEYOND CAPACITY: 624 pods x 1 pools > share 487"),
+        sizer.explain());
+    RecordingMeterSink sink = new RecordingMeterSink();
+    sizer.describeMeters(sink);
+    assertEquals(3, sink.value("headroom.budget.pods.over_declared_max", "name", "enrollment"));
+    assertEquals(1, sink.value("headroom.budget.over_capacity", "name", "enrollment"));
+  }
+
+  @Test
+  void theDefaultHoldWindowFollowsWhatTheCountCounts() {
+    source.set(5);
+    PoolSizer desired = PoolSizer.builder().budget(PoolBudgetTest.seed()).service("enrollment")
+        .podCountSource(source).clock(clock).scheduler(scheduler).build();
+    assertEquals(PoolSizer.DEFAULT_HOLD_WINDOW, desired.holdWindow());
+    SettablePodCountSource existing = new SettablePodCountSource(5)
+        .includesTerminatingPods(true);
+    PoolSizer counted = PoolSizer.builder().budget(PoolBudgetTest.seed()).service("enrollment")
+        .podCountSource(existing).clock(clock).scheduler(scheduler).build();
+    assertEquals(Duration.ZERO, counted.holdWindow());
+    assertEquals(new PoolSizer.PoolSize(16, 4, 29), counted.current(), "the live count drives"
+        + " a young pod's size: 487 / (5 + 24)");
+  }
+
+  @Test
+  void closeClosesTheSourceOnlyWhenItOwnsIt() {
+    java.util.concurrent.atomic.AtomicInteger closes = new java.util.concurrent.atomic
+        .AtomicInteger();
+    PushedPodCountSource pushed = PodCountSource.pushed().maxDelay(Duration.ZERO).build();
+    PodCountSource counting = new PodCountSource() {
+      @Override
+      public OptionalInt currentPods() {
+        return pushed.currentPods();
+      }
+
+      @Override
+      public Duration maxDelay() {
+        return Duration.ZERO;
+      }
+
+      @Override
+      public void addListener(Listener listener) {
+        pushed.addListener(listener);
+      }
+
+      @Override
+      public boolean removeListener(Listener listener) {
+        return pushed.removeListener(listener);
+      }
+
+      @Override
+      public void close() {
+        closes.incrementAndGet();
+      }
+    };
+    PoolSizer.builder().budget(PoolBudgetTest.seed()).service("enrollment")
+        .podCountSource(counting).clock(clock).scheduler(scheduler).build().close();
+    assertEquals(0, closes.get());
+    PoolSizer owner = PoolSizer.builder().budget(PoolBudgetTest.seed()).service("enrollment")
+        .podCountSource(counting).ownsPodCountSource().clock(clock).scheduler(scheduler)
+        .build();
+    owner.close();
+    owner.close();
+    assertEquals(1, closes.get(), "closed once");
+    assertEquals("countDelay must be >= 0 (was PT-1S)", assertThrows(
+        IllegalArgumentException.class,
+        () -> PoolSizer.builder().countDelay(Duration.ofSeconds(-1))).getMessage());
   }
 }

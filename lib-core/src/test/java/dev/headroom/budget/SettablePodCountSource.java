@@ -1,5 +1,6 @@
 package dev.headroom.budget;
 
+import java.time.Duration;
 import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -11,6 +12,8 @@ public final class SettablePodCountSource implements PodCountSource {
 
   private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
   private volatile OptionalInt pods;
+  private volatile Duration maxDelay = Duration.ZERO;
+  private volatile boolean includesTerminatingPods;
 
   /** Creates a source with an unknown count. */
   public SettablePodCountSource() {
@@ -53,6 +56,38 @@ public final class SettablePodCountSource implements PodCountSource {
   @Override
   public OptionalInt currentPods() {
     return pods;
+  }
+
+  /**
+   * Declares how late the count may be (default zero); read by a sizer when it is built.
+   *
+   * @param value the delay
+   * @return this source
+   */
+  public SettablePodCountSource maxDelay(Duration value) {
+    maxDelay = value;
+    return this;
+  }
+
+  @Override
+  public Duration maxDelay() {
+    return maxDelay;
+  }
+
+  /**
+   * Declares whether the count keeps terminating pods (default false).
+   *
+   * @param value whether it does
+   * @return this source
+   */
+  public SettablePodCountSource includesTerminatingPods(boolean value) {
+    includesTerminatingPods = value;
+    return this;
+  }
+
+  @Override
+  public boolean includesTerminatingPods() {
+    return includesTerminatingPods;
   }
 
   @Override

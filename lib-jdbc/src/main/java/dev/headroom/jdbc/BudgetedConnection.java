@@ -35,7 +35,8 @@ import java.util.concurrent.Executor;
  * (0 to 1) returns the pool's connection and then releases the permit; every later call, from
  * any thread, loses the CAS and does nothing, as JDBC requires of closing a closed connection.
  * The permit is released after the pool has its connection back, so a woken waiter finds it
- * idle instead of making the pool open another. The release sits in a {@code finally}: a pool
+ * idle instead of making the pool open another. While a shrink's surplus is still open, the
+ * connection is closed for good instead of going back (see {@link PoolControl#retire}). The release sits in a {@code finally}: a pool
  * that throws while taking the connection back still gets the permit returned. When abandoned
  * connections are reclaimed, the flag lives in the shared {@link Lease} instead, because the
  * {@link Cleaner} action must not reach this object; the protocol is the same.
@@ -108,7 +109,9 @@ final class BudgetedConnection implements Connection {
       return;
     }
     try {
-      delegate.close();
+      if (!owner.retireIfSurplus(delegate)) {
+        delegate.close();
+      }
     } finally {
       owner.release();
       if (lease != null) {

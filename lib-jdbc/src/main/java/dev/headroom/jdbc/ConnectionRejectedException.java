@@ -5,8 +5,10 @@ import java.time.Duration;
 
 /**
  * Thrown by {@link BudgetedDataSource#getConnection()} when it refuses to hand out a connection:
- * the per-pod budget stayed exhausted for the whole acquire timeout, or the breaker guarding the
- * database is open. It is a {@link SQLTransientConnectionException} (SQLState {@code 08001}), so
+ * the per-pod budget stayed exhausted for the whole acquire timeout, the breaker guarding the
+ * database is open, or the database kept refusing new connections at its limit until the
+ * caller's deadline (then {@link #getCause()} is the database's refusal, SQLSTATE {@code 53300}
+ * or the server's equivalent). It is a {@link SQLTransientConnectionException} (SQLState {@code 08001}), so
  * code that already retries transient connection errors keeps working, and its message names
  * the data source, the budget, the permits in use and the callers waiting, like HikariCP's own
  * timeout message does.
@@ -25,7 +27,12 @@ public final class ConnectionRejectedException extends SQLTransientConnectionExc
     /** No permit became free within the acquire timeout. */
     BUDGET_EXHAUSTED,
     /** The breaker guarding the database is open: the database is not even asked. */
-    BREAKER_OPEN
+    BREAKER_OPEN,
+    /**
+     * The database refused new connections at its connection limit (PostgreSQL SQLSTATE
+     * {@code 53300}) on every attempt until the caller's deadline; the cause is the last refusal.
+     */
+    DATABASE_REFUSED
   }
 
   /** The data source's name. */
@@ -99,7 +106,7 @@ public final class ConnectionRejectedException extends SQLTransientConnectionExc
 
   /**
    * Returns how long the caller should wait before trying again: the breaker's remaining open
-   * time, or zero for an exhausted budget.
+   * time, the next back-off after a database refusal, or zero for an exhausted budget.
    *
    * @return a non-negative hint
    */

@@ -5,7 +5,14 @@ import java.sql.SQLException;
 
 /**
  * How a {@link BudgetedDataSource} steers the pool it wraps: resize it when the per-pod budget
- * changes, evict a connection that is being aborted, report how many connections it holds open.
+ * changes, close surplus connections when it shrinks, evict a connection that is being aborted,
+ * report how many connections it holds open.
+ *
+ * <p>Shrinking closes only the surplus. After {@link #resize} lowers the maximum, the wrapper
+ * closes idle connections one at a time with {@link #closeIdle()} while the pool holds more than
+ * the new maximum, and {@link #retire retires} connections as they come back from borrowers
+ * until the surplus is gone; every other connection stays open, so the pool never dips below
+ * what its borrowers use. (HikariCP's own soft eviction would replace every connection.)
  *
  * <p>HikariCP is supported out of the box: a wrapped {@code HikariDataSource} is detected and
  * steered through its {@code HikariConfigMXBean} and {@code HikariPoolMXBean}. Implement this
@@ -31,8 +38,8 @@ public interface PoolControl {
   /**
    * Sets the pool's maximum size and minimum idle count. Called before the wrapper raises its
    * permits (growing) and after it lowers them (shrinking), so that the pool never has fewer
-   * connections allowed than the wrapper hands out. A pool that shrinks lazily should retire
-   * surplus connections promptly: other pods are about to use the connections it gives up.
+   * connections allowed than the wrapper hands out. It closes nothing itself: after a shrink the
+   * wrapper closes the surplus through {@link #closeIdle()} and {@link #retire}.
    *
    * @param maxPoolSize the new maximum, {@code >= 1}
    * @param minIdle the new minimum idle count, in {@code [0, maxPoolSize]}
@@ -49,6 +56,30 @@ public interface PoolControl {
    * @throws SQLException if the pool reports an error
    */
   default void evict(Connection connection) throws SQLException {}
+
+  /**
+   * Closes one idle connection for good, if the pool has one, without opening another. Called
+   * after a shrink while the pool holds more connections than its new maximum. The default
+   * closes nothing.
+   *
+   * @return whether a connection was closed; false if none was idle or the pool cannot
+   */
+  default boolean closeIdle() {
+    return false;
+  }
+
+  /**
+   * Closes a connection a borrower is returning for good instead of returning it to the pool:
+   * a busy surplus connection finishing after a shrink. The wrapper then does not call
+   * {@code close()} on it. The default returns false, and the wrapper closes it normally.
+   *
+   * @param connection the pool's connection (as the pool returned it), not yet closed
+   * @return whether the connection was closed for good
+   * @throws SQLException if the pool reports an error; the wrapper then closes it normally
+   */
+  default boolean retire(Connection connection) throws SQLException {
+    return false;
+  }
 
   /**
    * Returns the number of physical connections the pool holds open now (in use and idle), or

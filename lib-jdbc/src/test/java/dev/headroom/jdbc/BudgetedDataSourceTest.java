@@ -158,13 +158,59 @@ class BudgetedDataSourceTest {
   @Test
   void poolFailureReleasesThePermitAndPropagates() {
     BudgetedDataSource ds = budgeted(1, Duration.ZERO);
-    SQLException refused = new SQLException("FATAL: too many connections", "53300");
-    pool.failWith = refused;
-    assertSame(refused, assertThrows(SQLException.class, ds::getConnection));
-    assertSame(refused, assertThrows(SQLException.class, ds::getConnection));
+    SQLException broken = new SQLException("Connection refused", "08001");
+    pool.failWith = broken;
+    assertSame(broken, assertThrows(SQLException.class, ds::getConnection));
+    assertSame(broken, assertThrows(SQLException.class, ds::getConnection));
     assertEquals(0, ds.inUse());
     assertEquals(2, ds.poolFailures());
     assertEquals(0, ds.budgetRejections());
+    assertEquals(0, ds.databaseRefusals(), "not a refusal at the limit: no retry");
+  }
+
+  @Test
+  void aRefusalAtTheDatabasesLimitIsRetriedWithinTheDeadlineAndTheFinalErrorCarriesIt()
+      throws SQLException {
+    BudgetedDataSource ds = budgeted(1, Duration.ofMillis(300));
+    SQLException refused = new SQLException("FATAL: too many connections for role \"r\"",
+        "53300");
+    // HikariCP wraps the driver's refusal in its own timeout, SQLState copied: the chain counts.
+    SQLException wrapped = new java.sql.SQLTransientConnectionException(
+        "pool - Connection is not available, request timed out after 1000ms", "53300", refused);
+    pool.failWith = wrapped;
+    ConnectionRejectedException e = assertThrows(ConnectionRejectedException.class,
+        ds::getConnection);
+    assertEquals(ConnectionRejectedException.Reason.DATABASE_REFUSED, e.reason());
+    assertSame(wrapped, e.getCause(), "the caller sees why");
+    assertTrue(e.getMessage().startsWith("jdbc \"orders\": the database refused new"
+        + " connections at its limit (SQLSTATE 53300: FATAL: too many connections for role"
+        + " \"r\") on "), e.getMessage());
+    assertTrue(ds.databaseRefusals() >= 3, "backed off and retried: " + ds.databaseRefusals());
+    assertEquals(ds.databaseRefusals(), pool.attempts.get());
+    assertEquals(1, ds.databaseRefusedRejections());
+    assertEquals(0, ds.inUse(), "the permit went back");
+
+    // The database frees a slot while the caller backs off: the caller never sees the refusal.
+    pool.failWith = refused;
+    pool.failuresLeft.set(2);
+    long before = ds.databaseRefusals();
+    try (Connection c = ds.getConnection()) {
+      assertTrue(c != null);
+    }
+    assertEquals(before + 2, ds.databaseRefusals());
+    assertEquals(1, ds.databaseRefusedRejections());
+  }
+
+  @Test
+  void mysqlAndOracleRefusalsAtTheLimitAreRecognisedToo() {
+    assertTrue(Refusals.connectionLimit(new SQLException("Too many connections", "08004",
+        1040)) != null);
+    assertTrue(Refusals.connectionLimit(new SQLException("User has exceeded the"
+        + " 'max_user_connections' resource", "42000", 1203)) != null);
+    assertTrue(Refusals.connectionLimit(new SQLException("ORA-00020: maximum number of"
+        + " processes (150) exceeded", "66000", 20)) != null);
+    assertTrue(Refusals.connectionLimit(new SQLException("query canceled", "57014")) == null);
+    assertTrue(Refusals.connectionLimit(new SQLException("error 20", "XX000", 20)) == null);
   }
 
   @Test

@@ -82,7 +82,7 @@ class ConnectionWallPostgresTest {
       // --- Naive: K pods, each sized for itself. -------------------------------------------
       Load naive = new Load();
       List<Pod> naivePods = new ArrayList<>();
-      Sampler naiveSampler = new Sampler(admin);
+      Sampler naiveSampler = new Sampler(admin, role);
       naiveSampler.start();
       for (int i = 0; i < PODS; i++) {
         naivePods.add(Pod.naive("naive-" + i, naive));
@@ -95,7 +95,7 @@ class ConnectionWallPostgresTest {
       // --- Budgeted: the same K pods, each given its share of the role's limit. ------------
       Load budgeted = new Load();
       List<Pod> pods = new ArrayList<>();
-      Sampler sampler = new Sampler(admin);
+      Sampler sampler = new Sampler(admin, role);
       sampler.start();
       for (int i = 0; i < PODS; i++) {
         pods.add(Pod.budgeted("pod-" + i, replicas, budgeted));
@@ -271,12 +271,14 @@ class ConnectionWallPostgresTest {
   static final class Sampler {
     final AtomicInteger peak = new AtomicInteger();
     private final Connection admin;
+    private final String role;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private volatile Throwable failure;
 
-    Sampler(Connection admin) {
+    Sampler(Connection admin, String role) {
       this.admin = admin;
+      this.role = role;
       this.thread = new Thread(this::run, "pg-stat-activity-sampler");
       this.thread.setDaemon(true);
     }

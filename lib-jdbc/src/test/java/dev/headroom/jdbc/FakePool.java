@@ -29,11 +29,20 @@ final class FakePool implements DataSource {
   final AtomicInteger lastQueryTimeout = new AtomicInteger(-1);
   volatile SQLException failWith;
 
+  /** Every call of getConnection(). */
+  final AtomicLong attempts = new AtomicLong();
+  /** -1: failWith applies to every call; else to this many more calls only. */
+  final AtomicInteger failuresLeft = new AtomicInteger(-1);
+
   @Override
   public Connection getConnection() throws SQLException {
+    attempts.incrementAndGet();
     SQLException fail = failWith;
     if (fail != null) {
-      throw fail;
+      int left = failuresLeft.get();
+      if (left < 0 || (left > 0 && failuresLeft.compareAndSet(left, left - 1))) {
+        throw fail;
+      }
     }
     borrowed.incrementAndGet();
     AtomicBoolean closed = new AtomicBoolean();

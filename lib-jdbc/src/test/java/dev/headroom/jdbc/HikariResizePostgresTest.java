@@ -123,4 +123,16 @@ class HikariResizePostgresTest {
       Thread.sleep(20);
     }
   }
+
+  static void awaitAtLeast(int bound, IntSupplier value, String what)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    int seen;
+    while ((seen = value.getAsInt()) < bound) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(what + " stayed at " + seen + ", below " + bound);
+      }
+      Thread.sleep(20);
+    }
+  }
 }

@@ -1,11 +1,13 @@
 package dev.headroom.samples;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.budget.PodCountSource;
 import dev.headroom.budget.PoolBudget;
 import dev.headroom.budget.PoolSizer;
 import dev.headroom.jdbc.BudgetedDataSource;
+import dev.headroom.jdbc.BudgetedHikari;
 import dev.headroom.jdbc.PostgresIntrospection;
 import dev.headroom.jdbc.PostgresLimits;
 import java.sql.Connection;
@@ -46,14 +48,16 @@ public final class BudgetedDataSourceExample {
   }
 
   /**
-   * Sizes a pool from the database's own limits and the pod count, live.
+   * Sizes a pool from the database's own limits and the pod count, live. The data source builds
+   * the pool itself at the budgeted size (it cannot fill before it is sized) and owns it: closing
+   * the data source closes the sizer and the pool.
    *
-   * @param hikari the service's pool
+   * @param config the service's pool configuration (URL, credentials, timeouts)
    * @param limits what the server reported
    * @param pods where the pod count comes from (Kubernetes, an environment variable, ...)
    * @return the data source; the sizer resizes it whenever the pod count changes
    */
-  public static BudgetedDataSource follow(HikariDataSource hikari, PostgresLimits limits,
+  public static BudgetedDataSource follow(HikariConfig config, PostgresLimits limits,
       PodCountSource pods) {
     PoolBudget budget = limits.budgetBuilder()       // max_connections and reserved slots
         .adminHeadroom(5)                            // an operator, a migration
@@ -64,7 +68,7 @@ public final class BudgetedDataSourceExample {
         .service("orders")
         .podCountSource(pods)
         .build();
-    return BudgetedDataSource.builder("orders-db", hikari)
+    return BudgetedHikari.builder("orders-db", config)
         .sizer(sizer)                                // starts at its size, follows every change
         .build();
   }
@@ -81,8 +85,7 @@ public final class BudgetedDataSourceExample {
     hikari.setUsername("postgres");
     hikari.setConnectionTimeout(500);
     PostgresLimits limits;
-    try (hikari) {
-      BudgetedDataSource dataSource = wrap(hikari);
+    try (hikari; BudgetedDataSource dataSource = wrap(hikari)) { // close the wrapper first
       try (Connection c = dataSource.getConnection();
           Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("select 1")) {
@@ -96,11 +99,11 @@ public final class BudgetedDataSourceExample {
       System.out.println(dataSource.maxPoolSize() + " permits, " + dataSource.inUse()
           + " in use, " + dataSource.openConnections() + " open");
     }
-    HikariDataSource second = new HikariDataSource();
-    second.setJdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?ApplicationName=orders");
-    second.setUsername("postgres");
-    try (second; PodCountSource pods = PodCountSource.fixed(4)) {
-      BudgetedDataSource sized = follow(second, limits, pods);
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?ApplicationName=orders");
+    config.setUsername("postgres");
+    try (PodCountSource pods = PodCountSource.fixed(4);
+        BudgetedDataSource sized = follow(config, limits, pods)) {
       System.out.println("sized for the budget: " + sized.maxPoolSize() + " connections, "
           + sized.minIdle() + " idle");
     }

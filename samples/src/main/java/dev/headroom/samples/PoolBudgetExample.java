@@ -1,10 +1,10 @@
 package dev.headroom.samples;
 
-import dev.headroom.budget.KubernetesScale;
 import dev.headroom.budget.PodCountSource;
-import dev.headroom.budget.PolledPodCountSource;
 import dev.headroom.budget.PoolBudget;
 import dev.headroom.budget.PoolSizer;
+import dev.headroom.budget.PushedPodCountSource;
+import dev.headroom.kubernetes.KubernetesPodCount;
 import java.time.Duration;
 
 /**
@@ -35,8 +35,8 @@ public final class PoolBudgetExample {
         .build();
     System.out.print(budget.explain());
 
-    // In a pod: PodCountSource.polling(KubernetesScale.builder().deployment("enrollment")
-    //     .build()).build(). Here: 20 pods, as before the enrollment peak.
+    // In a pod: KubernetesPodCount.builder().deployment("enrollment").build() (see inPod()).
+    // Here: 20 pods, as before the enrollment peak.
     try (PodCountSource pods = PodCountSource.fixed(20);
         PoolSizer sizer = PoolSizer.builder()
             .budget(budget)
@@ -55,16 +55,30 @@ public final class PoolBudgetExample {
   }
 
   /**
-   * The pod count inside a Kubernetes pod: the Deployment's scale subresource, polled every 5 s.
-   * Not called by {@link #main}: it needs a pod's service account.
+   * The pod count inside a Kubernetes pod: a watch on the Deployment and its pods. Not called by
+   * {@link #main}: it needs a pod's service account.
    *
    * @return the running source
    */
-  static PolledPodCountSource inPod() {
-    PolledPodCountSource pods = PodCountSource.polling(
-            KubernetesScale.builder().deployment("enrollment").requestTimeout(Duration.ofSeconds(2))
-                .build())
-        .pollInterval(Duration.ofSeconds(5)).build();
+  static KubernetesPodCount inPod() {
+    KubernetesPodCount pods = KubernetesPodCount.builder()
+        .deployment("enrollment")             // the pod's own namespace by default
+        .maxDelay(Duration.ofSeconds(1))      // a watch down longer: count unknown until back
+        .build();
+    return pods;
+  }
+
+  /**
+   * Any other watcher (a pod ledger, a service registry) drives a pushed source.
+   *
+   * @return the source the watcher calls {@code update(int)} on
+   */
+  static PushedPodCountSource pushed() {
+    PushedPodCountSource pods = PodCountSource.pushed()
+        .name("enrollment")
+        .maxDelay(Duration.ofMillis(500))     // the watcher's promise: a change shows within
+        .build();
+    pods.update(20);                          // from the watcher's thread, at every change
     return pods;
   }
 }
