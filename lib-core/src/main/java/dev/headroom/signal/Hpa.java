@@ -17,11 +17,16 @@ package dev.headroom.signal;
  *
  * <p>{@code ceil} is taken after removing a relative error of 1e-12, so that a product that is
  * an integer in exact arithmetic ({@code 3 x 0.7 / 0.7}) does not gain a replica from binary
- * rounding. Results above {@link Integer#MAX_VALUE} saturate.
+ * rounding, and the tolerance test allows the same 1e-12, so that a ratio of exactly 1.1 is
+ * within a tolerance of 0.1 (in doubles {@code 550 / 500 - 1} is a little above 0.1, and the
+ * HPA controller, which does not allow for it, scales there). Results above {@link Integer#MAX_VALUE} saturate.
  *
  * <p>Thread-safety: stateless.
  */
 final class Hpa {
+
+  /** Binary rounding allowance: 550 / 500 - 1 is 0.10000000000000009 in doubles. */
+  static final double EPSILON = 1e-12;
 
   private Hpa() {}
 
@@ -30,7 +35,7 @@ final class Hpa {
     double exact;
     if (scope == SignalScope.FLEET_TOTAL) {
       exact = value / target;
-      if (current > 0 && Math.abs(exact / current - 1.0) <= tolerance) {
+      if (current > 0 && Math.abs(exact / current - 1.0) <= tolerance + EPSILON) {
         return current;
       }
     } else {
@@ -38,7 +43,7 @@ final class Hpa {
         return 0;
       }
       double ratio = value / target;
-      if (Math.abs(ratio - 1.0) <= tolerance) {
+      if (Math.abs(ratio - 1.0) <= tolerance + EPSILON) {
         return current;
       }
       exact = value * current / target;
