@@ -162,7 +162,7 @@ class CloudWatchPublisherTest {
   void aHangingEndpointNeverBlocksTheApplication() throws Exception {
     cloudWatch.mode = LocalCloudWatch.Mode.HANG;
     try (CloudWatchPublisher p = publisher().signal(queue).maxAttempts(2)
-        .backoff(Duration.ZERO).requestTimeout(Duration.ofMillis(300)).bufferCapacity(4)
+        .backoff(Duration.ZERO).requestTimeout(Duration.ofSeconds(2)).bufferCapacity(4)
         .build()) {
       p.sample();
       CompletableFuture<Void> flush = p.flush();

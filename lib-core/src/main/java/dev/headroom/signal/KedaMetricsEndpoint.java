@@ -156,8 +156,9 @@ public final class KedaMetricsEndpoint implements Instrumented, AutoCloseable {
             + bindAddress.getHostAddress() + ":" + requestedPort, e);
       }
       AtomicInteger n = new AtomicInteger();
+      String prefix = "headroom-keda-endpoint-" + s.getAddress().getPort() + "-";
       ThreadFactory factory = r -> {
-        Thread t = new Thread(r, "headroom-keda-endpoint-" + n.incrementAndGet());
+        Thread t = new Thread(r, prefix + n.incrementAndGet());
         t.setDaemon(true);
         return t;
       };

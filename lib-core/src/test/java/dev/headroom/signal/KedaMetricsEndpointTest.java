@@ -304,7 +304,8 @@ class KedaMetricsEndpointTest {
     assertEquals(4200.0, queue.read());
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(1));
     long endpointThreads = Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith("headroom-keda-endpoint-")).count();
+        .filter(t -> t.getName().startsWith("headroom-keda-endpoint-" + e.port() + "-"))
+        .count();
     assertTrue(endpointThreads <= 1, endpointThreads + " endpoint threads");
 
     stuck.countDown();
