@@ -122,8 +122,8 @@ final class LocalCloudWatch implements AutoCloseable {
 
   private static void flatten(JsonNode node, String prefix, Map<String, String> out) {
     if (node.isObject()) {
-      node.fields().forEachRemaining(e -> flatten(e.getValue(),
-          prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), out));
+      node.fieldNames().forEachRemaining(k -> flatten(node.get(k),
+          prefix.isEmpty() ? k : prefix + "." + k, out));
     } else if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
         flatten(node.get(i), prefix + ".member." + (i + 1), out);

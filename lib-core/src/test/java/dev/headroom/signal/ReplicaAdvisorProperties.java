@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -33,7 +34,7 @@ class ReplicaAdvisorProperties {
         .minReplicas(0).clock(clock).build();
   }
 
-  @Property
+  @Property(edgeCases = EdgeCasesMode.MIXIN)
   void monotoneInLoad(@ForAll @DoubleRange(min = 0, max = 1e6) double low,
       @ForAll @DoubleRange(min = 0, max = 1e6) double more,
       @ForAll @DoubleRange(min = 0.01, max = 1e4) double target,
@@ -47,7 +48,7 @@ class ReplicaAdvisorProperties {
     assertTrue(atHigh >= atLow, atLow + " at " + low + " but " + atHigh + " at " + value[0]);
   }
 
-  @Property
+  @Property(edgeCases = EdgeCasesMode.MIXIN)
   void neverAboveTheBudgetCap(@ForAll @DoubleRange(min = 0, max = 1e7) double depth,
       @ForAll @IntRange(min = 1, max = 200) int budgetMaxReplicas,
       @ForAll @IntRange(min = 0, max = 400) int pods, @ForAll boolean open) {
@@ -63,7 +64,7 @@ class ReplicaAdvisorProperties {
     AdviceInvariants.check(advice, 1, Integer.MAX_VALUE, budgetMaxReplicas, open);
   }
 
-  @Property
+  @Property(edgeCases = EdgeCasesMode.MIXIN)
   void withinToleranceTheCountStays(@ForAll @IntRange(min = 1, max = 1000) int pods,
       @ForAll @DoubleRange(min = 0.01, max = 1e4) double target,
       @ForAll @DoubleRange(min = 0, max = 0.5) double tolerance,
@@ -78,7 +79,7 @@ class ReplicaAdvisorProperties {
     assertEquals(pods, a.evaluate().desiredReplicas());
   }
 
-  @Property
+  @Property(edgeCases = EdgeCasesMode.MIXIN)
   void heldWhileOpen(@ForAll @DoubleRange(min = 0, max = 1e6) double depth,
       @ForAll @IntRange(min = 0, max = 300) int pods,
       @ForAll @IntRange(min = 0, max = 5) int min) {
@@ -110,7 +111,7 @@ class ReplicaAdvisorProperties {
    * controller (every recommendation kept, the window scanned in full), with bounds, a budget
    * cap and a hold: the advisor's sliding-window maximum gives the same advice at every step.
    */
-  @Property(tries = 300)
+  @Property(tries = 300, edgeCases = EdgeCasesMode.MIXIN)
   void matchesTheHpaModelStepByStep(@ForAll("scenarios") List<Step> steps,
       @ForAll @IntRange(min = 0, max = 600) int windowSeconds,
       @ForAll @IntRange(min = 0, max = 4) int min,
@@ -146,7 +147,7 @@ class ReplicaAdvisorProperties {
     }
   }
 
-  @Property
+  @Property(edgeCases = EdgeCasesMode.MIXIN)
   void proposalSaturatesInsteadOfOverflowing(
       @ForAll @DoubleRange(min = 1e12, max = 1e300) double value) {
     assertEquals(Integer.MAX_VALUE, Hpa.proposal(1000, value, 1e-3, SignalScope.PER_POD, 0.1));
