@@ -103,7 +103,7 @@ public final class Signal implements Instrumented {
     this.targetPerPod = b.targetPerPod;
     this.scope = b.scope;
     this.reading = b.reading;
-    this.clock = b.clock == null ? NanoClock.system() : b.clock;
+    this.clock = b.clock == null ? NanoClock.coarse() : b.clock;
     this.description = b.description == null ? "" : b.description;
     this.lastValidNanos = clock.nanoTime();
   }
@@ -445,7 +445,9 @@ public final class Signal implements Instrumented {
     }
 
     /**
-     * Sets the clock that dates readings. Default {@link NanoClock#system()}.
+     * Sets the clock that dates readings. Default {@link NanoClock#coarse()}: an age needs no
+     * better than a millisecond, and a read then costs a volatile load instead of a
+     * {@code System.nanoTime()} call.
      *
      * @param value the clock
      * @return this builder

@@ -23,9 +23,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Reading a scaling signal, beside what a user would otherwise read: a Micrometer {@link Gauge}
  * over the same getter ({@code micrometer-gauge}) and the bare getter ({@code raw}). Headroom's
  * {@code signal} read validates the value (finite, not negative), remembers it and dates it
- * with {@code System.nanoTime()}. {@code advise} is one full {@link ReplicaAdvisor#evaluate()}
- * over two signals (HPA formula, stabilisation window, bounds): it runs a few times a minute,
- * never on a request path, and is here to show its cost and allocation.
+ * with the coarse clock (one volatile load). {@code advise} is one full
+ * {@link ReplicaAdvisor#evaluate()} over two signals (HPA formula, stabilisation window,
+ * bounds): it runs a few times a minute, never on a request path, and is here to show its cost
+ * and allocation.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar SignalBenchmark -prof gc}.
  */
