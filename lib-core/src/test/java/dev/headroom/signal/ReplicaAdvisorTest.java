@@ -220,13 +220,20 @@ class ReplicaAdvisorTest {
 
   @Test
   void anUnknownPodCountKeepsTheLastAdvice() {
-    AtomicInteger known = new AtomicInteger(5);
     ReplicaAdvisor a = ReplicaAdvisor.builder("r").signal(queue)
-        .currentReplicas(PodCountSource.polling(() -> known.get() < 0 ? null : known.get())
-            .pollInterval(Duration.ofHours(1)).build())
-        .clock(clock).build();
+        .currentReplicas(PodCountSource.fixed(5)).clock(clock).build();
     depth.set(700.0);
     assertEquals(7, a.evaluate().desiredReplicas());
+    AtomicInteger known = new AtomicInteger(5);
+    ReplicaAdvisor flaky = ReplicaAdvisor.builder("r").signal(queue)
+        .currentReplicas(known::get).clock(clock).build();
+    assertEquals(7, flaky.evaluate().desiredReplicas());
+    known.set(-1);
+    depth.set(9_000.0);
+    ReplicaAdvice kept = flaky.evaluate();
+    assertEquals(7, kept.desiredReplicas(), "the last advice, not a guess");
+    assertEquals(-1, kept.currentReplicas());
+    assertEquals("pod count unknown: keeping 7 pods", kept.reason());
     ReplicaAdvisor unknown = ReplicaAdvisor.builder("r").signal(queue)
         .currentReplicas(() -> -1).clock(clock).minReplicas(3).build();
     ReplicaAdvice first = unknown.evaluate();
