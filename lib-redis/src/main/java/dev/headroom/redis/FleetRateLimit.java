@@ -10,6 +10,7 @@ import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.distributed.BucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
@@ -111,6 +112,8 @@ public final class FleetRateLimit implements Instrumented {
             .basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
         .build()
         .builder()
+        // Concurrent requests of this pod's threads go to Redis as one compare-and-swap.
+        .withOptimization(Optimizations.batching())
         .build("headroom:ratelimit:" + b.name, () -> config);
   }
 
@@ -157,6 +160,9 @@ public final class FleetRateLimit implements Instrumented {
   public boolean acquire(Duration maxWait) {
     Checks.requireNonNegative("maxWait", maxWait);
     long max = maxWait.toNanos();
+    if (max == 0L) {
+      return tryAcquire();
+    }
     Reservation reservation = new Reservation();
     boolean ok;
     try {

@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 
 /**
  * What stands between a fleet-tier component and Redis: a per-call timeout on an injected
- * scheduler, and a circuit breaker (3 consecutive failures open it for 1 s, then a ramp), so
+ * scheduler, and a circuit breaker (3 consecutive failures open it for 1 s, then one probe), so
  * that while Redis is down or paused a component falls back to its local behaviour at once
  * instead of paying the timeout on every call. Every refusal or failure is counted by reason;
  * nothing is thrown to the component's caller.
@@ -60,6 +60,10 @@ final class RedisGuard {
     this.breaker = CircuitBreaker.builder("redis:" + name)
         .consecutiveFailures(3)
         .openDuration(Duration.ofSeconds(1))
+        // Redis is back or it is not: one probe decides, no gradual ramp. A ramp would keep
+        // most calls on the local fallback for seconds after Redis returned.
+        .rampSteps(1.0)
+        .rampStep(Duration.ofMillis(100), 1)
         .build();
   }
 
