@@ -72,10 +72,10 @@ import java.util.random.RandomGenerator;
  * <p>Signal: each load's duration ({@code delta}, floored at 1 ms), measured on the cache's
  * clock, or the origin's load time a fleet tier reports with a shared value. Rule: when a value
  * is stored, its lifetime is drawn uniformly in {@code [ttl x (1 - ttlJitter), ttl]} and its
- * refresh moment is drawn once, {@code max(delta, U x earlyRefresh x ttl + beta x delta x E)}
+ * refresh moment is drawn once, {@code max(2 delta, U x earlyRefresh x ttl + beta x delta x E)}
  * before its expiry ({@code U} uniform in [0, 1), {@code E} exponential of mean 1: XFetch's
  * term, Vattani, Chierichetti and Lowenstein, VLDB 2015, drawn once per value rather than per
- * read; the floor of one load time lets a value read once per load time be replaced before it
+ * read; the floor of two load times lets a value read once per load time be replaced before it
  * expires). The first read at or after that moment refreshes the value. Reaction: one
  * refresh per value and TTL; the window follows each new load time at the next load. Why it
  * spreads a fleet: instances loaded at one moment (a deploy) draw independent moments over half
@@ -815,8 +815,8 @@ public final class HeadroomCache<K, V> implements Instrumented {
 
   /**
    * How long before its expiry a value's refresh is due: the TTL window plus XFetch's term, and
-   * never less than one load time (when either term is on), so that a value read at least once
-   * per load time is replaced before it expires.
+   * never less than two load times (when either term is on), so that a value read at least once
+   * per load time starts its refresh a load time before it expires and is replaced in time.
    */
   private long drawGap(long deltaNanos) {
     if (windowNanos == 0.0 && beta == 0.0) {
@@ -829,7 +829,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (beta > 0.0) {
       gap += -beta * (double) deltaNanos * Math.log(1.0 - draw());
     }
-    gap = Math.max(gap, (double) deltaNanos);
+    gap = Math.max(gap, 2.0 * (double) deltaNanos);
     return gap >= (double) Long.MAX_VALUE ? Long.MAX_VALUE : (long) gap;
   }
 

@@ -186,8 +186,8 @@ class HeadroomCacheProperties {
   /**
    * With early refresh on (the defaults, and beta 40) and an origin that always answers, a
    * reader that reads at least once per load time never gets a stale value and never waits
-   * after the first load, whatever the read pattern and the seed: a refresh is due at least one
-   * load time (here the 1 ms floor: loads take no virtual time) before expiry, so a read every
+   * after the first load, whatever the read pattern and the seed: a refresh is due at least two
+   * load times (here the 1 ms floor: loads take no virtual time) before expiry, so a read every
    * millisecond always starts it in time.
    */
   @Property(tries = 100)

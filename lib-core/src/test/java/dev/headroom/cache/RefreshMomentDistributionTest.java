@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The refresh moment, measured: every value's refresh is due
- * {@code max(delta, U x earlyRefresh x ttl + beta x delta x E)} before its expiry, {@code U}
+ * {@code max(2 delta, U x earlyRefresh x ttl + beta x delta x E)} before its expiry, {@code U}
  * uniform and {@code E} exponential of mean 1, drawn once per value. Thousands of keys are
  * loaded at one instant with a reported load time {@code delta}, read every millisecond, and
  * the time left when each one's refresh starts is compared with that distribution's CDF.
@@ -29,8 +29,8 @@ class RefreshMomentDistributionTest {
   @ParameterizedTest(name = "earlyRefresh={0}, beta={1}, delta={2} ms")
   @CsvSource({
       "0.5, 0.0, 1",    // the TTL window alone: uniform over 500 ms
-      "0.0, 2.0, 10",   // XFetch's term alone: max(10 ms, 20 ms x E)
-      "0.1, 1.0, 20",   // both: max(20 ms, U x 100 ms + 20 ms x E)
+      "0.0, 2.0, 10",   // XFetch's term alone: max(20 ms, 20 ms x E)
+      "0.1, 1.0, 20",   // both: max(40 ms, U x 100 ms + 20 ms x E)
       "0.5, 1.0, 1"})   // the defaults
   void timeLeftAtTheRefreshFollowsTheDrawnDistribution(double earlyRefresh, double beta,
       long deltaMillis) {
@@ -71,7 +71,7 @@ class RefreshMomentDistributionTest {
 
     double window = earlyRefresh * ttl.toMillis();
     double scale = beta * deltaMillis;
-    DoubleUnaryOperator cdf = x -> x < deltaMillis ? 0.0 : sumCdf(x, window, scale);
+    DoubleUnaryOperator cdf = x -> x < 2 * deltaMillis ? 0.0 : sumCdf(x, window, scale);
     Arrays.sort(timeLeft);
     double epsilon = Math.sqrt(Math.log(2 / 0.001) / (2.0 * KEYS));
     // A read every millisecond sees a due refresh up to 1 ms late: the measured time left lies
