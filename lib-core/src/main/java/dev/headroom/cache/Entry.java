@@ -12,13 +12,6 @@ import java.util.concurrent.CompletableFuture;
  */
 final class Entry<V> {
 
-  /**
-   * The XFetch draw fires when {@code -delta * beta * ln(U) >= r} for time left {@code r}, which
-   * has probability {@code exp(-r / (delta * beta))}. For {@code r > CUTOFF * delta * beta} that
-   * is below {@code exp(-16)}, about 1e-7: the hit path does not draw at all there.
-   */
-  static final double CUTOFF = 16.0;
-
   /** The value, or null for a failure entry. */
   final V value;
   /** Why the load failed, for a failure entry; null for a value. */
@@ -27,14 +20,22 @@ final class Entry<V> {
   final Entry<V> lastGood;
   /** Until when the value is fresh (or the failure is remembered). */
   final long expiresAt;
-  /** Until when the value may be served stale after a failed reload. */
+  /** Until when the value may be served stale: while it refreshes, or after a failed reload. */
   final long staleUntil;
-  /** From when a read must leave the fast path: XFetch draws, expiry, failure entries. */
+  /**
+   * Until when a read stays on the fast path: the entry's drawn refresh moment, never later
+   * than {@link #expiresAt}. Failure entries leave the fast path at once.
+   */
   final long refreshFrom;
-  /** The recompute time times beta, in nanoseconds, as the XFetch draw needs it. */
-  final double deltaBeta;
+  /**
+   * From when a read may start a refresh: {@link #refreshFrom} at first, later after a failed
+   * refresh (a back-off, which may lie past the expiry).
+   */
+  final long retryAt;
   /** The measured recompute time, in nanoseconds. */
   final long deltaNanos;
+  /** Refreshes of this value that failed in a row, for the back-off. */
+  final int failures;
 
   /**
    * A completed future of {@link #value}, made on the first asynchronous hit. Benign race: two
@@ -45,37 +46,44 @@ final class Entry<V> {
   volatile CompletableFuture<V> completed;
 
   private Entry(V value, Throwable error, Entry<V> lastGood, long expiresAt, long staleUntil,
-      long refreshFrom, double deltaBeta, long deltaNanos) {
+      long refreshFrom, long retryAt, long deltaNanos, int failures) {
     this.value = value;
     this.error = error;
     this.lastGood = lastGood;
     this.expiresAt = expiresAt;
     this.staleUntil = staleUntil;
     this.refreshFrom = refreshFrom;
-    this.deltaBeta = deltaBeta;
+    this.retryAt = retryAt;
     this.deltaNanos = deltaNanos;
+    this.failures = failures;
   }
 
-  static <V> Entry<V> success(V value, long now, long ttlNanos, long staleNanos, long deltaNanos,
-      double beta) {
-    double deltaBeta = (double) deltaNanos * beta;
-    long window = beta == 0.0 ? 0L
-        : (long) Math.min((double) ttlNanos, Math.ceil(deltaBeta * CUTOFF));
-    long expiresAt = now + ttlNanos;
-    return new Entry<>(value, null, null, expiresAt, expiresAt + staleNanos, expiresAt - window,
-        deltaBeta, deltaNanos);
+  /**
+   * A loaded value, fresh for {@code freshNanos} from {@code now}, whose refresh is due
+   * {@code gapNanos} before its expiry (at once if the gap is longer than the freshness).
+   */
+  static <V> Entry<V> success(V value, long now, long freshNanos, long staleNanos,
+      long deltaNanos, long gapNanos) {
+    long expiresAt = now + freshNanos;
+    long refreshFrom = expiresAt - Math.min(Math.max(0L, gapNanos), freshNanos);
+    return new Entry<>(value, null, null, expiresAt, expiresAt + staleNanos, refreshFrom,
+        refreshFrom, deltaNanos, 0);
   }
 
   static <V> Entry<V> failure(Throwable error, Entry<V> lastGood, long now, long negativeNanos) {
     // refreshFrom = now: every read of a failure entry takes the slow path.
-    return new Entry<>(null, error, lastGood, now + negativeNanos, now + negativeNanos, now, 0.0,
-        0L);
+    return new Entry<>(null, error, lastGood, now + negativeNanos, now + negativeNanos, now, now,
+        0L, 0);
   }
 
-  /** A copy that makes no early-refresh draw before {@code notBefore}: after a failed refresh. */
-  Entry<V> withRefreshFrom(long notBefore) {
+  /**
+   * A copy after a failed refresh: no new refresh before {@code notBefore}. The fast path still
+   * ends at the expiry at the latest, so that an expired value is never served as a hit.
+   */
+  Entry<V> afterFailedRefresh(long notBefore) {
     long from = notBefore - expiresAt < 0 ? notBefore : expiresAt;
-    return new Entry<>(value, error, lastGood, expiresAt, staleUntil, from, deltaBeta, deltaNanos);
+    return new Entry<>(value, error, lastGood, expiresAt, staleUntil, from, notBefore,
+        deltaNanos, failures == Integer.MAX_VALUE ? failures : failures + 1);
   }
 
   boolean isValue() {

@@ -23,7 +23,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
@@ -33,13 +32,12 @@ import java.util.function.ToIntBiFunction;
 import java.util.random.RandomGenerator;
 
 /**
- * A stampede-safe cache on Caffeine: single-flight loads, XFetch probabilistic early refresh and
- * stale-if-error.
+ * A stampede-safe cache on Caffeine: single-flight loads, early refresh spread over a window
+ * that scales with the TTL and the load time, stale-while-revalidate and stale-if-error.
  *
  * <pre>{@code
  * HeadroomCache<String, Credit> credits = HeadroomCache.<String, Credit>builder("tax-credit")
  *     .ttl(Duration.ofSeconds(60))
- *     .staleIfError(Duration.ofMinutes(5))
  *     .loaderTimeout(Duration.ofSeconds(2))
  *     .refreshExecutor(executor)
  *     .build();
@@ -48,25 +46,44 @@ import java.util.random.RandomGenerator;
  *
  * <h2>What a read does</h2>
  * <ul>
- *   <li><b>Fresh value, far from expiry</b>: returned at once (one Caffeine read, one clock read,
- *       one counter increment; no allocation, no XFetch draw). Caffeine's eviction policy is
- *       told about one hit in 16, drawn at random, instead of every hit: its read buffer is
- *       lossy by design, and its frequency sketch compares keys by relative frequency, which
- *       the sample keeps; skipping the buffer on the other hits keeps a Headroom hit as cheap
- *       as a raw Caffeine hit while it still counts every hit for the {@code hits} meter.
- *   <li><b>Fresh value, close to expiry</b>: returned at once; with the XFetch probability
- *       {@code exp(-r / (beta * delta))} for time left {@code r} and last recompute time
- *       {@code delta}, the read also starts a background refresh on the refresh executor. A
- *       read draws only when that probability is above about 1e-7 and no refresh of the key is
- *       already in flight.
- *   <li><b>No value, or an expired one</b>: the caller waits for a load. For one key at most one
- *       load or refresh is in flight per cache: concurrent callers share it.
+ *   <li><b>Fresh value, before its refresh is due</b>: returned at once (one Caffeine read, one
+ *       clock read, one compare, one counter increment; no allocation, no random draw).
+ *       Caffeine's eviction policy is told about one hit in 16, drawn at random, instead of
+ *       every hit: its read buffer is lossy by design, and its frequency sketch compares keys
+ *       by relative frequency, which the sample keeps.
+ *   <li><b>Fresh value, refresh due</b>: returned at once; the read also starts a background
+ *       refresh, unless one is in flight.
+ *   <li><b>Expired value inside its stale window</b> ({@code staleIfError}, one TTL by
+ *       default): returned at once, marked stale ({@link #lookup} says so), and a background
+ *       refresh starts. So a key read too rarely to be refreshed before it expires still makes
+ *       nobody wait.
+ *   <li><b>No value, or one past its stale window</b>: the caller waits for a load. For one key
+ *       at most one load or refresh is in flight per cache: concurrent callers share it.
  *   <li><b>The load fails</b> (the loader throws, returns null, or outlives the loader timeout):
- *       if the previous value expired less than {@code staleIfError} ago it is served (stale;
- *       {@link #lookup} says so); otherwise the caller gets a {@link CacheLoadException} with
- *       the key and the cause. Failures are not cached unless {@code negativeTtl} is set, and
- *       never leave an in-flight entry behind: the next call loads again.
+ *       the previous value is served while it is inside its stale window; otherwise the caller
+ *       gets a {@link CacheLoadException} with the key and the cause. Failures are not cached
+ *       unless {@code negativeTtl} is set, and never leave an in-flight entry behind: the next
+ *       call loads again. A failed refresh is retried after a back-off that doubles with each
+ *       failure in a row (from one load time, capped at an eighth of the TTL, jittered).
  * </ul>
+ *
+ * <h2>Early refresh: the control loop</h2>
+ *
+ * <p>Signal: each load's duration ({@code delta}, floored at 1 ms), measured on the cache's
+ * clock, or the origin's load time a fleet tier reports with a shared value. Rule: when a value
+ * is stored, its lifetime is drawn uniformly in {@code [ttl x (1 - ttlJitter), ttl]} and its
+ * refresh moment is drawn once, {@code max(2 delta, U x earlyRefresh x ttl + beta x delta x E)}
+ * before its expiry ({@code U} uniform in [0, 1), {@code E} exponential of mean 1: XFetch's
+ * term, Vattani, Chierichetti and Lowenstein, VLDB 2015, drawn once per value rather than per
+ * read; the floor of two load times lets a value read once per load time be replaced before it
+ * expires). The first read at or after that moment refreshes the value. Reaction: one
+ * refresh per value and TTL; the window follows each new load time at the next load. Why it
+ * spreads a fleet: instances loaded at one moment (a deploy) draw independent moments over half
+ * a TTL by default, so the origin sees their refreshes spread instead of together, whatever its
+ * latency; each refresh redraws, so the spread only grows. Why it cannot stay stuck: every value
+ * gets a refresh moment no later than its expiry; a failed refresh backs off for at most an
+ * eighth of the TTL; past the stale window a read always loads. {@code FleetSimulationTest}
+ * holds the replay table.
  *
  * <h2>Null results</h2>
  *
@@ -78,16 +95,17 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Time</h2>
  *
- * <p>Freshness, expiry, recompute times and the XFetch draw use the injected {@link NanoClock};
- * the default is {@link NanoClock#coarse()}, so that the hit path reads a volatile instead of
- * {@code System.nanoTime()}. Recompute times are floored at 1 ms, the coarse clock's
- * resolution, so a load faster than the clock can see still gets an early-refresh window. The
- * loader timeout alone is measured in real time (it has to interrupt a real thread).
+ * <p>Freshness, expiry, recompute times and the loader timeout use the injected
+ * {@link NanoClock} and {@link Scheduler}; the defaults are {@link NanoClock#coarse()}, so that
+ * the hit path reads a volatile instead of {@code System.nanoTime()}, and
+ * {@link Scheduler#system()}. A manual clock with a scheduler that follows it runs the whole
+ * cache, timeouts included, in virtual time. Recompute times are floored at 1 ms, the coarse
+ * clock's resolution.
  *
  * <h2>Where loads run</h2>
  *
  * <p>{@link #get} runs a miss's loader on the calling thread when no loader timeout is set, and
- * on the refresh executor otherwise (the caller waits at most the timeout). Early refreshes and
+ * on the refresh executor otherwise (the caller waits at most the timeout). Refreshes and
  * {@link #getAsync(Object, Function)} run the loader on the refresh executor; an asynchronous
  * loader ({@link #getAsync(Object, BiFunction)}) is called on the reading thread and must not
  * block. Every load and refresh goes through the {@link LoadPath}, the seam for a fleet-wide
@@ -122,23 +140,27 @@ public final class HeadroomCache<K, V> implements Instrumented {
   //
   // The hit path is: one quiet Caffeine read (Policy.getIfPresentQuietly: the map lookup and
   // Caffeine's own expiry check, without the read-buffer offer), one clock read, one compare
-  // against the entry's precomputed refreshFrom, one LongAdder increment. Everything else (the
-  // draw, expiry, failure entries) is behind that compare, in separate methods so the hot one
-  // stays small enough to inline.
+  // against the entry's precomputed refreshFrom, one LongAdder increment. The refresh moment is
+  // drawn when an entry is stored, never on a read. Everything else (refresh, stale serves,
+  // failure entries) is behind that compare, in separate methods so the hot one stays small
+  // enough to inline.
   //
   // Eviction policy: one hit in POLICY_SAMPLE (drawn from ThreadLocalRandom, see hit()) is
   // also read through getIfPresent, which records it in Caffeine's read buffer (frequency
-  // sketch and recency order). Caffeine's read buffer is
-  // itself lossy (it drops reads when a stripe is full), and W-TinyLFU compares relative
-  // frequencies, which a sample taken at the same rate for every key keeps; what the sample
-  // saves is the read path's bookkeeping on the other hits, about as much as the exact hit
-  // counter costs. Loads and refreshes are writes, which Caffeine always records.
+  // sketch and recency order). Caffeine's read buffer is itself lossy (it drops reads when a
+  // stripe is full), and W-TinyLFU compares relative frequencies, which a sample taken at the
+  // same rate for every key keeps; what the sample saves is the read path's bookkeeping on the
+  // other hits, about as much as the exact hit counter costs. Loads and refreshes are writes,
+  // which Caffeine always records.
 
   /** Recompute times are floored at this (1 ms), the coarse clock's resolution. */
   static final long MIN_DELTA_NANOS = 1_000_000L;
 
   /** One read in this many (a power of two) is recorded in Caffeine's eviction policy. */
   static final int POLICY_SAMPLE = 16;
+
+  /** The refresh back-off never exceeds this fraction of the TTL (one eighth). */
+  static final int BACKOFF_TTL_DIVISOR = 8;
 
   private final CacheConfig config;
   private final String name;
@@ -147,7 +169,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
   private final long negativeNanos;
   private final long timeoutNanos;
   private final double beta;
+  private final double windowNanos;
+  private final double jitterNanos;
   private final NanoClock clock;
+  private final Scheduler scheduler;
   private final RandomGenerator random;
   private final Executor executor;
   private final LoadPath<K, V> loadPath;
@@ -159,6 +184,8 @@ public final class HeadroomCache<K, V> implements Instrumented {
   private final LongAdder misses = new LongAdder();
   private final LongAdder waits = new LongAdder();
   private final LongAdder earlyRefreshes = new LongAdder();
+  private final LongAdder staleRefreshes = new LongAdder();
+  private final LongAdder staleHits = new LongAdder();
   private final LongAdder staleServes = new LongAdder();
   private final LongAdder negativeHits = new LongAdder();
   private final LongAdder loadSuccesses = new LongAdder();
@@ -174,7 +201,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
     this.negativeNanos = config.negativeTtl().toNanos();
     this.timeoutNanos = config.loaderTimeout().toNanos();
     this.beta = config.beta();
+    this.windowNanos = config.earlyRefresh() * (double) ttlNanos;
+    this.jitterNanos = config.ttlJitter() * (double) ttlNanos;
     this.clock = b.clock;
+    this.scheduler = b.scheduler;
     this.random = b.random;
     this.executor = b.executor;
     this.loadPath = b.loadPath;
@@ -192,6 +222,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     // buffer fills slowly, and each fill handed to the pool woke an idle worker thread: that
     // wake-up cost about a third of a hit on average. It also keeps eviction independent of a
     // common pool the application may keep busy. Loads run on the refresh executor, not here.
+    // No entry lives past ttl + staleIfError from its write: freshness is capped at the TTL.
     Caffeine<Object, Object> caffeine = Caffeine.newBuilder()
         .executor(Runnable::run)
         .ticker(clock::nanoTime)
@@ -225,13 +256,12 @@ public final class HeadroomCache<K, V> implements Instrumented {
   // Reads
 
   /**
-   * Returns the value for {@code key}, loading it with {@code loader} if no fresh value is
+   * Returns the value for {@code key}, loading it with {@code loader} if no servable value is
    * cached. See the class comment for what happens on each path.
    *
    * @param key the key
    * @param loader computes the value from the origin; must not return null
-   * @return the value, possibly stale if its reload failed inside the stale-if-error window;
-   *     never null
+   * @return the value, possibly stale (past its expiry, inside its stale window); never null
    * @throws IllegalArgumentException if {@code key} or {@code loader} is null
    * @throws CacheLoadException if the load failed and no value could be served
    */
@@ -320,12 +350,12 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
-   * Returns the values for {@code keys}, loading every key that has no fresh value with one
+   * Returns the values for {@code keys}, loading every key that has no servable value with one
    * call of {@code batchLoader} on the calling thread. Keys whose load another caller already
    * started are not loaded again: this call waits for those loads instead. Each key follows the
-   * rules of {@link #get}: single flight, early refresh (through a one-key call of the batch
-   * loader), stale-if-error, and the {@link LoadPath}, which sees one call per key (the batch
-   * loader then receives only the keys the path passed on to {@code local}). A key the batch
+   * rules of {@link #get}: single flight, refresh (through a one-key call of the batch loader),
+   * stale serves, and the {@link LoadPath}, which sees one call per key (the batch loader then
+   * receives only the keys the path passed on to {@link LoadRequest#local()}). A key the batch
    * loader leaves out of its answer, or maps to null, has failed to load.
    *
    * @param keys the keys; duplicates are read once
@@ -360,19 +390,17 @@ public final class HeadroomCache<K, V> implements Instrumented {
       result.put(key, null); // holds the key's place in the iteration order
       Entry<V> e = read(key);
       long now = clock.nanoTime();
-      if (e != null && e.isFreshValue(now)) {
-        maybeRefreshEarly(key, single, null, e, now);
-        hit(key);
-        result.put(key, e.value);
-        continue;
-      }
-      if (e != null && !e.isValue() && now - e.expiresAt < 0) {
+      if (e != null) {
         try {
-          result.put(key, rememberedFailure(key, e, now).value);
+          Entry<V> served = serveWithoutWaiting(key, e, now, single, null);
+          if (served != null) {
+            result.put(key, served.value);
+            continue;
+          }
         } catch (CacheLoadException ex) {
           failed.put(key, ex);
+          continue;
         }
-        continue;
       }
       misses.increment();
       Flight<V> mine = new Flight<>(e, LoadPath.Reason.MISS);
@@ -384,7 +412,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
       }
       pending.put(key, flight);
     }
-    // The load path normally calls `local` while launch() runs, on this thread; a path that
+    // The load path normally calls local() while launch() runs, on this thread; a path that
     // calls it later, from elsewhere, gets a one-key load on the executor once the batch is
     // closed. The lock only guards that hand-over, never a read.
     boolean[] closed = new boolean[1];
@@ -504,13 +532,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
   private Entry<V> resolve(K key, Function<? super K, ? extends V> loader, Entry<V> e) {
     long now = clock.nanoTime();
     if (e != null) {
-      if (e.isFreshValue(now)) {
-        maybeRefreshEarly(key, loader, null, e, now);
-        hit(key);
-        return e;
-      }
-      if (!e.isValue() && now - e.expiresAt < 0) {
-        return rememberedFailure(key, e, now);
+      Entry<V> served = serveWithoutWaiting(key, e, now, loader, null);
+      if (served != null) {
+        return served;
       }
     }
     misses.increment();
@@ -522,6 +546,36 @@ public final class HeadroomCache<K, V> implements Instrumented {
       waits.increment();
     }
     return await(key, flight);
+  }
+
+  /**
+   * Answers a read from the entry it found, without waiting: a fresh value (starting its
+   * refresh when due), an expired value inside its stale window (starting its refresh), or a
+   * remembered failure. Returns null when the caller must wait for a load.
+   *
+   * @throws CacheLoadException for a remembered failure with no stale value to serve
+   */
+  private Entry<V> serveWithoutWaiting(K key, Entry<V> e, long now,
+      Function<? super K, ? extends V> sync,
+      BiFunction<? super K, ? super Executor, ? extends CompletableFuture<? extends V>> async) {
+    if (e.isValue()) {
+      if (now - e.expiresAt < 0) {
+        maybeRefresh(key, e, now, sync, async, earlyRefreshes);
+        hit(key);
+        return e;
+      }
+      if (now - e.staleUntil < 0) {
+        maybeRefresh(key, e, now, sync, async, staleRefreshes);
+        staleHits.increment();
+        staleServes.increment();
+        return e;
+      }
+      return null;
+    }
+    if (now - e.expiresAt < 0) {
+      return rememberedFailure(key, e, now);
+    }
+    return null;
   }
 
   /** Waits for a flight; returns its entry, or the previous one if stale-if-error allows. */
@@ -541,17 +595,13 @@ public final class HeadroomCache<K, V> implements Instrumented {
       Entry<V> e) {
     long now = clock.nanoTime();
     if (e != null) {
-      if (e.isFreshValue(now)) {
-        maybeRefreshEarly(key, sync, async, e, now);
-        hit(key);
-        return e.completed();
-      }
-      if (!e.isValue() && now - e.expiresAt < 0) {
-        try {
-          return rememberedFailure(key, e, now).completed();
-        } catch (CacheLoadException ex) {
-          return CompletableFuture.failedFuture(ex);
+      try {
+        Entry<V> served = serveWithoutWaiting(key, e, now, sync, async);
+        if (served != null) {
+          return served.completed();
         }
+      } catch (CacheLoadException ex) {
+        return CompletableFuture.failedFuture(ex);
       }
     }
     misses.increment();
@@ -597,23 +647,21 @@ public final class HeadroomCache<K, V> implements Instrumented {
     return twin;
   }
 
-  /** The XFetch decision, made only for fresh entries whose time left is inside the window. */
-  private void maybeRefreshEarly(K key, Function<? super K, ? extends V> sync,
+  /**
+   * Starts a background refresh of a value whose refresh is due (its drawn moment, or its
+   * back-off after a failed refresh, has passed), unless one is in flight.
+   */
+  private void maybeRefresh(K key, Entry<V> e, long now, Function<? super K, ? extends V> sync,
       BiFunction<? super K, ? super Executor, ? extends CompletableFuture<? extends V>> async,
-      Entry<V> e, long now) {
-    if (now - e.refreshFrom < 0 || inFlight.containsKey(key)) {
-      return;
-    }
-    double u = 1.0 - (random == null ? ThreadLocalRandom.current() : random).nextDouble();
-    // Fire when now - delta * beta * ln(u) >= expiresAt, i.e. -delta * beta * ln(u) >= r.
-    if (-e.deltaBeta * Math.log(u) < (double) (e.expiresAt - now)) {
+      LongAdder counter) {
+    if (now - e.retryAt < 0 || inFlight.containsKey(key)) {
       return;
     }
     Flight<V> mine = new Flight<>(e, LoadPath.Reason.REFRESH);
     if (join(key, mine, now) != mine) {
       return;
     }
-    earlyRefreshes.increment();
+    counter.increment();
     launch(key, mine, () -> startLocal(key, mine, sync, async, false));
   }
 
@@ -644,9 +692,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
   /** Starts the load the caller owns; its completion stores the entry and settles the flight. */
   private void launch(K key, Flight<V> flight, Supplier<CompletableFuture<V>> local) {
     flight.startedAt = clock.nanoTime();
-    CompletableFuture<V> source;
+    CompletableFuture<Loaded<V>> source;
     try {
-      source = loadPath.load(key, flight.reason, local);
+      source = loadPath.load(new LoadRequest<>(this, key, flight.reason, flight.previous,
+          local));
       if (source == null) {
         source = CompletableFuture.failedFuture(
             new NullPointerException("loadPath returned null for key " + key));
@@ -655,17 +704,22 @@ public final class HeadroomCache<K, V> implements Instrumented {
       source = CompletableFuture.failedFuture(t);
     }
     if (timeoutNanos > 0L && !source.isDone()) {
-      CompletableFuture<V> bounded = new CompletableFuture<>();
+      CompletableFuture<Loaded<V>> bounded = new CompletableFuture<>();
+      Scheduler.Scheduled timer = scheduler.schedule(timeoutNanos,
+          () -> bounded.completeExceptionally(new TimeoutException("cache '" + name
+              + "': the load of key " + key + " outlived the loader timeout of "
+              + config.loaderTimeout())));
       source.whenComplete((v, t) -> {
+        timer.cancel();
         if (t == null) {
           bounded.complete(v);
         } else {
           bounded.completeExceptionally(t);
         }
       });
-      source = bounded.orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
+      source = bounded;
     }
-    source.whenComplete((value, failure) -> complete(key, flight, value, failure));
+    source.whenComplete((loaded, failure) -> complete(key, flight, loaded, failure));
   }
 
   @SuppressWarnings("unchecked")
@@ -694,9 +748,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
    * goes wrong while storing (a user weigher that throws, say) still settles the flight, so no
    * caller can be left waiting and no stale flight can block the key.
    */
-  private void complete(K key, Flight<V> flight, V value, Throwable failure) {
+  private void complete(K key, Flight<V> flight, Loaded<V> loaded, Throwable failure) {
     try {
-      settle(key, flight, value, failure);
+      settle(key, flight, loaded, failure);
     } catch (Throwable t) {
       inFlight.remove(key, flight);
       if (flight.result.completeExceptionally(t)) {
@@ -705,18 +759,19 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
   }
 
-  private void settle(K key, Flight<V> flight, V value, Throwable failure) {
+  private void settle(K key, Flight<V> flight, Loaded<V> loaded, Throwable failure) {
     long now = clock.nanoTime();
-    long took = Math.max(0L, now - flight.startedAt);
-    loadNanos.add(took);
+    loadNanos.add(Math.max(0L, now - flight.startedAt));
     Throwable cause = unwrap(failure);
-    if (cause == null && value == null) {
-      cause = new NullPointerException("loader returned null for key " + key);
+    if (cause == null && loaded == null) {
+      cause = new NullPointerException("loadPath completed with null for key " + key);
     }
     boolean current = inFlight.get(key) == flight;
     if (cause == null) {
-      Entry<V> entry = Entry.success(value, now, ttlNanos, staleNanos,
-          Math.max(MIN_DELTA_NANOS, took), beta);
+      long delta = Math.max(MIN_DELTA_NANOS, loaded.loadNanos());
+      long fresh = Math.min(loaded.freshForNanos(), ttlNanos);
+      Entry<V> entry = Entry.success(loaded.value(), now, fresh, staleNanos, delta,
+          drawGap(delta));
       if (current) {
         store.put(key, entry);
         inFlight.remove(key, flight);
@@ -737,10 +792,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (current) {
       Entry<V> previous = flight.previous;
       if (flight.reason == LoadPath.Reason.REFRESH) {
-        // The value is still fresh: keep serving it, but make no new draw for one recompute
-        // time, so a failing origin is not retried at the full read rate.
+        // Keep serving the value (fresh, or stale inside its window), but start no new refresh
+        // before a back-off, so a failing origin is not retried at the full read rate.
         store.asMap().replace(key, previous,
-            previous.withRefreshFrom(now + Math.max(MIN_DELTA_NANOS, previous.deltaNanos)));
+            previous.afterFailedRefresh(now + backoff(previous)));
       } else if (negativeNanos > 0L) {
         store.put(key, Entry.failure(cause, previous == null ? null : previous.good(), now,
             negativeNanos));
@@ -748,6 +803,66 @@ public final class HeadroomCache<K, V> implements Instrumented {
       inFlight.remove(key, flight);
     }
     flight.result.completeExceptionally(cause);
+  }
+
+  /** The lifetime of a value loaded here: the TTL less a uniform draw of the jitter. */
+  long drawTtl() {
+    if (jitterNanos == 0.0) {
+      return ttlNanos;
+    }
+    return Math.max(1L, ttlNanos - (long) (jitterNanos * draw()));
+  }
+
+  /**
+   * How long before its expiry a value's refresh is due: the TTL window plus XFetch's term, and
+   * never less than two load times (when either term is on), so that a value read at least once
+   * per load time starts its refresh a load time before it expires and is replaced in time.
+   */
+  private long drawGap(long deltaNanos) {
+    if (windowNanos == 0.0 && beta == 0.0) {
+      return 0L;
+    }
+    double gap = 0.0;
+    if (windowNanos > 0.0) {
+      gap += windowNanos * draw();
+    }
+    if (beta > 0.0) {
+      gap += -beta * (double) deltaNanos * Math.log(1.0 - draw());
+    }
+    gap = Math.max(gap, 2.0 * (double) deltaNanos);
+    return gap >= (double) Long.MAX_VALUE ? Long.MAX_VALUE : (long) gap;
+  }
+
+  /**
+   * The wait after a failed refresh before the next: one load time, doubled for each failure in
+   * a row, capped at an eighth of the TTL, times a draw in [0.5, 1.5) so a fleet spreads out.
+   */
+  private long backoff(Entry<V> previous) {
+    long base = Math.max(MIN_DELTA_NANOS, previous.deltaNanos);
+    long cap = Math.max(base, ttlNanos / BACKOFF_TTL_DIVISOR);
+    int doublings = Math.min(previous.failures, 30);
+    long wait = base > (cap >> doublings) ? cap : base << doublings;
+    return (long) ((double) wait * (0.5 + draw()));
+  }
+
+  private double draw() {
+    return (random == null ? ThreadLocalRandom.current() : random).nextDouble();
+  }
+
+  NanoClock clock() {
+    return clock;
+  }
+
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
+  Executor executor() {
+    return executor;
+  }
+
+  long ttlNanos() {
+    return ttlNanos;
   }
 
   private static Throwable unwrap(Throwable t) {
@@ -786,7 +901,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
 
   /**
    * Returns the reads answered at once with a fresh value (including reads that also started
-   * an early refresh).
+   * a refresh).
    *
    * @return the count since creation
    */
@@ -795,7 +910,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
-   * Returns the reads that found no fresh value and so waited for a load: those that started
+   * Returns the reads that found no servable value and so waited for a load: those that started
    * it and those that joined one in flight.
    *
    * @return the count since creation
@@ -815,7 +930,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
-   * Returns the XFetch early refreshes started.
+   * Returns the refreshes started before expiry, when a value's drawn refresh moment had come.
    *
    * @return the count since creation
    */
@@ -824,7 +939,29 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
-   * Returns the reads answered with a stale value because its reload failed.
+   * Returns the refreshes started by a read of an expired value inside its stale window (a key
+   * read too rarely to be refreshed before it expired).
+   *
+   * @return the count since creation
+   */
+  public long staleRefreshes() {
+    return staleRefreshes.sum();
+  }
+
+  /**
+   * Returns the reads answered at once with an expired value inside its stale window, while a
+   * refresh replaces it. Every read is exactly one of a hit, a stale hit, a miss or a negative
+   * hit.
+   *
+   * @return the count since creation
+   */
+  public long staleHits() {
+    return staleHits.sum();
+  }
+
+  /**
+   * Returns the reads answered with a value past its expiry: stale hits, and reads whose load
+   * failed and were given the previous value instead.
    *
    * @return the count since creation
    */
@@ -899,7 +1036,8 @@ public final class HeadroomCache<K, V> implements Instrumented {
 
   /**
    * Declares {@code headroom.cache.*}: {@code hits}, {@code misses}, {@code waits},
-   * {@code early_refreshes}, {@code stale_serves}, {@code negative_hits}, {@code loads}
+   * {@code early_refreshes}, {@code stale_refreshes}, {@code stale_hits}, {@code stale_serves},
+   * {@code negative_hits}, {@code loads}
    * (tag {@code outcome}: success, failure, timeout), the timer {@code load.duration}, and the
    * gauges {@code size} and {@code inflight}; all tagged {@code name}.
    *
@@ -910,8 +1048,12 @@ public final class HeadroomCache<K, V> implements Instrumented {
     sink.counter(id("hits", "Reads answered at once with a fresh value"), hits::sum);
     sink.counter(id("misses", "Reads that waited for a load"), misses::sum);
     sink.counter(id("waits", "Reads that joined a load another caller started"), waits::sum);
-    sink.counter(id("early_refreshes", "XFetch early refreshes started"), earlyRefreshes::sum);
-    sink.counter(id("stale_serves", "Reads served a stale value after a failed load"),
+    sink.counter(id("early_refreshes", "Refreshes started before expiry"), earlyRefreshes::sum);
+    sink.counter(id("stale_refreshes", "Refreshes started by a read of an expired value"),
+        staleRefreshes::sum);
+    sink.counter(id("stale_hits", "Reads answered at once with an expired value"),
+        staleHits::sum);
+    sink.counter(id("stale_serves", "Reads served a value past its expiry"),
         staleServes::sum);
     sink.counter(id("negative_hits", "Reads answered from a remembered failure"),
         negativeHits::sum);
@@ -936,7 +1078,6 @@ public final class HeadroomCache<K, V> implements Instrumented {
     return "HeadroomCache[" + name + ", size~" + store.estimatedSize() + ", inFlight="
         + inFlight.size() + "]";
   }
-
   // ---------------------------------------------------------------------------------------
   // Builder
 
@@ -953,6 +1094,8 @@ public final class HeadroomCache<K, V> implements Instrumented {
     private final String name;
     private Duration ttl;
     private Double beta;
+    private Double earlyRefresh;
+    private Double ttlJitter;
     private long maximumSize = CacheConfig.UNBOUNDED;
     private long maximumWeight = CacheConfig.UNBOUNDED;
     private ToIntBiFunction<? super K, ? super V> weigher;
@@ -963,6 +1106,7 @@ public final class HeadroomCache<K, V> implements Instrumented {
     private RandomGenerator random;
     private boolean randomSet;
     private Executor executor;
+    private Scheduler scheduler;
     private LoadPath<K, V> loadPath;
 
     private Builder(String name) {
@@ -985,8 +1129,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
 
     /**
-     * Sets the XFetch factor (default {@value CacheConfig#DEFAULT_BETA}): larger refreshes
-     * earlier, {@code 0} turns early refresh off.
+     * Sets the XFetch factor (default {@value CacheConfig#DEFAULT_BETA}): each value's refresh
+     * is due at least {@code beta x load time x E} before its expiry, {@code E} an exponential
+     * draw of mean 1 made once per value, so that a slow origin is refreshed earlier. {@code 0}
+     * turns that term off.
      *
      * @param beta finite and {@code >= 0}
      * @return this builder
@@ -997,6 +1143,42 @@ public final class HeadroomCache<K, V> implements Instrumented {
       Checks.requireNonNegative("beta", beta);
       Checks.requireNotSet(this.beta == null, "beta", this.beta);
       this.beta = beta;
+      return this;
+    }
+
+    /**
+     * Sets the refresh window as a fraction of the TTL (default
+     * {@value CacheConfig#DEFAULT_EARLY_REFRESH}): each value's refresh is due a uniform draw of
+     * up to {@code earlyRefresh x ttl} before its expiry, plus the XFetch term. The window is
+     * what spreads a fleet of instances loaded at one moment; {@code 0} turns it off, and with
+     * {@code beta(0)} as well a value is refreshed only once it has expired.
+     *
+     * @param fraction in {@code [0, 1]}
+     * @return this builder
+     * @throws IllegalArgumentException if outside {@code [0, 1]} or NaN
+     * @throws IllegalStateException if already set
+     */
+    public Builder<K, V> earlyRefresh(double fraction) {
+      Checks.requireInRange("earlyRefresh", fraction, 0.0, true, 1.0, true);
+      Checks.requireNotSet(this.earlyRefresh == null, "earlyRefresh", this.earlyRefresh);
+      this.earlyRefresh = fraction;
+      return this;
+    }
+
+    /**
+     * Sets the TTL jitter (default {@value CacheConfig#DEFAULT_TTL_JITTER}): each value's
+     * lifetime is drawn uniformly in {@code [ttl x (1 - jitter), ttl]}, so that values loaded
+     * together do not expire together. {@code 0} gives every value exactly the TTL.
+     *
+     * @param jitter in {@code [0, 1)}
+     * @return this builder
+     * @throws IllegalArgumentException if outside {@code [0, 1)} or NaN
+     * @throws IllegalStateException if already set
+     */
+    public Builder<K, V> ttlJitter(double jitter) {
+      Checks.requireInRange("ttlJitter", jitter, 0.0, true, 1.0, false);
+      Checks.requireNotSet(this.ttlJitter == null, "ttlJitter", this.ttlJitter);
+      this.ttlJitter = jitter;
       return this;
     }
 
@@ -1042,8 +1224,11 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
 
     /**
-     * Sets how long past its expiry a value may be served when its reload fails (default 0:
-     * off).
+     * Sets how long past its expiry a value may still be served (default: one TTL). Inside that
+     * window a read of an expired value is answered at once with it, marked stale, while a
+     * background refresh replaces it; if the refresh fails the value keeps being served until
+     * the window ends. {@link Duration#ZERO} makes the expiry hard: a read of an expired value
+     * waits for its load, and a failed load reaches the caller.
      *
      * @param window {@code >= 0}
      * @return this builder
@@ -1075,7 +1260,8 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
 
     /**
-     * Abandons a load that takes longer than {@code timeout} (real time): its callers get the
+     * Abandons a load that takes longer than {@code timeout}, measured on the cache's clock and
+     * {@link #scheduler(Scheduler) scheduler}: its callers get the
      * stale value or a {@link CacheLoadException} caused by a {@link TimeoutException}, a
      * synchronous loader running on the refresh executor is interrupted, and the next call
      * loads again. With a timeout, {@link HeadroomCache#get} runs loads on the refresh
@@ -1110,6 +1296,22 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
 
     /**
+     * Sets the scheduler that times loads out (default {@link Scheduler#system()}, real time).
+     * Give one that follows the {@link #clock(NanoClock) clock} to run timeouts in virtual time.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder<K, V> scheduler(Scheduler scheduler) {
+      Checks.requireNonNull("scheduler", scheduler);
+      Checks.requireNotSet(this.scheduler == null, "scheduler", this.scheduler);
+      this.scheduler = scheduler;
+      return this;
+    }
+
+    /**
      * Sets the clock (default {@link NanoClock#coarse()}).
      *
      * @param clock the clock
@@ -1125,9 +1327,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
     }
 
     /**
-     * Sets the source of the XFetch draws, for tests (default: {@link ThreadLocalRandom}). It is
-     * called from reading threads, so it must be thread-safe unless the test reads from one
-     * thread.
+     * Sets the source of the draws (refresh moments, lifetimes, back-offs), for tests (default:
+     * {@link ThreadLocalRandom}). It is called from the threads that complete loads, so it must
+     * be thread-safe unless the test loads from one thread.
      *
      * @param random the generator
      * @return this builder
@@ -1163,13 +1365,17 @@ public final class HeadroomCache<K, V> implements Instrumented {
      *
      * @return a new cache
      * @throws IllegalStateException if no TTL was set
-     * @throws IllegalArgumentException if {@code ttl + staleIfError} exceeds a century
+     * @throws IllegalArgumentException if {@code ttl + staleIfError} exceeds a century (the
+     *     default stale window is the TTL)
      */
     public HeadroomCache<K, V> build() {
       Checks.requireState(ttl != null, "ttl must be set");
       CacheConfig config = new CacheConfig(name, ttl,
-          beta == null ? CacheConfig.DEFAULT_BETA : beta, maximumSize, maximumWeight,
-          staleIfError == null ? Duration.ZERO : staleIfError,
+          beta == null ? CacheConfig.DEFAULT_BETA : beta,
+          earlyRefresh == null ? CacheConfig.DEFAULT_EARLY_REFRESH : earlyRefresh,
+          ttlJitter == null ? CacheConfig.DEFAULT_TTL_JITTER : ttlJitter,
+          maximumSize, maximumWeight,
+          staleIfError == null ? ttl : staleIfError,
           negativeTtl == null ? Duration.ZERO : negativeTtl,
           loaderTimeout == null ? Duration.ZERO : loaderTimeout);
       if (clock == null) {
@@ -1177,6 +1383,9 @@ public final class HeadroomCache<K, V> implements Instrumented {
       }
       if (executor == null) {
         executor = ForkJoinPool.commonPool();
+      }
+      if (scheduler == null) {
+        scheduler = Scheduler.system();
       }
       if (loadPath == null) {
         loadPath = LoadPath.local();

@@ -17,10 +17,13 @@ final class CacheInvariants {
     long waits = cache.waits();
     assertTrue(waits <= misses, "waits " + waits + " <= misses " + misses);
     long loads = cache.loadSuccesses() + cache.loadFailures() + cache.loadTimeouts();
-    // Every load was started by a miss that owned it or by an early refresh.
-    assertTrue(loads <= misses + cache.earlyRefreshes(),
-        "loads " + loads + " <= misses " + misses + " + early " + cache.earlyRefreshes());
+    // Every load was started by a miss that owned it or by a refresh (early or stale).
+    long refreshes = cache.earlyRefreshes() + cache.staleRefreshes();
+    assertTrue(loads <= misses + refreshes,
+        "loads " + loads + " <= misses " + misses + " + refreshes " + refreshes);
     assertTrue(cache.staleServes() >= 0 && cache.hits() >= 0 && cache.negativeHits() >= 0);
+    assertTrue(cache.staleHits() <= cache.staleServes(),
+        "stale hits " + cache.staleHits() + " <= stale serves " + cache.staleServes());
     assertTrue(cache.loadTimeNanos() >= 0);
   }
 
@@ -32,13 +35,13 @@ final class CacheInvariants {
 
   /**
    * Checks the exact accounting of a cache used from one thread at a time, where no read can
-   * join another's load: every miss owns exactly one load, every early refresh is one load.
+   * join another's load: every miss owns exactly one load, every refresh is one load.
    */
   static void checkSequential(HeadroomCache<?, ?> cache) {
     checkQuiescent(cache);
     assertEquals(0, cache.waits(), "nobody joins in a sequential run");
     long loads = cache.loadSuccesses() + cache.loadFailures() + cache.loadTimeouts();
-    assertEquals(cache.misses() + cache.earlyRefreshes(), loads,
-        "loads == misses + early refreshes");
+    assertEquals(cache.misses() + cache.earlyRefreshes() + cache.staleRefreshes(), loads,
+        "loads == misses + refreshes");
   }
 }

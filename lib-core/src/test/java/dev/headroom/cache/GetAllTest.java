@@ -83,6 +83,7 @@ class GetAllTest {
       throw new IllegalStateException("503");
     });
     assertEquals(Map.of("b", "old-b"), stale);
+    assertEquals(1, executor.runAll(), "b's refresh ran in the background, once");
     assertEquals(0, cache.inFlight());
   }
 
@@ -113,9 +114,11 @@ class GetAllTest {
   void theLoadPathSeesOneCallPerKeyAndCanServeSomeItself() {
     List<String> seen = new CopyOnWriteArrayList<>();
     HeadroomCache<String, String> cache = HeadroomCache.<String, String>builder("bulk-path")
-        .ttl(TTL).clock(clock).loadPath((key, reason, local) -> {
-          seen.add(key);
-          return key.equals("x") ? CompletableFuture.completedFuture("fleet-x") : local.get();
+        .ttl(TTL).clock(clock).loadPath(request -> {
+          seen.add(request.key());
+          return request.key().equals("x")
+              ? CompletableFuture.completedFuture(request.loaded("fleet-x", 0L))
+              : request.local();
         }).build();
     List<Set<String>> batches = new ArrayList<>();
     Map<String, String> all = cache.getAll(List.of("x", "y", "z"), keys -> {

@@ -50,6 +50,11 @@ class HeadroomCacheTest {
         .refreshExecutor(executor);
   }
 
+  /** No early refresh, no jitter, no stale window: values live exactly the TTL. */
+  private HeadroomCache.Builder<String, String> exact() {
+    return builder().beta(0).earlyRefresh(0).ttlJitter(0).staleIfError(Duration.ZERO);
+  }
+
   /** A loader that counts its calls and answers "key#n". */
   private static final class CountingLoader implements Function<String, String> {
     final AtomicInteger calls = new AtomicInteger();
@@ -124,12 +129,15 @@ class HeadroomCacheTest {
   @Test
   void configRecordChecksItsOwnFields() {
     assertEquals("maximumSize and maximumWeight are exclusive (were 1 and 2)",
-        assertThrows(IllegalStateException.class, () -> new CacheConfig("c", TTL, 1, 1, 2,
-            Duration.ZERO, Duration.ZERO, Duration.ZERO)).getMessage());
+        assertThrows(IllegalStateException.class, () -> new CacheConfig("c", TTL, 1, 0.5, 0.1,
+            1, 2, Duration.ZERO, Duration.ZERO, Duration.ZERO)).getMessage());
     CacheConfig config = builder0().ttl(TTL).beta(0.5).maximumSize(7)
         .staleIfError(Duration.ofMinutes(5)).build().config();
-    assertEquals(new CacheConfig("c", TTL, 0.5, 7, CacheConfig.UNBOUNDED,
-        Duration.ofMinutes(5), Duration.ZERO, Duration.ZERO), config);
+    assertEquals(new CacheConfig("c", TTL, 0.5, CacheConfig.DEFAULT_EARLY_REFRESH,
+        CacheConfig.DEFAULT_TTL_JITTER, 7, CacheConfig.UNBOUNDED, Duration.ofMinutes(5),
+        Duration.ZERO, Duration.ZERO), config);
+    assertEquals(TTL, builder0().ttl(TTL).build().config().staleIfError(),
+        "the default stale window is one TTL");
   }
 
   private static HeadroomCache.Builder<String, String> builder0() {
@@ -160,7 +168,7 @@ class HeadroomCacheTest {
 
   @Test
   void loadsOnceThenHitsUntilTheTtlEnds() {
-    HeadroomCache<String, String> cache = builder().beta(0).build();
+    HeadroomCache<String, String> cache = exact().build();
     CountingLoader loader = new CountingLoader();
     assertEquals("a#1", cache.get("a", loader));
     clock.advance(TTL.minusNanos(1));
@@ -171,7 +179,7 @@ class HeadroomCacheTest {
     assertEquals("a#2", cache.get("a", loader));
     assertEquals(2, cache.misses());
     assertEquals(2, cache.loadSuccesses());
-    assertEquals(0, executor.pending(), "beta 0: no early refresh");
+    assertEquals(0, executor.pending(), "no early refresh");
     CacheInvariants.checkSequential(cache);
   }
 
@@ -287,30 +295,56 @@ class HeadroomCacheTest {
 
   @Test
   void staleIfErrorServesInsideTheWindowFailsAfterItAndRecovers() {
-    HeadroomCache<String, String> cache = builder().beta(0)
+    HeadroomCache<String, String> cache = builder().beta(0).earlyRefresh(0).ttlJitter(0)
         .staleIfError(Duration.ofMinutes(5)).build();
     Function<String, String> down = k -> {
       throw new IllegalStateException("503");
     };
     assertEquals(new Lookup<>("v1", false), cache.lookup("k", k -> "v1"));
     clock.advance(TTL);
-    assertEquals(new Lookup<>("v1", true), cache.lookup("k", down));
+    assertEquals(new Lookup<>("v1", true), cache.lookup("k", down), "served at once, stale");
+    assertEquals(1, cache.staleRefreshes());
+    assertEquals(1, executor.runAll(), "the refresh ran in the background");
+    assertEquals(1, cache.loadFailures());
     assertEquals("v1", cache.get("k", down));
+    assertEquals(0, executor.pending(), "no new refresh inside the back-off");
     assertEquals(2, cache.staleServes());
     clock.advance(Duration.ofMinutes(5).minusNanos(1));
     assertEquals("v1", cache.get("k", down), "last nanosecond of the window");
+    assertEquals(1, executor.runAll(), "the back-off is over: another refresh, which fails");
     clock.advance(1);
     CacheLoadException e = assertThrows(CacheLoadException.class, () -> cache.get("k", down));
     assertEquals("503", e.getCause().getMessage());
     assertEquals(new Lookup<>("v2", false), cache.lookup("k", k -> "v2"), "origin recovered");
     assertEquals(3, cache.staleServes());
-    assertEquals(4, cache.loadFailures());
+    assertEquals(3, cache.loadFailures());
+    assertEquals(2, cache.staleRefreshes());
+    CacheInvariants.checkSequential(cache);
+  }
+
+  @Test
+  void anExpiredValueInsideTheStaleWindowIsServedAtOnceWhileItRefreshes() {
+    HeadroomCache<String, String> cache = builder().build(); // defaults: a stale window of a TTL
+    CountingLoader loader = new CountingLoader();
+    assertEquals("k#1", cache.get("k", loader));
+    clock.advance(TTL.plus(TTL.dividedBy(2))); // expired, inside the default window
+    assertEquals(new Lookup<>("k#1", true), cache.lookup("k", loader), "nobody waits");
+    assertEquals(new Lookup<>("k#1", true), cache.lookup("k", loader));
+    assertEquals(1, executor.pending(), "one refresh for both reads");
+    executor.runAll();
+    assertEquals(new Lookup<>("k#2", false), cache.lookup("k", loader));
+    assertEquals(1, cache.misses(), "only the first read waited");
+    assertEquals(1, cache.staleRefreshes());
+    assertEquals(2, cache.staleServes());
+    clock.advance(TTL.multipliedBy(2)); // past expiry and window: a read waits again
+    assertEquals("k#3", cache.get("k", loader));
+    assertEquals(2, cache.misses());
     CacheInvariants.checkSequential(cache);
   }
 
   @Test
   void withoutAStaleWindowAnExpiredValueIsNeverServed() {
-    HeadroomCache<String, String> cache = builder().beta(0).build();
+    HeadroomCache<String, String> cache = builder().staleIfError(Duration.ZERO).build();
     cache.get("k", k -> "v1");
     clock.advance(TTL);
     assertThrows(CacheLoadException.class, () -> cache.get("k", k -> {
@@ -342,38 +376,54 @@ class HeadroomCacheTest {
   }
 
   @Test
-  void negativeCachingServesTheStaleValueWithoutCallingTheOrigin() {
-    HeadroomCache<String, String> cache = builder().beta(0).negativeTtl(Duration.ofSeconds(5))
-        .staleIfError(Duration.ofMinutes(1)).build();
+  void consecutiveFailedRefreshesBackOffExponentiallyUpToAnEighthOfTheTtl() {
+    HeadroomCache<String, String> cache = builder().beta(0).earlyRefresh(0).ttlJitter(0)
+        .random(new SplittableRandom(9)).build();
+    cache.get("k", k -> {
+      clock.advance(Duration.ofSeconds(1)); // one load time: 1 s, the back-off's base
+      return "v1";
+    });
+    clock.advance(TTL);
     AtomicInteger calls = new AtomicInteger();
     Function<String, String> down = k -> {
       calls.incrementAndGet();
       throw new IllegalStateException("503");
     };
-    cache.get("k", k -> "v1");
-    clock.advance(TTL);
-    assertEquals("v1", cache.get("k", down));
-    assertEquals(new Lookup<>("v1", true), cache.lookup("k", down));
-    assertEquals(1, calls.get());
-    clock.advance(Duration.ofSeconds(5));
-    assertEquals("v1", cache.get("k", down), "next attempt fails, still inside the window");
-    assertEquals(2, calls.get());
-    clock.advance(Duration.ofMinutes(1));
-    assertThrows(CacheLoadException.class, () -> cache.get("k", down));
+    List<Long> gaps = new ArrayList<>();
+    long last = clock.nanoTime();
+    for (int ms = 0; ms < 50_000; ms++) {
+      assertEquals("v1", cache.get("k", down), "stale, never an error inside the window");
+      if (executor.runAll() > 0) {
+        gaps.add(clock.nanoTime() - last);
+        last = clock.nanoTime();
+      }
+      clock.advance(Duration.ofMillis(1));
+    }
+    // The first refresh starts at once; then waits of 1, 2, 4 s (each x [0.5, 1.5)), capped at
+    // TTL / 8 = 7.5 s (x [0.5, 1.5)).
+    assertTrue(gaps.size() >= 6, gaps.toString());
+    long s = Duration.ofSeconds(1).toNanos();
+    for (int i = 1; i < gaps.size(); i++) {
+      long base = Math.min(s << (i - 1), TTL.toNanos() / 8);
+      assertTrue(gaps.get(i) >= base / 2 && gaps.get(i) <= base * 3 / 2 + 1_000_000,
+          "gap " + i + ": " + gaps);
+    }
+    assertEquals(gaps.size(), calls.get());
   }
 
   // ---------------------------------------------------------------------------------------
-  // XFetch early refresh
+  // Early refresh
 
   @Test
   void earlyRefreshServesTheCurrentValueAndReplacesItInTheBackground() {
-    HeadroomCache<String, String> cache = builder().random(new SplittableRandom(1)).build();
+    HeadroomCache<String, String> cache = builder().ttlJitter(0).random(new SplittableRandom(1))
+        .build();
     CountingLoader loader = new CountingLoader();
     cache.get("k", k -> {
       clock.advance(Duration.ofSeconds(1)); // a recompute time of 1 s
       return loader.apply(k);
     });
-    clock.advance(TTL.minusMillis(1)); // 1 ms left: the draw fires with probability 0.999
+    clock.advance(TTL.minusMillis(1)); // 1 ms left: due, at least two load times before expiry
     assertEquals("k#1", cache.get("k", loader));
     assertEquals(1, executor.pending(), "a refresh was started");
     assertEquals(1, cache.earlyRefreshes());
@@ -387,7 +437,7 @@ class HeadroomCacheTest {
   }
 
   @Test
-  void noRandomDrawOutsideTheWindowWhereTheProbabilityIsNegligible() {
+  void theHitPathNeverDrawsTheRefreshMomentIsDrawnWhenAValueIsStored() {
     AtomicInteger draws = new AtomicInteger();
     RandomGenerator counting = new RandomGenerator() {
       private final SplittableRandom inner = new SplittableRandom(7);
@@ -400,22 +450,58 @@ class HeadroomCacheTest {
     };
     HeadroomCache<String, String> cache = builder().random(counting).build();
     cache.get("k", k -> {
-      clock.advance(Duration.ofMillis(100)); // delta = 100 ms: window = 16 * 100 ms = 1.6 s
+      clock.advance(Duration.ofMillis(100));
       return "v";
     });
-    for (int i = 0; i < 58; i++) {
+    assertEquals(3, draws.get(), "lifetime, window and XFetch term: one draw each");
+    for (int i = 0; i < 4_000; i++) {
       cache.get("k", k -> "x");
-      clock.advance(Duration.ofSeconds(1));
+      clock.advance(Duration.ofMillis(25));
+      if (executor.pending() > 0) {
+        break;
+      }
     }
-    assertEquals(0, draws.get(), "58 s of a 60 s TTL read without a draw");
-    clock.advance(Duration.ofMillis(500)); // 1.5 s left: inside the window
-    cache.get("k", k -> "x");
-    assertEquals(1, draws.get());
+    assertEquals(3, draws.get(), "reads up to the refresh drew nothing");
+    assertEquals(1, cache.earlyRefreshes());
   }
 
   @Test
-  void aFailedRefreshKeepsTheValueAndBacksOffOneRecomputeTime() {
-    HeadroomCache<String, String> cache = builder().random(new SplittableRandom(3)).build();
+  void theRefreshIsDueInsideTheWindowAndAtLeastTwoLoadTimesBeforeExpiry() {
+    for (int seed = 0; seed < 200; seed++) {
+      ManualClock c = new ManualClock();
+      ManualExecutor ex = new ManualExecutor();
+      HeadroomCache<String, String> cache = HeadroomCache.<String, String>builder("due")
+          .ttl(TTL).clock(c).refreshExecutor(ex).random(new SplittableRandom(seed)).build();
+      cache.get("k", k -> {
+        c.advance(Duration.ofSeconds(2)); // a 2 s load
+        return "v";
+      });
+      long loadedAt = c.nanoTime();
+      long refreshedAt = -1;
+      long expiredAt = -1;
+      for (int ms = 0; ms <= TTL.toMillis(); ms += 10) {
+        Lookup<String> l = cache.lookup("k", k -> "w");
+        if (l.stale() && expiredAt < 0) {
+          expiredAt = c.nanoTime();
+        }
+        if (refreshedAt < 0 && ex.pending() > 0) {
+          refreshedAt = c.nanoTime();
+        }
+        c.advance(Duration.ofMillis(10));
+      }
+      long age = refreshedAt - loadedAt;
+      // Lifetime in [54, 60] s; due max(4 s, U x 30 s + 2 s x E) before expiry.
+      assertTrue(age >= 0 && age <= TTL.toNanos() - Duration.ofMillis(3_990).toNanos(),
+          "seed " + seed + ": refresh at " + age);
+      assertTrue(expiredAt < 0 || expiredAt - refreshedAt >= Duration.ofSeconds(4).toNanos()
+          - Duration.ofMillis(10).toNanos(), "seed " + seed);
+    }
+  }
+
+  @Test
+  void aFailedRefreshKeepsTheValueAndBacksOffAboutOneRecomputeTime() {
+    HeadroomCache<String, String> cache = builder().ttlJitter(0).random(new SplittableRandom(3))
+        .build();
     cache.get("k", k -> {
       clock.advance(Duration.ofSeconds(1));
       return "v1";
@@ -429,15 +515,15 @@ class HeadroomCacheTest {
     assertEquals(1, cache.loadFailures());
     assertEquals("v1", cache.get("k", down), "still fresh; no new refresh yet");
     assertEquals(0, executor.pending());
-    clock.advance(Duration.ofMillis(4)); // 1 ms left, still inside the 1 s back-off
+    clock.advance(Duration.ofMillis(4)); // 1 ms left, inside the back-off (0.5 to 1.5 s)
     assertEquals("v1", cache.get("k", down));
     assertEquals(0, executor.pending());
     assertEquals(1, cache.earlyRefreshes());
   }
 
   @Test
-  void betaZeroTurnsEarlyRefreshOff() {
-    HeadroomCache<String, String> cache = builder().beta(0).build();
+  void earlyRefreshZeroAndBetaZeroTurnEarlyRefreshOff() {
+    HeadroomCache<String, String> cache = builder().beta(0).earlyRefresh(0).ttlJitter(0).build();
     cache.get("k", k -> {
       clock.advance(Duration.ofSeconds(10));
       return "v";
@@ -491,12 +577,12 @@ class HeadroomCacheTest {
   void everyLoadAndRefreshGoesThroughTheLoadPath() {
     List<String> seen = new ArrayList<>();
     HeadroomCache<String, String> cache = builder().random(new SplittableRandom(5))
-        .loadPath((key, reason, local) -> {
-          seen.add(key + ":" + reason);
-          if (key.startsWith("shared")) {
-            return CompletableFuture.completedFuture("from-fleet");
+        .loadPath(request -> {
+          seen.add(request.key() + ":" + request.reason());
+          if (request.key().startsWith("shared")) {
+            return CompletableFuture.completedFuture(request.loaded("from-fleet", 0L));
           }
-          return local.get();
+          return request.local();
         }).build();
     assertEquals("from-fleet", cache.get("shared-1", k -> "local"));
     cache.get("k", k -> {
@@ -512,8 +598,8 @@ class HeadroomCacheTest {
 
   @Test
   void aLoadPathThatThrowsOrReturnsNullIsAFailedLoad() {
-    HeadroomCache<String, String> cache = builder().loadPath((key, reason, local) -> {
-      if (key.equals("null")) {
+    HeadroomCache<String, String> cache = builder().loadPath(request -> {
+      if (request.key().equals("null")) {
         return null;
       }
       throw new IllegalStateException("lease lost");
@@ -598,15 +684,18 @@ class HeadroomCacheTest {
     });
     cache.get("k", k -> "x");
     clock.advance(TTL);
-    cache.get("k", k -> {
+    assertEquals("v", cache.get("k", k -> {
       throw new IllegalStateException();
-    });
+    }), "stale, served at once");
+    assertEquals(1, executor.runAll(), "its refresh failed in the background");
     RecordingMeterSink sink = new RecordingMeterSink();
     cache.describeMeters(sink);
     assertEquals(1, sink.value("headroom.cache.hits", "name", "test"));
-    assertEquals(2, sink.value("headroom.cache.misses", "name", "test"));
+    assertEquals(1, sink.value("headroom.cache.misses", "name", "test"));
     assertEquals(0, sink.value("headroom.cache.waits", "name", "test"));
     assertEquals(0, sink.value("headroom.cache.early_refreshes", "name", "test"));
+    assertEquals(1, sink.value("headroom.cache.stale_refreshes", "name", "test"));
+    assertEquals(1, sink.value("headroom.cache.stale_hits", "name", "test"));
     assertEquals(1, sink.value("headroom.cache.stale_serves", "name", "test"));
     assertEquals(0, sink.value("headroom.cache.negative_hits", "name", "test"));
     assertEquals(1, sink.value("headroom.cache.loads", "outcome", "success"));
