@@ -6,7 +6,7 @@ package dev.headroom.shed;
  *
  * <p>Thread-safety: {@link #next} is called by one thread at a time, the window owner in
  * {@link LoadShedder} (ownership is a CAS on a flag, released with a release store, so each
- * owner sees the state the previous owner left, including {@link Gradient}'s ring). Instances
+ * owner sees the state the previous owner left, including {@link Gradient}'s estimates). Instances
  * are not otherwise shared.
  */
 abstract class LimitController {
@@ -37,17 +37,37 @@ abstract class LimitController {
   abstract boolean adaptive();
 
   /**
+   * One sample window, filled by the window owner and reused (no allocation per window).
+   */
+  static final class Window {
+    /** Successful completions. */
+    long successes;
+    /** Their total latency. */
+    long successNanos;
+    /** Dropped completions (timeouts, overload answers). */
+    long drops;
+    /** Their total latency, up to the drop. */
+    long dropNanos;
+    /** The smallest success latency, {@code Long.MAX_VALUE} if none. */
+    long minNanos;
+    /** The largest in-flight count seen at a completion. */
+    int maxInFlight;
+    /** Requests refused (or timed out waiting) in the window. */
+    long refused;
+
+    /** The mean success latency, 0 if none. */
+    double meanNanos() {
+      return successes == 0 ? 0.0 : successNanos / (double) successes;
+    }
+  }
+
+  /**
    * Returns the next limit, within {@code [minLimit, maxLimit]}.
    *
    * @param current the current (unrounded) limit
-   * @param successes successful completions in the window
-   * @param meanNanos their mean latency, 0 if none
-   * @param minNanos their minimum latency, {@code Long.MAX_VALUE} if none
-   * @param drops dropped completions in the window
-   * @param maxInFlight the largest in-flight count seen at a completion in the window
+   * @param window the closed window
    */
-  abstract double next(double current, long successes, double meanNanos, long minNanos,
-      long drops, int maxInFlight);
+  abstract double next(double current, Window window);
 
   final double clamp(double value) {
     return Math.max(minLimit, Math.min(maxLimit, value));
@@ -69,8 +89,7 @@ abstract class LimitController {
     }
 
     @Override
-    double next(double current, long successes, double meanNanos, long minNanos, long drops,
-        int maxInFlight) {
+    double next(double current, Window window) {
       return current;
     }
   }
@@ -94,14 +113,13 @@ abstract class LimitController {
     }
 
     @Override
-    double next(double current, long successes, double meanNanos, long minNanos, long drops,
-        int maxInFlight) {
-      boolean slow = latencyThresholdNanos > 0 && successes > 0
-          && meanNanos > latencyThresholdNanos;
-      if (drops > 0 || slow) {
+    double next(double current, Window w) {
+      boolean slow = latencyThresholdNanos > 0 && w.successes > 0
+          && w.meanNanos() > latencyThresholdNanos;
+      if (w.drops > 0 || slow) {
         return clamp(current * backoffRatio);
       }
-      if (successes > 0 && busy(current, maxInFlight)) {
+      if (w.successes > 0 && busy(current, w.maxInFlight)) {
         return clamp(current + increase);
       }
       return clamp(current);
@@ -109,25 +127,30 @@ abstract class LimitController {
   }
 
   static final class Gradient extends LimitController {
-    /** The limit is multiplied by this during a no-load probe window. */
-    static final double PROBE_FACTOR = 0.5;
-
     private final double tolerance;
     private final double backoffRatio;
     private final double smoothing;
-    /** Window minima of the last {@code ring.length} windows with successes; owner-only. */
-    private final long[] ring;
-    private final int probeEvery;
-    private int ringNext;
-    private int ringSize;
-    private int windowsSinceProbe;
-    /** 0: not probing; k: the last window ran at {@code beforeProbe * PROBE_FACTOR^k}. */
-    private int probeDepth;
-    private double beforeProbe;
-    /** The minimum latency of the window before the current probe level. */
-    private long levelMin;
-    /** Windows left at the current probe level. */
-    private int probeHold;
+
+    /** The no-load latency estimate (ns); 0 until the first window. Owner-only state below. */
+    private double baseline;
+    /** The window mean latency, smoothed (EWMA, weight one half). */
+    private double smoothed;
+    /** The smoothed absolute change of the window mean: the noise margin's scale. */
+    private double deviation;
+    /** The highest limit at which a busy window stayed within tolerance. */
+    private double healthy;
+    /** Doubling while demand is refused and latency is within tolerance. */
+    private boolean slowStart = true;
+    /** The limit when the current run of decreases began; 0 when not decreasing. */
+    private double declineFrom;
+    /** The smoothed latency when it began. */
+    private double declinePeak;
+    /** The latency of the last born-busy probe level; 0 when not probing. */
+    private double probeRef;
+    /** Whether the next probe window is skipped (it mixes two levels). */
+    private boolean probeHold;
+    /** Consecutive windows, after the limit was halved, whose latency did not come down. */
+    private int notHelped;
 
     Gradient(LimitPolicy.Gradient policy) {
       super(policy.minLimit(), policy.maxLimit(), policy.window().toNanos(),
@@ -135,9 +158,6 @@ abstract class LimitController {
       this.tolerance = policy.tolerance();
       this.backoffRatio = policy.backoffRatio();
       this.smoothing = policy.smoothing();
-      this.ring = new long[policy.noLoadWindows()];
-      this.probeEvery = Math.max(1, policy.noLoadWindows() / 2);
-      this.windowsSinceProbe = probeEvery - 1; // the first busy window probes
     }
 
     @Override
@@ -145,81 +165,120 @@ abstract class LimitController {
       return true;
     }
 
-    /** The no-load latency estimate: the smallest remembered window minimum, 0 if none. */
-    long noLoadNanos() {
-      long min = Long.MAX_VALUE;
-      for (int i = 0; i < ringSize; i++) {
-        min = Math.min(min, ring[i]);
-      }
-      return ringSize == 0 ? 0 : min;
-    }
-
-    boolean probing() {
-      return probeDepth > 0;
+    /** The no-load latency estimate in nanoseconds, 0 before the first window. */
+    long baselineNanos() {
+      return (long) baseline;
     }
 
     @Override
-    double next(double current, long successes, double meanNanos, long minNanos, long drops,
-        int maxInFlight) {
-      if (successes > 0 && minNanos != Long.MAX_VALUE) {
-        ring[ringNext] = Math.max(1L, minNanos);
-        ringNext = (ringNext + 1) % ring.length;
-        ringSize = Math.min(ringSize + 1, ring.length);
+    double next(double current, Window w) {
+      long n = w.successes + w.drops;
+      if (n == 0) {
+        return clamp(current);
       }
-      if (probeDepth > 0 && --probeHold > 0) {
-        return clamp(current); // hold the level until requests admitted before it are done
-      }
-      if (probeDepth > 0) {
-        // A probe window is over and its minimum is in the ring. If the lower limit made
-        // latency markedly lower, the limit was still above the no-load region: go a level
-        // deeper. Otherwise resume where we were (backing off if the probe saw drops); the
-        // refreshed no-load estimate does the rest.
-        double deeper = beforeProbe * Math.pow(PROBE_FACTOR, probeDepth + 1);
-        if (drops == 0 && successes > 0 && minNanos < 0.8 * levelMin && deeper >= minLimit) {
-          levelMin = minNanos;
-          probeDepth++;
-          probeHold = holdFor(meanNanos);
-          return clamp(deeper);
+      // Dropped requests count at the latency they were dropped at: a timeout is the
+      // shortest the request would have taken, so the mean is a lower bound when drops exist.
+      double mean = (w.successNanos + (double) w.dropNanos) / n;
+      boolean censored = w.drops * 2 > n; // most requests gave up: the mean is the timeout
+      double previous = smoothed;
+      smoothed = previous == 0 ? mean : 0.5 * previous + 0.5 * mean;
+      deviation = previous == 0 ? 0.0 : 0.8 * deviation + 0.2 * Math.abs(mean - previous);
+      boolean busy = w.refused > 0 || busy(current, w.maxInFlight);
+      if (baseline == 0) {
+        if (censored) {
+          smoothed = 0; // no reference latency and nearly everything times out: back off
+          return clamp(current * backoffRatio);
         }
-        probeDepth = 0;
-        return clamp(drops > 0 ? beforeProbe * backoffRatio : beforeProbe);
+        baseline = smoothed;
+        if (w.refused > 0 && w.maxInFlight >= 0.9 * current) {
+          // Born busy: the first latency is a loaded one. Halve the limit while that keeps
+          // lowering latency by a fifth; the baseline follows it down.
+          probeRef = mean;
+          probeHold = true;
+          return clamp(current * 0.5);
+        }
       }
-      double next;
-      if (drops > 0) {
-        // Overload evidence: back off at once, never probe up (the steady-timeout guard).
-        next = clamp(current * backoffRatio);
-      } else if (successes == 0) {
-        next = clamp(current);
-      } else {
-        double gradient = tolerance * noLoadNanos() / Math.max(1.0, meanNanos);
-        gradient = Math.max(0.5, Math.min(1.0, gradient));
-        double probe = busy(current, maxInFlight) ? Math.sqrt(current) : 0.0;
-        double target = current * gradient + probe;
-        next = clamp(current + smoothing * (target - current));
+      if (probeRef > 0) {
+        if (probeHold) {
+          probeHold = false; // the window after a halving mixes both levels: judge the next
+          return clamp(current);
+        }
+        if (mean < 0.8 * probeRef && current * 0.5 >= minLimit) {
+          probeRef = mean;
+          probeHold = true;
+          baseline = Math.min(baseline, mean);
+          return clamp(current * 0.5);
+        }
+        probeRef = 0; // latency stopped falling with the limit: the baseline is unloaded
+        baseline = Math.min(baseline, mean);
+        smoothed = mean;
+        slowStart = true;
       }
-      // Under sustained load every window minimum is a loaded latency; once the ring forgot
-      // the last unloaded one, the estimate would drift up with the load and the limit would
-      // follow it. So, at the first busy window and then half way through the ring's memory,
-      // spend a window at half the limit (deeper while that keeps lowering latency) to
-      // measure the no-load latency afresh.
-      if (++windowsSinceProbe >= probeEvery && successes > 0 && busy(current, maxInFlight)
-          && next * PROBE_FACTOR >= minLimit) {
-        windowsSinceProbe = 0;
-        probeDepth = 1;
-        beforeProbe = next;
-        levelMin = minNanos;
-        probeHold = holdFor(meanNanos);
-        return clamp(next * PROBE_FACTOR);
+      if (smoothed < baseline) {
+        baseline = smoothed; // faster than ever: that is the no-load latency
+      } else if (!busy && !censored) {
+        // With the limit not in use the latency is not queueing behind it: let the estimate
+        // follow, slowly, a dependency that became slower at low load.
+        baseline += 0.05 * (smoothed - baseline);
       }
-      return next;
-    }
-
-    /**
-     * How many windows a probe level lasts: long enough for the requests admitted before it
-     * (which take about the mean latency) to finish, plus one window measured at the level.
-     */
-    private int holdFor(double meanNanos) {
-      return 1 + (int) Math.min(50, Math.ceil(meanNanos / windowNanos));
+      if (!busy) {
+        declineFrom = 0; // no evidence about load either way: hold the limit
+        return clamp(current);
+      }
+      // The noise margin widens the band by twice the window-to-window change, at most a
+      // quarter of it; in slow start the latest window alone decides (growth doubles, so the
+      // smoothed mean would lag a full step behind).
+      double high = tolerance * baseline + Math.min(2 * deviation, 0.25 * tolerance * baseline);
+      double latency = slowStart ? Math.max(smoothed, mean) : smoothed;
+      if (latency <= high) {
+        declineFrom = 0;
+        healthy = Math.max(healthy, w.maxInFlight);
+        boolean full = w.maxInFlight >= 0.9 * current;
+        if (!full && w.refused * 100 < n + w.refused) {
+          // Room left, or refusals too rare to be worth more concurrency: demand is met, so
+          // slow start is over (as TCP leaves it at its threshold); from here growth is gentle.
+          slowStart = false;
+          return clamp(current);
+        }
+        // Grow with the demand seen (offered / served, at most double), but multiplicatively
+        // only back up to the concurrency already seen healthy, or while still in slow start:
+        // a limit that was never reached has never been tested.
+        double grown = current * Math.min(2.0, (n + w.refused) / (double) n);
+        if (current < healthy) {
+          return clamp(Math.max(current + 1, Math.min(grown, healthy)));
+        }
+        if (slowStart) {
+          return clamp(Math.max(current + 1, grown));
+        }
+        return clamp(current + Math.max(1.0, smoothing * Math.sqrt(current)));
+      }
+      // Latency above tolerance while the limit is in use.
+      slowStart = false;
+      healthy *= 0.9; // what was fine before may not be now (capacity lost): forget slowly
+      if (declineFrom == 0) {
+        declineFrom = current;
+        declinePeak = latency;
+        notHelped = 0;
+      } else if (latency > declinePeak && current > 0.5 * declineFrom + 1) {
+        declinePeak = latency; // judge "helped" against the worst seen before the halving
+      } else if (current <= 0.5 * declineFrom + 1 && !censored) {
+        // The limit was halved. If latency did not come down with it, the load is not what
+        // makes it high (a slow replica, a new code path): accept it as the new normal and
+        // give back the concurrency taken away.
+        notHelped = mean >= 0.8 * declinePeak ? notHelped + 1 : 0;
+        if (notHelped >= 2) {
+          baseline = Math.max(smoothed, mean);
+          double restore = declineFrom;
+          declineFrom = 0;
+          slowStart = true;
+          return clamp(restore);
+        }
+      }
+      double gradient = high / latency;
+      if (gradient < 0.5) {
+        return clamp(current * 0.5);
+      }
+      return clamp(current * (0.5 + 0.5 * gradient));
     }
   }
 }

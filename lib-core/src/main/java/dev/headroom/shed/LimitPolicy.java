@@ -505,7 +505,7 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
         int min = minLimit == null ? 1 : minLimit;
         int max = maxLimit == null ? 1000 : maxLimit;
         int initial = initialLimit == null ? Math.min(Math.max(20, min), max) : initialLimit;
-        return new Gradient(initial, min, max, tolerance == null ? 1.5 : tolerance,
+        return new Gradient(initial, min, max, tolerance == null ? 1.3 : tolerance,
             backoffRatio == null ? 0.9 : backoffRatio, smoothing == null ? 0.2 : smoothing,
             noLoadWindows == null ? 300 : noLoadWindows,
             window == null ? Duration.ofMillis(100) : window,

@@ -12,7 +12,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import org.jctools.queues.MpscArrayQueue;
+import org.jctools.queues.atomic.MpscAtomicArrayQueue;
 
 /**
  * A priority load shedder with a fixed or adaptive concurrency limit.
@@ -109,7 +109,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    * that lands between the adder reads and the swaps is attributed to the next window: benign.
    *
    * Waiting (only with maxWait > 0): a waiter increments `waiting` (volatile) BEFORE offering
-   * itself to its priority's MpscArrayQueue, then calls drain(). Admission skips its fast path
+   * itself to its priority's MpscAtomicArrayQueue, then calls drain(). Admission skips its fast path
    * whenever waiting != 0, so new arrivals queue behind waiters instead of barging (benign
    * race: an arrival that read waiting == 0 just before a waiter enqueued may still take a
    * free slot ahead of it, once; it was first to ask). Release
@@ -191,7 +191,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private final long queueDelayTargetNanos;
   private final long queueDelayIntervalNanos;
   /** Per-priority FIFO queues (index by ordinal, CRITICAL unused); null when not queueing. */
-  private final MpscArrayQueue<Waiter>[] queues;
+  private final MpscAtomicArrayQueue<Waiter>[] queues;
   /** Whether permits arbitrate racing completions with a CAS; read by Permit. */
   final boolean atomicCompletion;
 
@@ -219,6 +219,9 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private long lastSuccesses;
   private long lastSuccessNanos;
   private long lastDrops;
+  private long lastDropNanos;
+  private long lastRefused;
+  private final LimitController.Window window = new LimitController.Window();
 
   // Drainer's private state (serialised by `wip`).
   private final long[] firstAboveNanos = new long[PRIORITIES];
@@ -269,10 +272,10 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static MpscArrayQueue<Waiter>[] newQueues(int capacity) {
-    MpscArrayQueue<Waiter>[] queues = new MpscArrayQueue[PRIORITIES];
+  private static MpscAtomicArrayQueue<Waiter>[] newQueues(int capacity) {
+    MpscAtomicArrayQueue<Waiter>[] queues = new MpscAtomicArrayQueue[PRIORITIES];
     for (int p = 1; p < PRIORITIES; p++) {
-      queues[p] = new MpscArrayQueue<>(capacity);
+      queues[p] = new MpscAtomicArrayQueue<>(capacity);
     }
     return queues;
   }
@@ -640,26 +643,44 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
         windowEnd = now + controller.windowNanos; // keep accumulating into a longer window
         return;
       }
-      double mean = windowSuccesses == 0
-          ? 0.0 : (successNanosTotal - lastSuccessNanos) / (double) windowSuccesses;
+      long dropNanosTotal = dropNanos.sum();
+      long refusedTotal = adaptive ? refusedTotal() : 0L;
+      LimitController.Window w = window;
+      w.successes = windowSuccesses;
+      w.successNanos = successNanosTotal - lastSuccessNanos;
+      w.drops = windowDrops;
+      w.dropNanos = dropNanosTotal - lastDropNanos;
+      w.refused = refusedTotal - lastRefused;
       lastSuccesses = successTotal;
       lastSuccessNanos = successNanosTotal;
       lastDrops = dropTotal;
-      long min = (long) WINDOW_MIN.getAndSet(this, Long.MAX_VALUE);
-      int max = (int) WINDOW_MAX.getAndSet(this, 0);
+      lastDropNanos = dropNanosTotal;
+      lastRefused = refusedTotal;
+      w.minNanos = (long) WINDOW_MIN.getAndSet(this, Long.MAX_VALUE);
+      w.maxInFlight = (int) WINDOW_MAX.getAndSet(this, 0);
       if (windowSuccesses > 0) {
+        double mean = w.meanNanos();
         long previous = latencyEstimateNanos;
         latencyEstimateNanos =
             previous == 0 ? (long) mean : (long) (previous * 0.8 + mean * 0.2);
       }
       if (adaptive) {
-        limitValue = controller.next(limitValue, windowSuccesses, mean, min, windowDrops, max);
+        limitValue = controller.next(limitValue, w);
         publishLimit(Math.max(1, (int) limitValue));
       }
       windowEnd = now + controller.windowNanos;
     } finally {
       UPDATING.setRelease(this, 0);
     }
+  }
+
+  /** Every refusal so far, of every priority and reason. */
+  private long refusedTotal() {
+    long sum = 0;
+    for (LongAdder adder : rejected) {
+      sum += adder.sum();
+    }
+    return sum;
   }
 
   // ---------------------------------------------------------------- waiting
@@ -685,7 +706,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
       Waiter head = null;
       int p = 1;
       for (; p < PRIORITIES; p++) {
-        MpscArrayQueue<Waiter> queue = queues[p];
+        MpscAtomicArrayQueue<Waiter> queue = queues[p];
         while ((head = queue.peek()) != null && head.lvState() == Waiter.ABANDONED) {
           queue.poll();
           observeDelay(p, now - head.enqueuedNanos, now);

@@ -118,7 +118,10 @@ class AdaptiveLimitTest {
 
   /**
    * concurrency-limits' Gradient2 ignores drops and averages latency over the long term, so
-   * under steady timeouts its limit climbs to the maximum. Here drops are overload evidence.
+   * under steady timeouts its limit climbs to the maximum. Here a drop counts at the latency it
+   * was dropped at, so the window mean rises and the limit never climbs; and since halving the
+   * limit does not lower that latency (the timeouts are not caused by load), the limit is
+   * given back rather than ground down to the floor.
    */
   @Test
   void regressionGradientDoesNotClimbUnderSteadyTimeouts() {
@@ -141,7 +144,8 @@ class AdaptiveLimitTest {
       clock.advance(Duration.ofMillis(101));
       assertTrue(shedder.limit() <= 50, "climbed to " + shedder.limit() + " at " + window);
     }
-    assertEquals(1, shedder.limit());
+    assertTrue(shedder.limit() >= 25, "ground down by timeouts load cannot change: "
+        + shedder.limit());
   }
 
   @Test
