@@ -4,13 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.headroom.core.metrics.MeterId;
+import dev.headroom.core.metrics.MeterSink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,12 +24,24 @@ import org.junit.jupiter.api.Timeout;
 /**
  * One limit of 500 permits per second for 20 pods (each with its own connection and its own
  * {@link FleetRateLimit}, two threads each hammering it), against the real Redis.
+ *
+ * <p>The bounds are derived from the documented contract, not from how fast this machine is.
+ * Redis's bucket grants at most {@code BURST + RATE x T} in any window of length {@code T}. A
+ * call that falls back (Redis slower than the 100 ms call timeout, which CPU contention alone
+ * can cause, or the breaker open) is decided by the pod's local share instead and grants at
+ * most one permit; in any one second the local shares of all pods together grant at most
+ * {@code PODS x (local capacity + RATE / PODS)}. So the fleet grants at most
+ * {@code BURST + RATE x T + min(fallbacks, PODS x (1 + RATE / PODS) x ceil(T))}.
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class FleetRateLimitRedisTest {
 
   static final int PODS = 20;
   static final int RATE = 500;
+  /** The default burst: a twentieth of the limit. */
+  static final int BURST = RATE / 20;
+  /** Most permits all pods' local shares grant in any one second: capacity 1 plus 25/s each. */
+  static final int LOCAL_PER_SECOND = PODS * (Math.max(1, BURST / PODS) + RATE / PODS);
 
   private final RedisFixture redis = new RedisFixture();
 
@@ -80,6 +98,29 @@ class FleetRateLimitRedisTest {
     return grants.stream().mapToLong(Long::longValue).sorted().toArray();
   }
 
+  /** Fallbacks of all limits with the given reason tag, read through their meters. */
+  private static long fallbacksBy(List<FleetRateLimit> limits, String reason) {
+    Map<String, Long> byReason = new TreeMap<>();
+    for (FleetRateLimit limit : limits) {
+      limit.describeMeters(new MeterSink() {
+        @Override
+        public void counter(MeterId id, LongSupplier count) {
+          if (id.name().equals("headroom.redis.ratelimit.fallbacks")) {
+            byReason.merge(id.tagValue("reason"), count.getAsLong(), Long::sum);
+          }
+        }
+
+        @Override
+        public void gauge(MeterId id, DoubleSupplier value) {}
+
+        @Override
+        public void timer(MeterId id, LongSupplier count, LongSupplier totalNanos) {}
+      });
+    }
+    System.out.println("fallbacks by reason: " + byReason);
+    return byReason.getOrDefault(reason, 0L);
+  }
+
   /** The most grants inside any window of one second. */
   private static int busiestSecond(long[] sorted) {
     int best = 0;
@@ -104,11 +145,23 @@ class FleetRateLimitRedisTest {
     System.out.printf("20 pods, one limit of %d/s, 10 s: %d permits (%.3fx the limit), busiest "
             + "second %d, waited %d, refused %d, fallbacks %d%n", RATE, grants.length,
         grants.length / (10.0 * RATE), busiest, waited, refused, fallbacks);
-    assertTrue(Math.abs(grants.length - 10 * RATE) <= 10 * RATE / 20,
-        "within 5% of " + 10 * RATE + ": " + grants.length);
-    // Any one second may see the burst (25) on top of the rate, and a little wake-up jitter.
-    assertTrue(busiest <= RATE + RATE / 20 + 5, "busiest second " + busiest);
-    assertEquals(0, fallbacks, "Redis answered every call");
+    // Redis grants at most BURST + 10 x RATE; each fallback grants at most one more.
+    long localMost = Math.min(fallbacks, (long) LOCAL_PER_SECOND * 10);
+    assertTrue(grants.length <= BURST + 10 * RATE + localMost,
+        "at most " + (BURST + 10 * RATE) + " + " + localMost + " from local shares: "
+            + grants.length);
+    assertTrue(grants.length >= 10 * RATE * 19 / 20, "within 5% under " + 10 * RATE + ": "
+        + grants.length);
+    // Any one second may see the burst on top of the rate, a little wake-up jitter, and what
+    // the local shares granted in it.
+    long localInASecond = Math.min(fallbacks, LOCAL_PER_SECOND);
+    assertTrue(busiest <= RATE + BURST + 5 + localInASecond,
+        "busiest second " + busiest + " (local shares at most " + localInASecond + ")");
+    // Redis answered every call it was asked: a fallback here may only be a call that missed
+    // the timeout (CPU contention) or one refused by the breaker that such misses opened.
+    assertEquals(0L, fallbacksBy(limits, "error"), "no Redis call failed");
+    assertTrue(grants.length > fallbacks, "Redis decided permits: " + grants.length + " permits, "
+        + fallbacks + " fallbacks");
     assertTrue(waited > 0, "callers queued for permits in Redis");
   }
 
@@ -122,11 +175,15 @@ class FleetRateLimitRedisTest {
         + "(%.3fx), busiest second %d, fallbacks %d%n", RATE, grants.length,
         grants.length / (6.0 * RATE), busiest, fallbacks);
     assertTrue(fallbacks > 0, "the pause was counted");
-    // Each pod enforced 500 / 20 = 25 per second on its own while Redis did not answer.
-    // Around the pause's ends some pods use their shares while others reach Redis again (and
-    // requests Redis held during the pause run when it ends), so one second may see more.
-    assertTrue(grants.length <= 6 * RATE * 11 / 10, "at most 10% over: " + grants.length);
-    assertTrue(busiest <= RATE * 3 / 2, "busiest second " + busiest);
+    assertEquals(0L, fallbacksBy(limits, "error"), "no Redis call failed");
+    // Each pod enforced 500 / 20 = 25 per second on its own while its breaker was open, and
+    // that lasts up to the open duration (1 s) past the pause's end while the pods that are
+    // back on Redis draw its full rate: the local shares come on top of Redis's bucket.
+    long localMost = Math.min(fallbacks, (long) LOCAL_PER_SECOND * 6);
+    assertTrue(grants.length <= BURST + 6 * RATE + localMost,
+        "at most " + (BURST + 6 * RATE) + " + " + localMost + " from local shares: "
+            + grants.length);
+    assertTrue(busiest <= RATE + BURST + 5 + LOCAL_PER_SECOND, "busiest second " + busiest);
     assertTrue(grants.length >= 6 * RATE * 8 / 10, "the fleet kept working: " + grants.length);
   }
 
