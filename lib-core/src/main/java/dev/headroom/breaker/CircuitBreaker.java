@@ -156,7 +156,7 @@ public final class CircuitBreaker implements Instrumented {
     this.ramp = config.rampSteps().stream().mapToDouble(Double::doubleValue).toArray();
     this.stepNanos = config.stepDuration().toNanos();
     this.minProbes = config.minProbesPerStep();
-    this.probeIntervalNanos = Math.max(1L, stepNanos / minProbes);
+    this.probeIntervalNanos = config.probeInterval().toNanos();
     this.openNanos = config.openDuration().toNanos();
     this.maxOpenNanos = config.maxOpenDuration().toNanos();
     this.openMultiplier = config.openDurationMultiplier();
@@ -257,11 +257,13 @@ public final class CircuitBreaker implements Instrumented {
     boolean admit = Math.ceil((arrival + 1) * f) > Math.ceil(arrival * f);
     if (admit) {
       p.soLastProbe(now);
+      p.incrementInFlight();
       return p.generation;
     }
     long last = p.lvLastProbe();
-    if (now - last >= probeIntervalNanos && p.casLastProbe(last, now)) {
-      return p.generation; // low-traffic progress: no probe for a probe interval
+    if (now - last >= probeIntervalNanos && p.lvInFlight() <= 0L && p.casLastProbe(last, now)) {
+      p.incrementInFlight();
+      return p.generation; // low-traffic progress: no probe in flight for a probe interval
     }
     rejected.increment();
     return REJECTED;
@@ -307,8 +309,9 @@ public final class CircuitBreaker implements Instrumented {
     if (p.lvConsecutive() != 0L) {
       p.clearConsecutive();
     }
-    if (slow && slowRate > 0 && w.rateReached(p, minimumCalls, failureRate, slowRate)) {
-      open(p, 0);
+    if (slow && slowRate > 0
+        && w.judge(p, minimumCalls, failureRate, slowRate) == SlidingWindow.TRIP) {
+      open(p, 0, 0);
     }
   }
 
@@ -316,8 +319,14 @@ public final class CircuitBreaker implements Instrumented {
     requirePermit(permit, durationNanos);
     boolean slow = durationNanos >= window.slowThresholdNanos();
     (slow ? otherSlow : otherSuccess).increment();
+    if (adaptive && p.state != BreakerState.CLOSED) {
+      // Keep learning outside the closed state, so a lasting shift is followed.
+      long now = clock.nanoTime();
+      window.tick(now);
+      window.offerLatency(now, slow ? window.slowThresholdNanos() : durationNanos);
+    }
     if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
-      judgeProbe(p, false, slow);
+      judgeProbe(p, false);
     }
   }
 
@@ -350,7 +359,7 @@ public final class CircuitBreaker implements Instrumented {
     } else {
       otherFailure.increment();
       if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
-        judgeProbe(p, true, slow);
+        judgeProbe(p, true);
       }
     }
   }
@@ -362,9 +371,17 @@ public final class CircuitBreaker implements Instrumented {
     }
     (slow ? w.slowFailure : w.fastFailure).increment();
     long consecutive = p.incrementConsecutive();
-    if ((consecutiveLimit > 0 && consecutive >= consecutiveLimit)
-        || (rateRules && w.rateReached(p, minimumCalls, failureRate, slowRate))) {
-      open(p, 0);
+    boolean trip;
+    if (rateRules) {
+      int verdict = w.judge(p, minimumCalls, failureRate, slowRate);
+      // Consecutive failures only where the volume is too low for a rate.
+      trip = verdict == SlidingWindow.TRIP || (verdict == SlidingWindow.LOW_VOLUME
+          && consecutiveLimit > 0 && consecutive >= consecutiveLimit);
+    } else {
+      trip = consecutive >= consecutiveLimit;
+    }
+    if (trip) {
+      open(p, 0, 0);
     }
   }
 
@@ -377,6 +394,10 @@ public final class CircuitBreaker implements Instrumented {
   public void onIgnore(long permit) {
     requirePermit(permit, 0L);
     ignored.increment();
+    Phase p = (Phase) PHASE.getVolatile(this);
+    if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
+      p.decrementInFlight(); // no longer in flight, judged by nobody
+    }
   }
 
   private static void requirePermit(long permit, long durationNanos) {
@@ -392,53 +413,83 @@ public final class CircuitBreaker implements Instrumented {
   // ---------------------------------------------------------------------------------------------
   // Half-open judging and transitions
 
-  private void judgeProbe(Phase p, boolean failure, boolean slow) {
-    long failures;
-    long consecutive = 0L;
-    if (failure) {
-      failures = p.incrementFailures();
-      consecutive = p.incrementConsecutive();
-    } else {
-      failures = p.lvFailures();
-      if (p.lvConsecutive() != 0L) {
-        p.clearConsecutive();
-      }
-    }
-    long slowCalls = slow ? p.incrementSlow() : p.lvSlow();
+  private void judgeProbe(Phase p, boolean failure) {
+    p.decrementInFlight();
+    long failures = failure ? p.incrementFailures() : p.lvFailures();
     long judged = p.incrementJudged();
-    boolean violated = (consecutiveLimit > 0 && consecutive >= consecutiveLimit)
-        || (judged >= minProbes
-            && (failures >= probeFailureRate * judged
-                || (slowRate > 0 && slowCalls >= slowRate * judged)));
-    if (violated) {
-      open(p, p.relapses + 1);
-    } else {
-      long now = clock.nanoTime();
-      if (stepPassed(p, now)) {
-        advance(p, now);
+    long successes = judged - failures;
+    long now = clock.nanoTime();
+    if (failure) {
+      if (wilsonLower(failures, judged, BreakerConfig.RELAPSE_Z) > probeFailureRate) {
+        if (p.step == 0 && successes <= 0) {
+          // Still down: restart step 0 in place, no new open event, no backoff growth.
+          install(p, Phase.halfOpen(p.generation + 1, now, p.relapses, p.backoff, 0, ramp[0],
+              0L, 0L, true));
+        } else {
+          open(p, p.relapses + 1, successes <= 0 ? p.backoff + 1 : p.backoff);
+        }
+        return;
       }
+    } else if (p.step == 0 && (p.restarted || failures > 0) && ramp.length > 1) {
+      advance(p, now); // the first success after failures: the dependency is back
+      return;
     }
+    if (stepPassed(p, now)) {
+      advance(p, now);
+    }
+  }
+
+  /** Wilson score interval lower bound of {@code k} failures in {@code n} trials. */
+  static double wilsonLower(long k, long n, double z) {
+    return wilson(k, n, z, -1.0);
+  }
+
+  /** Wilson score interval upper bound of {@code k} failures in {@code n} trials. */
+  static double wilsonUpper(long k, long n, double z) {
+    return wilson(k, n, z, 1.0);
+  }
+
+  private static double wilson(long k, long n, double z, double sign) {
+    if (n <= 0) {
+      return sign < 0 ? 0.0 : 1.0;
+    }
+    double p = Math.min(1.0, Math.max(0.0, (double) k / n));
+    double z2n = z * z / n;
+    double centre = p + z2n / 2.0;
+    double spread = z * Math.sqrt(p * (1.0 - p) / n + z2n / (4.0 * n));
+    return (centre + sign * spread) / (1.0 + z2n);
   }
 
   private boolean stepPassed(Phase p, long now) {
-    return now - p.since >= stepNanos && p.lvJudged() >= minProbes;
+    long judged = p.lvJudged();
+    if (judged < minProbes) {
+      return false;
+    }
+    long failures = p.lvFailures();
+    if (wilsonUpper(p.rampFailures + failures, p.rampJudged + judged, BreakerConfig.PASS_Z)
+        < probeFailureRate) {
+      return true; // healthy probes: pass early
+    }
+    return now - p.since >= stepNanos && failures < probeFailureRate * judged;
   }
 
   /** From CLOSED (relapses 0) or HALF_OPEN (relapses + 1) to OPEN. */
-  private void open(Phase from, int relapses) {
+  private void open(Phase from, int relapses, int backoff) {
     long now = clock.nanoTime();
-    Phase next = Phase.open(from.generation + 1, now, openNanosFor(relapses), relapses);
+    Phase next = Phase.open(from.generation + 1, now, openNanosFor(backoff), relapses, backoff);
     install(from, next);
   }
 
   private void toHalfOpen(Phase from, long now) {
-    install(from, Phase.halfOpen(from.generation + 1, now, from.relapses, 0, ramp[0]));
+    install(from, Phase.halfOpen(from.generation + 1, now, from.relapses, from.backoff, 0,
+        ramp[0], 0L, 0L, false));
   }
 
   private void advance(Phase from, long now) {
     int step = from.step + 1;
     Phase next = step < ramp.length
-        ? Phase.halfOpen(from.generation + 1, now, from.relapses, step, ramp[step])
+        ? Phase.halfOpen(from.generation + 1, now, from.relapses, from.backoff, step, ramp[step],
+            from.rampJudged + from.lvJudged(), from.rampFailures + from.lvFailures(), false)
         : closedPhase(from.generation + 1, now);
     install(from, next);
   }
@@ -448,8 +499,8 @@ public final class CircuitBreaker implements Instrumented {
         window.slow());
   }
 
-  long openNanosFor(int relapses) {
-    double d = Math.min(openNanos * Math.pow(openMultiplier, relapses), maxOpenNanos);
+  long openNanosFor(int backoff) {
+    double d = Math.min(openNanos * Math.pow(openMultiplier, backoff), maxOpenNanos);
     if (jitter > 0) {
       d *= 1.0 + jitter * (2.0 * ThreadLocalRandom.current().nextDouble() - 1.0);
       d = Math.min(d, maxOpenNanos);
@@ -462,7 +513,9 @@ public final class CircuitBreaker implements Instrumented {
     if (!PHASE.compareAndSet(this, from, next)) {
       return false; // another thread moved the breaker first; it posts its own event
     }
-    boolean silent = from.state == next.state && next.state != BreakerState.HALF_OPEN;
+    // Same state, same step (a reset in place, step 0 restarted while still down): silent.
+    boolean silent = from.state == next.state
+        && (next.state != BreakerState.HALF_OPEN || from.step == next.step);
     if (from.state != next.state) {
       transitionsTo[next.state.ordinal()].increment();
     }

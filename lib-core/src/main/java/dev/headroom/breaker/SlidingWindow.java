@@ -215,57 +215,81 @@ final class SlidingWindow {
     return slowSuccess.sum() + slowFailure.sum();
   }
 
+  /** {@link #judge} verdict: a rate rule is reached. */
+  static final int TRIP = 1;
+  /** {@link #judge} verdict: the window holds enough calls and no rate rule is reached. */
+  static final int HEALTHY = 0;
+  /** {@link #judge} verdict: the window holds fewer than {@code minimumCalls} calls. */
+  static final int LOW_VOLUME = 2;
+
   /**
-   * Judges the rate rules over the window, counting only calls since {@code phase} began.
-   * Allocation-free: the base snapshot is kept in locals.
+   * Judges the rate rules, counting only calls since {@code phase} began. The rates are taken
+   * over the newest buckets that together hold at least {@code minimumCalls} calls (the newest
+   * snapshot that leaves that many calls after it), so a busy window reacts to its newest
+   * calls and a quiet one still judges {@code minimumCalls}. Allocation-free: the snapshots are
+   * kept in locals.
    *
-   * @return true if a configured rate is reached with at least {@code minimumCalls} calls
+   * @return {@link #TRIP}, {@link #HEALTHY}, or {@link #LOW_VOLUME} when the window (since the
+   *     phase began) holds fewer than {@code minimumCalls} calls
    */
-  boolean rateReached(Phase phase, int minimumCalls, double failureRate, double slowRate) {
+  int judge(Phase phase, int minimumCalls, double failureRate, double slowRate) {
     long current = currentEpoch();
     long start = current - size + 1;
-    long baseCalls;
-    long baseFailures;
-    long baseSlow;
-    if (phase.baseEpoch >= start) {
-      baseCalls = phase.baseCalls;
-      baseFailures = phase.baseFailures;
-      baseSlow = phase.baseSlow;
-    } else {
-      long best = Long.MAX_VALUE;
-      baseCalls = 0L;
-      baseFailures = 0L;
-      baseSlow = 0L;
-      for (Bucket b : ring) {
-        long e1 = b.lvEpoch();
-        if (e1 < 0 || e1 < start || e1 > current || e1 >= best) {
-          continue;
-        }
-        long c = b.calls;
-        long f = b.failures;
-        long s = b.slow;
-        if (b.lvEpoch() == e1) {
-          best = e1;
-          baseCalls = c;
-          baseFailures = f;
-          baseSlow = s;
-        }
-      }
-      if (best == Long.MAX_VALUE) {
-        return false; // every slot is being rewritten: judge at the next failure
-      }
-    }
     long ff = fastFailure.sum();
     long sf = slowFailure.sum();
     long ss = slowSuccess.sum();
-    long calls = fastSuccess.sum() + ss + ff + sf - baseCalls;
-    if (calls < minimumCalls) {
-      return false;
+    long nowCalls = fastSuccess.sum() + ss + ff + sf;
+    long nowFailures = ff + sf;
+    long nowSlow = ss + sf;
+    boolean phaseBase = phase.baseEpoch >= start;
+    long oldest = Long.MAX_VALUE;
+    long baseCalls = phase.baseCalls;
+    long baseFailures = phase.baseFailures;
+    long baseSlow = phase.baseSlow;
+    long newest = Long.MIN_VALUE;
+    long refCalls = 0L;
+    long refFailures = 0L;
+    long refSlow = 0L;
+    for (Bucket b : ring) {
+      long e1 = b.lvEpoch();
+      if (e1 < 0 || e1 < start || e1 > current || (phaseBase && e1 <= phase.baseEpoch)) {
+        continue;
+      }
+      long c = b.calls;
+      long f = b.failures;
+      long s = b.slow;
+      if (b.lvEpoch() != e1) {
+        continue; // being rewritten
+      }
+      if (!phaseBase && e1 < oldest) {
+        oldest = e1;
+        baseCalls = c;
+        baseFailures = f;
+        baseSlow = s;
+      }
+      if (e1 > newest && nowCalls - c >= minimumCalls) {
+        newest = e1;
+        refCalls = c;
+        refFailures = f;
+        refSlow = s;
+      }
     }
-    long failures = ff + sf - baseFailures;
-    long slow = ss + sf - baseSlow;
+    if (!phaseBase && oldest == Long.MAX_VALUE) {
+      return HEALTHY; // every slot is being rewritten: judge at the next outcome
+    }
+    if (nowCalls - baseCalls < minimumCalls) {
+      return LOW_VOLUME;
+    }
+    if (newest == Long.MIN_VALUE) {
+      refCalls = baseCalls;
+      refFailures = baseFailures;
+      refSlow = baseSlow;
+    }
+    long calls = nowCalls - refCalls;
+    long failures = nowFailures - refFailures;
+    long slow = nowSlow - refSlow;
     return (failureRate > 0 && failures >= failureRate * calls)
-        || (slowRate > 0 && slow >= slowRate * calls);
+        || (slowRate > 0 && slow >= slowRate * calls) ? TRIP : HEALTHY;
   }
 
   /** One ring slot: a snapshot of the cumulative counts at the start of an epoch. */
