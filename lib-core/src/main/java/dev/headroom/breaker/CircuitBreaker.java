@@ -16,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -122,6 +121,7 @@ public final class CircuitBreaker implements Instrumented {
   private final long maxOpenNanos;
   private final double openMultiplier;
   private final double jitter;
+  private final long nameHash;
 
   // Outcomes not judged by the closed window (half-open, disabled, stale permits).
   private final LongAdder otherSuccess = new LongAdder();
@@ -161,6 +161,7 @@ public final class CircuitBreaker implements Instrumented {
     this.maxOpenNanos = config.maxOpenDuration().toNanos();
     this.openMultiplier = config.openDurationMultiplier();
     this.jitter = config.openJitter();
+    this.nameHash = mix64(name.hashCode());
     for (int i = 0; i < transitionsTo.length; i++) {
       transitionsTo[i] = new LongAdder();
     }
@@ -502,10 +503,19 @@ public final class CircuitBreaker implements Instrumented {
   long openNanosFor(int backoff) {
     double d = Math.min(openNanos * Math.pow(openMultiplier, backoff), maxOpenNanos);
     if (jitter > 0) {
-      d *= 1.0 + jitter * (2.0 * ThreadLocalRandom.current().nextDouble() - 1.0);
+      // Jitter from a mix of the clock reading and the name: spread across instances in
+      // production, reproducible under a manual clock.
+      double u = (mix64(clock.nanoTime() ^ nameHash) >>> 11) * 0x1.0p-53;
+      d *= 1.0 + jitter * (2.0 * u - 1.0);
       d = Math.min(d, maxOpenNanos);
     }
     return Math.max(1L, (long) d);
+  }
+
+  private static long mix64(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
   }
 
   /** Installs {@code next} over {@code from}; on winning, counts and posts the event once. */
