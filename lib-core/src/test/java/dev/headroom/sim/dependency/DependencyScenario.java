@@ -137,6 +137,21 @@ final class DependencyScenario {
     long origin = clock.nanoTime();
     CircuitBreaker breaker = client == Client.BREAKER
         ? CircuitBreaker.builder("dependency").clock(clock).build() : null;
+    if (breaker != null && Boolean.getBoolean("sim.trace")) {
+      breaker.addListener(new dev.headroom.breaker.BreakerListener() {
+        @Override
+        public void onTransition(CircuitBreaker b, BreakerState from, BreakerState to) {
+          System.out.printf(Locale.ROOT, "%.3f %s -> %s%n", (clock.nanoTime() - origin) / 1e9,
+              from, to);
+        }
+
+        @Override
+        public void onRampStep(CircuitBreaker b, int step, double fraction) {
+          System.out.printf(Locale.ROOT, "%.3f step %d%n", (clock.nanoTime() - origin) / 1e9,
+              step);
+        }
+      });
+    }
     PriorityQueue<Event> queue = new PriorityQueue<>((a, b) -> a.time != b.time
         ? Long.compare(a.time, b.time) : Long.compare(a.seq, b.seq));
     long seq = 0L;
