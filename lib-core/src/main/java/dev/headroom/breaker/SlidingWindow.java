@@ -288,8 +288,20 @@ final class SlidingWindow {
     long calls = nowCalls - refCalls;
     long failures = nowFailures - refFailures;
     long slow = nowSlow - refSlow;
-    return (failureRate > 0 && failures >= failureRate * calls)
-        || (slowRate > 0 && slow >= slowRate * calls) ? TRIP : HEALTHY;
+    return reached(failures, calls, failureRate) || reached(slow, calls, slowRate)
+        ? TRIP : HEALTHY;
+  }
+
+  /**
+   * Whether {@code k} of {@code n} calls reach {@code rate} with confidence: the Wilson lower
+   * bound (z = {@link BreakerConfig#RELAPSE_Z}) of the fraction is at least {@code rate}, or every
+   * call counted. A raw ratio over the newest 100 calls of a dependency failing 35% of them
+   * reaches 50% by chance every few seconds; the bound does not, while a full outage still trips
+   * at once.
+   */
+  static boolean reached(long k, long n, double rate) {
+    return rate > 0 && k >= rate * n
+        && (k >= n || CircuitBreaker.wilsonLower(k, n, BreakerConfig.RELAPSE_Z) >= rate);
   }
 
   /** One ring slot: a snapshot of the cumulative counts at the start of an epoch. */
