@@ -247,9 +247,8 @@ public record BreakerConfig(
   }
 
   private static void requireRateOrOff(String option, double value) {
-    if (value != 0.0) {
-      Checks.requireFraction(option, value);
-    }
+    Checks.requireArgument(value == 0.0 || (value > 0.0 && value <= 1.0), option,
+        "0 (off) or in (0, 1]", value);
   }
 
   private static List<Double> requireRamp(List<Double> steps) {

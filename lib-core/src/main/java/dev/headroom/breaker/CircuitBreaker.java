@@ -467,11 +467,13 @@ public final class CircuitBreaker implements Instrumented {
       return false;
     }
     long failures = p.lvFailures();
-    if (wilsonUpper(p.rampFailures + failures, p.rampJudged + judged, BreakerConfig.PASS_Z)
-        < probeFailureRate) {
-      return true; // healthy probes: pass early
+    if (failures >= probeFailureRate * judged) {
+      return false; // the step's own probes fail too often, whatever came before
     }
-    return now - p.since >= stepNanos && failures < probeFailureRate * judged;
+    return now - p.since >= stepNanos
+        || wilsonUpper(p.rampFailures + failures, p.rampJudged + judged, BreakerConfig.PASS_Z)
+            < probeFailureRate; // healthy probes: pass early
+
   }
 
   /** From CLOSED (relapses 0) or HALF_OPEN (relapses + 1) to OPEN. */
@@ -1066,9 +1068,9 @@ public final class CircuitBreaker implements Instrumented {
     /**
      * See {@link BreakerConfig.Builder#failureRateThreshold(double)}.
      *
-     * @param rate in (0, 1]
+     * @param rate in (0, 1], or 0 for off
      * @return this builder
-     * @throws IllegalArgumentException if outside (0, 1]
+     * @throws IllegalArgumentException if outside (0, 1] and not 0
      * @throws IllegalStateException if already set
      */
     public Builder failureRateThreshold(double rate) {
@@ -1220,6 +1222,19 @@ public final class CircuitBreaker implements Instrumented {
      */
     public Builder rampStep(Duration minDuration, int minProbes) {
       config.rampStep(minDuration, minProbes);
+      return this;
+    }
+
+    /**
+     * See {@link BreakerConfig.Builder#probeInterval(Duration)}.
+     *
+     * @param interval {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null, zero or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder probeInterval(Duration interval) {
+      config.probeInterval(interval);
       return this;
     }
 
