@@ -129,6 +129,7 @@ public final class CircuitBreaker implements Instrumented {
   private final LongAdder otherFailure = new LongAdder();
   private final LongAdder ignored = new LongAdder();
   private final LongAdder rejected = new LongAdder();
+  private final LongAdder restarts = new LongAdder();
   private final LongAdder[] transitionsTo = new LongAdder[BreakerState.values().length];
 
   @SuppressWarnings("unused") // through PHASE
@@ -424,8 +425,10 @@ public final class CircuitBreaker implements Instrumented {
       if (wilsonLower(failures, judged, BreakerConfig.RELAPSE_Z) > probeFailureRate) {
         if (p.step == 0 && successes <= 0) {
           // Still down: restart step 0 in place, no new open event, no backoff growth.
-          install(p, Phase.halfOpen(p.generation + 1, now, p.relapses, p.backoff, 0, ramp[0],
-              0L, 0L, true));
+          if (install(p, Phase.halfOpen(p.generation + 1, now, p.relapses, p.backoff, 0,
+              ramp[0], 0L, 0L, true))) {
+            restarts.increment();
+          }
         } else {
           open(p, p.relapses + 1, successes <= 0 ? p.backoff + 1 : p.backoff);
         }
@@ -1006,6 +1009,11 @@ public final class CircuitBreaker implements Instrumented {
         });
     sink.gauge(MeterId.of("headroom.breaker.relapses").tag("name", name)
         .description("Relapses since the last full recovery"), () -> relapses());
+  }
+
+  /** Silent restarts of ramp step 0 (the dependency still down). For tests. */
+  long restartCount() {
+    return restarts.sum();
   }
 
   /** The current generation: the number of phase changes so far. For tests. */
