@@ -42,7 +42,8 @@ import java.util.function.Predicate;
  * <p>Open duration: {@code openDuration} (default 1 s) after a trip from closed, multiplied by
  * {@code openDurationMultiplier} (default 2) on each relapse whose failed ramp step had no
  * successful probe, capped at {@code maxOpenDuration} (default 30 s), then jittered by
- * {@code +-openJitter}. A relapse after probes succeeded keeps the open duration where it was,
+ * {@code +-openJitter} (drawn from a mix of the clock reading and the breaker's name: spread
+ * across instances, reproducible under a manual clock). A relapse after probes succeeded keeps the open duration where it was,
  * so a dependency that answers some probes is not shut out for ever longer. A full recovery
  * resets it.
  *

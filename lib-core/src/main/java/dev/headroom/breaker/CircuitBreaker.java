@@ -22,31 +22,39 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * A circuit breaker that trips on consecutive failures, a failure rate or a slow-call rate, and
- * recovers along a ramp instead of flipping from a few probes to all traffic.
+ * A circuit breaker that trips on a failure rate judged with confidence over the newest calls
+ * (consecutive failures where the volume is too low for a rate), and recovers along a ramp
+ * whose steps pass on the probes' evidence instead of flipping from a few probes to all traffic.
  *
  * <pre>{@code
- * CircuitBreaker breaker = CircuitBreaker.builder("replica-db")
- *     .consecutiveFailures(5)
- *     .failureRateThreshold(0.5)
- *     .build();
+ * CircuitBreaker breaker = CircuitBreaker.builder("replica-db").build(); // the defaults
  * Member m = breaker.call(() -> replica.load(id), error -> cache.get(id));
  * }</pre>
  *
  * <h2>States</h2>
  * <ul>
- *   <li>{@link BreakerState#CLOSED}: every call is admitted; a trip rule that fires opens.
+ *   <li>{@link BreakerState#CLOSED}: every call is admitted. Each failure judges the rate rules
+ *       over the newest window buckets that together hold {@code minimumCalls} calls (100 by
+ *       default): the breaker trips when the Wilson lower bound of the failure (or slow-call)
+ *       fraction reaches the threshold, or every judged call failed. While the window holds
+ *       fewer than {@code minimumCalls} calls, {@code consecutiveFailures} in a row trip
+ *       instead. At 400 calls/s with 30% failing the default breaker never trips; at 400
+ *       calls/s a full outage trips it in about 0.2 s, at 2 calls/s after 5 failures.
  *   <li>{@link BreakerState#OPEN}: every call is rejected at once, without calling the
- *       dependency, for the open duration ({@link BreakerConfig}: grows on each relapse, capped,
- *       jittered, reset by a full recovery). The first call after it turns the breaker half-open.
+ *       dependency, for the open duration (1 s by default; doubles on each relapse in whose
+ *       failed step no probe succeeded, capped, jittered, reset by a full recovery). The first
+ *       call after it turns the breaker half-open.
  *   <li>{@link BreakerState#HALF_OPEN}: the ramp. Step {@code k} admits the fraction
  *       {@code rampSteps[k]} of calls (deterministically: 1% admits the 1st, 101st, 201st...
- *       arrival) plus one call whenever no probe was admitted for
- *       {@code stepDuration / minProbesPerStep}, so low traffic still makes progress. A step is
- *       judged on its own probes (calls admitted in it) with the same rules; the rate rules
- *       apply once the step has {@code minProbesPerStep} judged probes. A violation reopens (a
- *       relapse). A step passes once it has lasted {@code stepDuration} and has
- *       {@code minProbesPerStep} judged probes; passing the last step closes.
+ *       arrival) plus one probe whenever none is in flight and {@code probeInterval} passed since
+ *       the last, so low traffic still makes progress. Probes are judged on failures only (a
+ *       slow probe is a success): a step relapses when the Wilson lower bound of its failure
+ *       rate exceeds the threshold; step 0 that fails without any success restarts in place
+ *       (the dependency is still down: no new open event, no backoff growth), and its first
+ *       success after failures moves to step 1. A step passes once it has
+ *       {@code minProbesPerStep} judged probes, fewer than the threshold of them failed, and
+ *       either the Wilson upper bound of the ramp's cumulative failure rate is below the
+ *       threshold (early) or it has lasted {@code stepDuration}; passing the last step closes.
  *   <li>{@link BreakerState#FORCED_OPEN}, {@link BreakerState#DISABLED}: manual overrides,
  *       left by {@link #reset()}.
  * </ul>
@@ -61,10 +69,11 @@ import java.util.function.Supplier;
  *
  * <h2>Cost</h2>
  * In the closed state, {@code tryAcquire} is one volatile read; an outcome is a few volatile
- * reads, one clock read (only when a rate rule or the adaptive threshold needs the window) and
- * one striped increment ({@link LongAdder}), plus, with the adaptive threshold, one more read
- * (a latency sample is taken about once per millisecond); nothing allocates and nothing locks. Failures also
- * increment the consecutive-failure counter and judge the window. The clock is the injected
+ * reads, one clock read (the rate rule is on by default) and one striped increment
+ * ({@link LongAdder}), plus, with the adaptive threshold, one more read (a latency sample is
+ * taken about once per millisecond); nothing allocates and nothing locks. Failures also
+ * increment the consecutive-failure counter and judge the window: a scan of its bucket
+ * snapshots (50 by default) and, near the threshold, one square root. The clock is the injected
  * {@link NanoClock}, by default {@link NanoClock#coarse()} (about 1 ms resolution); the wrappers
  * measure call durations with the same clock.
  *

@@ -463,6 +463,54 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void theLearnedThresholdFollowsALastingShift() {
+    CircuitBreaker b = CircuitBreaker.builder("shift").clock(clock).openJitter(0)
+        .adaptiveSlowCallThreshold(4.0, Duration.ofMillis(50))
+        .slowCallLearningPeriod(Duration.ofSeconds(10)).build();
+    for (int s = 0; s < 30; s++) { // healthy at 20 ms
+      for (int i = 0; i < 50; i++) {
+        b.onSuccess(b.tryAcquire(), 20 * MS);
+      }
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertEquals(80 * MS, b.slowCallThreshold().toNanos(), 2 * MS);
+    int seconds = 0;
+    long before = b.slowCount();
+    // 800 ms becomes the dependency's normal: the estimate climbs until it is no longer slow.
+    while (b.slowCallThreshold().toNanos() <= 800 * MS && seconds < 600) {
+      for (int i = 0; i < 50; i++) {
+        b.onSuccess(b.tryAcquire(), 800 * MS);
+      }
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+    }
+    assertTrue(b.slowCallThreshold().toNanos() > 800 * MS, "threshold " + b.slowCallThreshold());
+    assertTrue(seconds <= 60, "took " + seconds + " s, six learning periods");
+    assertTrue(b.slowCount() > before);
+    assertEquals(BreakerState.CLOSED, b.state(), "the slow rule is off by default");
+  }
+
+  @Test
+  void slowProbesDoNotHoldTheBreakerOpen() {
+    CircuitBreaker b = rateBase("slow").consecutiveFailures(0).failureRateThreshold(0)
+        .slowCallRateThreshold(0.5).minimumCalls(10).build();
+    for (int i = 0; i < 10; i++) {
+      b.onSuccess(b.tryAcquire(), 800 * MS); // slow against the fixed 100 ms
+    }
+    assertEquals(BreakerState.OPEN, b.state());
+    clock.advance(Duration.ofSeconds(5));
+    // The dependency answers, slowly: every probe is a success, and the ramp closes.
+    for (int i = 0; i < 100_000 && b.state() != BreakerState.CLOSED; i++) {
+      long p = b.tryAcquire();
+      if (p != CircuitBreaker.REJECTED) {
+        b.onSuccess(p, 800 * MS);
+      }
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(1, b.transitionCount(BreakerState.OPEN));
+  }
+
+  @Test
   void ignoredAndNonFailureExceptionsAreClassified() {
     CircuitBreaker b = base("db").ignore(IllegalStateException.class)
         .failOn(IOException.class, TimeoutException.class).build();
