@@ -66,6 +66,8 @@ final class DependencyScenario {
     final long[] offered;
     final long[] succeeded;
     final long[] opens;
+    /** Calls that reached the dependency, per phase of their arrival. */
+    final long[] sent;
     long firstRejection = -1L;
     long firstTrip = -1L;
 
@@ -73,6 +75,7 @@ final class DependencyScenario {
       offered = new long[phases];
       succeeded = new long[phases];
       opens = new long[phases];
+      sent = new long[phases];
     }
 
     double goodput(int phase) {
@@ -192,6 +195,7 @@ final class DependencyScenario {
           }
         }
         free--;
+        r.sent[phase]++;
         Dependency.Kind kind = dependency.call(now, random, duration);
         boolean answered = duration[0] < deadlineNanos;
         long doneAt = now + (answered ? duration[0] : deadlineNanos);

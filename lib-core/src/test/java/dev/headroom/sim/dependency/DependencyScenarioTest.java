@@ -92,6 +92,8 @@ class DependencyScenarioTest {
         bare, breaker);
     double stop = median(breaker, Result::firstTripSeconds);
     assertTrue(stop <= stopWithinSeconds, "stopped sending after " + stop + " s");
+    double rejected = median(breaker, Result::firstRejectionSeconds);
+    assertTrue(rejected <= stopWithinSeconds, "first rejection after " + rejected + " s");
     double recovered = median(breaker, r -> r.goodput(2));
     assertTrue(recovered >= 0.99, "goodput in the 10 s after recovery " + recovered);
   }
@@ -115,13 +117,16 @@ class DependencyScenarioTest {
     }
     StringBuilder out = new StringBuilder();
     out.append("\n#### ").append(title).append(" (median of seeds 1-").append(SEEDS)
-        .append(")\n\n| phase | bare deadline | breaker (defaults) | breaker opens |\n")
-        .append("|---|---:|---:|---:|\n");
+        .append(")\n\n| phase | bare deadline | breaker (defaults) | sent by the breaker "
+            + "| breaker opens |\n")
+        .append("|---|---:|---:|---:|---:|\n");
     for (int phase = 0; phase < s.dependency().phases().size(); phase++) {
       int i = phase;
       out.append("| ").append(s.dependency().phases().get(i).name()).append(" | ")
           .append(DependencyScenario.pct(median(bare, r -> r.goodput(i)))).append(" | ")
           .append(DependencyScenario.pct(median(breaker, r -> r.goodput(i)))).append(" | ")
+          .append(DependencyScenario.pct(median(breaker,
+              r -> r.offered[i] == 0 ? 0.0 : (double) r.sent[i] / r.offered[i]))).append(" | ")
           .append(String.format(Locale.ROOT, "%.1f", median(breaker, r -> r.opens[i])))
           .append(" |\n");
     }
