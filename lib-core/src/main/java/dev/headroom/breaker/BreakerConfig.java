@@ -15,10 +15,12 @@ import java.util.function.Predicate;
  * <p>Trip rules (defaults read volume):
  * <ul>
  *   <li>{@code failureRateThreshold} (default 0.5; 0 turns it off): trip when at least this
- *       fraction of the newest calls failed. The rate is judged over the newest window buckets
- *       that together hold at least {@code minimumCalls} calls (default 100, in a 10 s window of
- *       50 buckets), so a busy breaker reacts within a bucket or two and a quiet one still judges
- *       enough calls. At 400 calls/s with 30% failing it never trips: a dependency that answers
+ *       fraction of the newest calls failed, with confidence: the Wilson lower bound
+ *       (z = {@value #RELAPSE_Z}) of the fraction must reach the threshold, or every judged call
+ *       failed. The rate is judged over the newest window buckets that together hold at least
+ *       {@code minimumCalls} calls (default 100, in a 10 s window of 50 buckets) and span at
+ *       least a tenth of the window, so a busy breaker reacts within about a second and a quiet
+ *       one still judges enough calls. At 400 calls/s with 30% failing it never trips: a dependency that answers
  *       most calls is not treated as down.
  *   <li>{@code consecutiveFailures} (default 5; 0 turns it off): trip after this many failures
  *       in a row. When a rate rule is configured it applies only at low volume, while the window

@@ -35,11 +35,11 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@link BreakerState#CLOSED}: every call is admitted. Each failure judges the rate rules
  *       over the newest window buckets that together hold {@code minimumCalls} calls (100 by
- *       default): the breaker trips when the Wilson lower bound of the failure (or slow-call)
+ *       default) and span at least a tenth of the window: the breaker trips when the Wilson lower bound of the failure (or slow-call)
  *       fraction reaches the threshold, or every judged call failed. While the window holds
  *       fewer than {@code minimumCalls} calls, {@code consecutiveFailures} in a row trip
  *       instead. At 400 calls/s with 30% failing the default breaker never trips; at 400
- *       calls/s a full outage trips it in about 0.2 s, at 2 calls/s after 5 failures.
+ *       calls/s a full outage trips it in about 0.6 s, at 2 calls/s after 5 failures.
  *   <li>{@link BreakerState#OPEN}: every call is rejected at once, without calling the
  *       dependency, for the open duration (1 s by default; doubles on each relapse in whose
  *       failed step no probe succeeded, capped, jittered, reset by a full recovery). The first

@@ -9,7 +9,7 @@ import java.util.List;
  * phase's judged calls with their time bucket, the ramp a few counters. Jitter must be off.
  *
  * <p>The contract modelled: rates judged with confidence over the newest buckets holding at
- * least {@code minimumCalls} calls; consecutive failures only at low volume when a rate rule is
+ * least {@code minimumCalls} calls and spanning at least a tenth of the window; consecutive failures only at low volume when a rate rule is
  * on; half-open probes judged on failures with Wilson bounds; step 0 restarted in place while
  * the dependency is still down; the first success after failures in step 0 moves to step 1; a
  * probe admitted every probe interval when none is in flight; backoff grows only on a relapse
@@ -253,6 +253,7 @@ final class BreakerModel {
     for (long[] r : records) {
       long e = r[0];
       if (e >= start && (!phaseBase || e > baseEpoch) && e > newest
+          && e <= lastRolledEpoch - buckets / 10
           && countFrom(e)[0] >= minimumCalls) {
         newest = e;
       }

@@ -125,7 +125,7 @@ class BreakerProperties {
         .slowCallRateThreshold(0.6)
         .slowCallThreshold(Duration.ofMillis(100))
         .minimumCalls(4)
-        .window(Duration.ofSeconds(4), 4)
+        .window(Duration.ofSeconds(4), 10)
         .openDuration(Duration.ofMillis(500))
         .relapseBackoff(2.0, Duration.ofSeconds(4))
         .openJitter(0)

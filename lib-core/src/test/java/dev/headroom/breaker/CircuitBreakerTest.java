@@ -368,10 +368,13 @@ class CircuitBreakerTest {
     CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0.5)
         .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
     succeed(b, 30); // bucket 0
-    clock.advance(Duration.ofSeconds(5));
-    fail(b, 9); // bucket 5 holds 9 calls: the judged calls reach back to bucket 0, 9 of 39
+    clock.advance(Duration.ofSeconds(4));
+    fail(b, 5); // bucket 4
+    clock.advance(Duration.ofSeconds(1));
+    // A rate spans at least a tenth of the window (one bucket before the current one here).
+    fail(b, 4); // buckets 4-5 hold 9 calls: the judged calls reach back to bucket 0, 9 of 39
     assertEquals(BreakerState.CLOSED, b.state());
-    fail(b, 1); // bucket 5 alone holds 10 calls, all failed
+    fail(b, 1); // buckets 4-5 hold 10 calls, all failed
     assertEquals(BreakerState.OPEN, b.state());
   }
 
