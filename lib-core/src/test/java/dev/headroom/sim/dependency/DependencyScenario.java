@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  * refusal for capacity, or the deadline) with its duration. Goodput is counted per phase of the
  * arrival time: the share of offered calls that succeeded within the deadline.
  *
- * <p>Same inputs, same seed: the same result, byte for byte.
+ * <p>Same inputs, same seed: the same result, byte for byte. With {@code -Dsim.trace=true} the
+ * breaker's transitions are printed with their virtual time.
  */
 final class DependencyScenario {
 
