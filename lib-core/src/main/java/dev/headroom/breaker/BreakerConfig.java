@@ -12,37 +12,60 @@ import java.util.function.Predicate;
  * {@link BreakerRegistry}. Built with {@link #builder()}; {@link Builder#from(BreakerConfig)}
  * derives one configuration from another.
  *
- * <p>Trip rules, each optional, any combination:
+ * <p>Trip rules (defaults read volume):
  * <ul>
- *   <li>{@code consecutiveFailures}: trip after this many failures in a row (default 5; 0 turns
- *       the rule off);
- *   <li>{@code failureRateThreshold}: trip when at least this fraction of the calls in the
- *       sliding {@code window} failed, once the window holds {@code minimumCalls} calls (off by
- *       default);
- *   <li>{@code slowCallRateThreshold}: the same for calls slower than the slow-call threshold
- *       (off by default).
+ *   <li>{@code failureRateThreshold} (default 0.5; 0 turns it off): trip when at least this
+ *       fraction of the newest calls failed, with confidence: the Wilson lower bound
+ *       (z = {@value #RELAPSE_Z}) of the fraction must reach the threshold, or every judged call
+ *       failed. The rate is judged over the newest window buckets that together hold at least
+ *       {@code minimumCalls} calls (default 100, in a 10 s window of 50 buckets) and span at
+ *       least a tenth of the window, so a busy breaker reacts within about a second and a quiet
+ *       one still judges enough calls. At 400 calls/s with 30% failing it never trips: a dependency that answers
+ *       most calls is not treated as down.
+ *   <li>{@code consecutiveFailures} (default 5; 0 turns it off): trip after this many failures
+ *       in a row. When a rate rule is configured it applies only at low volume, while the window
+ *       holds fewer than {@code minimumCalls} calls (at 2 calls/s a full outage trips after 5
+ *       failures); without a rate rule it always applies.
+ *   <li>{@code slowCallRateThreshold} (off by default): the same as the failure rate for calls
+ *       slower than the slow-call threshold.
  * </ul>
  *
- * <p>The slow-call threshold is either fixed ({@code slowCallThreshold}) or, when that is null
- * (the default), adaptive: {@code slowCallMultiple} times a running estimate of the mean latency
- * of the breaker's own successful calls while closed, never below {@code slowCallFloor}. The
- * estimate is an exponentially weighted mean updated once per window bucket, with a time
- * constant of {@code slowCallLearningPeriod}; until the first bucket with successes has been
- * seen no call is classified slow.
+ * <p>The slow-call rule is off by default on purpose. A threshold learned while the dependency
+ * was healthy treats a new normal (a dependency that now answers in 800 ms instead of 20 ms) as
+ * failure, and can hold a breaker open against a dependency that answers; a fixed threshold
+ * needs a number only someone who knows the dependency can choose. When it is configured, the
+ * threshold is either fixed ({@code slowCallThreshold}) or, when that is null, adaptive:
+ * {@code slowCallMultiple} times a running estimate of the mean latency of successful calls,
+ * never below {@code slowCallFloor}. The estimate is an exponentially weighted mean with a time
+ * constant of {@code slowCallLearningPeriod}, fed by successful calls in every state (closed
+ * and half-open), so it follows a lasting shift within a few learning periods. Slow calls never
+ * fail half-open probes: the slow rule can trip a closed breaker, never keep one open.
  *
- * <p>Open duration: {@code openDuration} after a trip from closed, multiplied by
- * {@code openDurationMultiplier} on each relapse (a violation during the half-open ramp), capped
- * at {@code maxOpenDuration}, then jittered by {@code +-openJitter} (and capped again). A full
- * recovery (the ramp's last step passed) resets it.
+ * <p>Open duration: {@code openDuration} (default 1 s) after a trip from closed, multiplied by
+ * {@code openDurationMultiplier} (default 2) on each relapse whose failed ramp step had no
+ * successful probe, capped at {@code maxOpenDuration} (default 30 s), then jittered by
+ * {@code +-openJitter} (drawn from a mix of the clock reading and the breaker's name: spread
+ * across instances, reproducible under a manual clock). A relapse after probes succeeded keeps the open duration where it was,
+ * so a dependency that answers some probes is not shut out for ever longer. A full recovery
+ * resets it.
  *
  * <p>Half-open ramp: the fractions in {@code rampSteps} (strictly increasing, ending at 1).
- * Each step lasts at least {@code stepDuration} and at least {@code minProbesPerStep} judged
- * probes. So that low traffic still makes progress, a call is also admitted whenever no probe
- * has been admitted for {@code stepDuration / minProbesPerStep}. A step is judged on its own
- * probes with the trip rules, and, once it has {@code minProbesPerStep} judged probes, by their
- * failure fraction: {@code failureRateThreshold} when configured, else
- * {@link #DEFAULT_PROBE_FAILURE_RATE} (one half), so a step where most probes fail relapses even
- * when no run of consecutive failures is long enough to trip.
+ * Besides the fraction, one call is admitted as a probe whenever no probe is in flight and
+ * {@code probeInterval} (default 25 ms) passed since the last one, so low traffic is not starved
+ * by a 1% step. Probes are judged on failures only:
+ * <ul>
+ *   <li>a step relapses when the Wilson lower bound (z = {@value #RELAPSE_Z}) of its failure
+ *       rate exceeds the threshold ({@code failureRateThreshold}, or
+ *       {@link #DEFAULT_PROBE_FAILURE_RATE} when it is off): confidence, not a raw ratio;
+ *   <li>"still down": when step 0 relapses without a single success, it restarts in place
+ *       (stays half-open, admits its small fraction plus probes, no new open event, no backoff
+ *       growth);
+ *   <li>the first success after failures in step 0 moves to step 1;
+ *   <li>a step passes early once it has {@code minProbesPerStep} judged probes and the Wilson
+ *       upper bound (z = {@value #PASS_Z}) of the ramp's cumulative failure rate is below the
+ *       threshold; otherwise it passes once it lasted {@code stepDuration} with
+ *       {@code minProbesPerStep} judged probes of which fewer than the threshold failed.
+ * </ul>
  *
  * <p>Classification of a throwable reported by {@code onFailure}: if {@code ignoreWhen}
  * matches, the call is ignored (it counts for nothing); else if {@code failureWhen} matches it
@@ -67,6 +90,8 @@ import java.util.function.Predicate;
  * @param rampSteps the admitted fractions of the half-open ramp, increasing, ending at 1
  * @param stepDuration the minimum duration of a ramp step
  * @param minProbesPerStep the minimum number of judged probes of a ramp step
+ * @param probeInterval the half-open interval after which a probe is admitted whatever the
+ *     fraction, when none is in flight
  * @param failureWhen which throwables are failures
  * @param ignoreWhen which throwables are ignored (checked first)
  * @param rejectionStackTrace whether rejections capture a stack trace
@@ -91,6 +116,7 @@ public record BreakerConfig(
     List<Double> rampSteps,
     Duration stepDuration,
     int minProbesPerStep,
+    Duration probeInterval,
     Predicate<Throwable> failureWhen,
     Predicate<Throwable> ignoreWhen,
     boolean rejectionStackTrace,
@@ -106,30 +132,44 @@ public record BreakerConfig(
   public static final Duration DEFAULT_SLOW_CALL_LEARNING_PERIOD = Duration.ofSeconds(60);
   /** Default {@code window}: 10 s. */
   public static final Duration DEFAULT_WINDOW = Duration.ofSeconds(10);
-  /** Default {@code windowBuckets}: 10. */
-  public static final int DEFAULT_WINDOW_BUCKETS = 10;
-  /** Default {@code minimumCalls}: 20. */
-  public static final int DEFAULT_MINIMUM_CALLS = 20;
-  /** Default {@code openDuration}: 5 s. */
-  public static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(5);
+  /** Default {@code windowBuckets}: 50 (200 ms buckets). */
+  public static final int DEFAULT_WINDOW_BUCKETS = 50;
+  /** Default {@code failureRateThreshold}: 0.5. */
+  public static final double DEFAULT_FAILURE_RATE_THRESHOLD = 0.5;
+  /** Default {@code minimumCalls}: 100. */
+  public static final int DEFAULT_MINIMUM_CALLS = 100;
+  /** Default {@code openDuration}: 1 s. */
+  public static final Duration DEFAULT_OPEN_DURATION = Duration.ofSeconds(1);
   /** Default {@code openDurationMultiplier}: 2. */
   public static final double DEFAULT_OPEN_DURATION_MULTIPLIER = 2.0;
-  /** Default {@code maxOpenDuration}: 2 min. */
-  public static final Duration DEFAULT_MAX_OPEN_DURATION = Duration.ofMinutes(2);
+  /** Default {@code maxOpenDuration}: 30 s. */
+  public static final Duration DEFAULT_MAX_OPEN_DURATION = Duration.ofSeconds(30);
   /** Default {@code openJitter}: 0.1. */
   public static final double DEFAULT_OPEN_JITTER = 0.1;
-  /** Default {@code rampSteps}: 1%, 10%, 50%, 100%. */
-  public static final List<Double> DEFAULT_RAMP_STEPS = List.of(0.01, 0.1, 0.5, 1.0);
+  /**
+   * Default {@code rampSteps}: 1%, 50%, 100%. Step 0 holds the breaker nearly shut while the
+   * dependency is still down; once probes succeed, each further step costs about
+   * {@code minProbesPerStep x (1 - f) / f} refused calls whatever the rate, so a 10% step alone
+   * would refuse about 45 calls of a recovered dependency (over 1% of 10 s at 400 calls/s in the
+   * dependency-incident simulator, where 1%, 10%, 50%, 100% let through 98.6%).
+   */
+  public static final List<Double> DEFAULT_RAMP_STEPS = List.of(0.01, 0.5, 1.0);
   /** Default {@code stepDuration}: 2 s. */
   public static final Duration DEFAULT_STEP_DURATION = Duration.ofSeconds(2);
   /** Default {@code minProbesPerStep}: 5. */
   public static final int DEFAULT_MIN_PROBES_PER_STEP = 5;
+  /** Default {@code probeInterval}: 25 ms. */
+  public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofMillis(25);
   /**
    * The failure fraction of a ramp step's judged probes that makes it relapse when no
    * {@code failureRateThreshold} is configured: a breaker with only the consecutive-failures rule
    * must not pass a step in which 4 of 5 probes failed.
    */
   public static final double DEFAULT_PROBE_FAILURE_RATE = 0.5;
+  /** The z of the Wilson lower bound that makes a ramp step relapse (one-sided 95%). */
+  public static final double RELAPSE_Z = 1.645;
+  /** The z of the Wilson upper bound that lets a ramp step pass early (one-sided 80%). */
+  public static final double PASS_Z = 0.84;
 
   private static final int MAX_BUCKETS = 1_000;
   private static final int MAX_STEPS = 64;
@@ -163,6 +203,7 @@ public record BreakerConfig(
     rampSteps = requireRamp(rampSteps);
     Checks.requirePositive("stepDuration", stepDuration);
     Checks.requirePositive("minProbesPerStep", minProbesPerStep);
+    Checks.requirePositive("probeInterval", probeInterval);
     Checks.requireNonNull("failureWhen", failureWhen);
     Checks.requireNonNull("ignoreWhen", ignoreWhen);
     Checks.requireNonNull("clock", clock);
@@ -178,10 +219,11 @@ public record BreakerConfig(
   }
 
   /**
-   * Returns a builder with every default: 5 consecutive failures, no rate rule, adaptive
-   * slow-call threshold, 10 s window in 10 buckets, 5 s open duration doubling per relapse up to
-   * 2 min with 10% jitter, ramp 1%, 10%, 50%, 100% with steps of at least 2 s and 5 probes,
-   * every throwable a failure, none ignored, the coarse clock.
+   * Returns a builder with every default: failure rate 0.5 over at least 100 calls in a 10 s
+   * window of 50 buckets, 5 consecutive failures at low volume, no slow-call rule, 1 s open
+   * duration doubling per relapse without success up to 30 s with 10% jitter, ramp 1%, 50%,
+   * 100% with steps of at most 2 s and at least 5 probes, a probe every 25 ms when none is
+   * in flight, every throwable a failure, none ignored, the coarse clock.
    *
    * @return a new builder
    */
@@ -208,9 +250,8 @@ public record BreakerConfig(
   }
 
   private static void requireRateOrOff(String option, double value) {
-    if (value != 0.0) {
-      Checks.requireFraction(option, value);
-    }
+    Checks.requireArgument(value == 0.0 || (value > 0.0 && value <= 1.0), option,
+        "0 (off) or in (0, 1]", value);
   }
 
   private static List<Double> requireRamp(List<Double> steps) {
@@ -238,7 +279,7 @@ public record BreakerConfig(
    */
   public static final class Builder {
     private int consecutiveFailures = DEFAULT_CONSECUTIVE_FAILURES;
-    private double failureRateThreshold;
+    private double failureRateThreshold = DEFAULT_FAILURE_RATE_THRESHOLD;
     private double slowCallRateThreshold;
     private Duration slowCallThreshold;
     private double slowCallMultiple = DEFAULT_SLOW_CALL_MULTIPLE;
@@ -254,6 +295,7 @@ public record BreakerConfig(
     private List<Double> rampSteps = DEFAULT_RAMP_STEPS;
     private Duration stepDuration = DEFAULT_STEP_DURATION;
     private int minProbesPerStep = DEFAULT_MIN_PROBES_PER_STEP;
+    private Duration probeInterval = DEFAULT_PROBE_INTERVAL;
     private Predicate<Throwable> failureWhen = t -> true;
     private Predicate<Throwable> ignoreWhen = t -> false;
     private boolean rejectionStackTrace;
@@ -297,6 +339,7 @@ public record BreakerConfig(
       rampSteps = base.rampSteps;
       stepDuration = base.stepDuration;
       minProbesPerStep = base.minProbesPerStep;
+      probeInterval = base.probeInterval;
       failureWhen = base.failureWhen;
       ignoreWhen = base.ignoreWhen;
       rejectionStackTrace = base.rejectionStackTrace;
@@ -320,15 +363,16 @@ public record BreakerConfig(
     }
 
     /**
-     * Trips when at least this fraction of the window's calls failed.
+     * Trips when at least this fraction of the newest calls failed (default 0.5); 0 turns the
+     * rule off.
      *
-     * @param rate in (0, 1]
+     * @param rate in (0, 1], or 0 for off
      * @return this builder
-     * @throws IllegalArgumentException if outside (0, 1]
+     * @throws IllegalArgumentException if outside (0, 1] and not 0
      * @throws IllegalStateException if already set
      */
     public Builder failureRateThreshold(double rate) {
-      Checks.requireFraction("failureRateThreshold", rate);
+      requireRateOrOff("failureRateThreshold", rate);
       once("failureRateThreshold", failureRateThreshold);
       failureRateThreshold = rate;
       return this;
@@ -529,6 +573,23 @@ public record BreakerConfig(
     }
 
     /**
+     * Sets the half-open probe interval: when no probe is in flight and this long passed since
+     * the last one, one call is admitted as a probe whatever the step's fraction, so low traffic
+     * still recovers (default 25 ms).
+     *
+     * @param interval {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException if null, zero or negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder probeInterval(Duration interval) {
+      Checks.requirePositive("probeInterval", interval);
+      once("probeInterval", probeInterval);
+      probeInterval = interval;
+      return this;
+    }
+
+    /**
      * Sets which throwables are failures (default: all). Others, unless ignored, are successes.
      *
      * @param predicate side-effect free and thread-safe
@@ -624,7 +685,8 @@ public record BreakerConfig(
       return new BreakerConfig(consecutiveFailures, failureRateThreshold, slowCallRateThreshold,
           slowCallThreshold, slowCallMultiple, slowCallFloor, slowCallLearningPeriod, window,
           windowBuckets, minimumCalls, openDuration, openDurationMultiplier, maxOpenDuration,
-          openJitter, rampSteps, stepDuration, minProbesPerStep, failureWhen, ignoreWhen,
+          openJitter, rampSteps, stepDuration, minProbesPerStep, probeInterval, failureWhen,
+          ignoreWhen,
           rejectionStackTrace, clock == null ? NanoClock.coarse() : clock);
     }
 

@@ -24,6 +24,7 @@ final class Phase {
   private static final VarHandle FAILURES;
   private static final VarHandle SLOW;
   private static final VarHandle LAST_PROBE;
+  private static final VarHandle IN_FLIGHT;
 
   static {
     try {
@@ -34,6 +35,7 @@ final class Phase {
       FAILURES = lookup.findVarHandle(Phase.class, "failures", long.class);
       SLOW = lookup.findVarHandle(Phase.class, "slow", long.class);
       LAST_PROBE = lookup.findVarHandle(Phase.class, "lastProbe", long.class);
+      IN_FLIGHT = lookup.findVarHandle(Phase.class, "inFlight", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -56,6 +58,13 @@ final class Phase {
   final long baseCalls;
   final long baseFailures;
   final long baseSlow;
+  /** OPEN and HALF_OPEN: the open-duration backoff level (grows only on relapses without success). */
+  final int backoff;
+  /** HALF_OPEN: judged probes and failures of the earlier steps of this ramp. */
+  final long rampJudged;
+  final long rampFailures;
+  /** HALF_OPEN: step 0 restarted in place because the dependency was still down. */
+  final boolean restarted;
 
   // Mutable, per generation; accessed through the VarHandles above.
   @SuppressWarnings("unused")
@@ -70,10 +79,12 @@ final class Phase {
   private long slow;
   @SuppressWarnings("unused")
   private long lastProbe;
+  @SuppressWarnings("unused")
+  private long inFlight;
 
   private Phase(BreakerState state, long generation, long since, long openUntil, int relapses,
       int step, double fraction, long baseEpoch, long baseCalls, long baseFailures,
-      long baseSlow) {
+      long baseSlow, int backoff, long rampJudged, long rampFailures, boolean restarted) {
     this.state = state;
     this.generation = generation;
     this.since = since;
@@ -85,28 +96,46 @@ final class Phase {
     this.baseCalls = baseCalls;
     this.baseFailures = baseFailures;
     this.baseSlow = baseSlow;
+    this.backoff = backoff;
+    this.rampJudged = rampJudged;
+    this.rampFailures = rampFailures;
+    this.restarted = restarted;
     this.lastProbe = since;
   }
 
   static Phase closed(long generation, long now, long epoch, long calls, long failures,
       long slow) {
     return new Phase(BreakerState.CLOSED, generation, now, 0L, 0, 0, 1.0, epoch, calls,
-        failures, slow);
+        failures, slow, 0, 0L, 0L, false);
   }
 
-  static Phase open(long generation, long now, long openNanos, int relapses) {
+  static Phase open(long generation, long now, long openNanos, int relapses, int backoff) {
     return new Phase(BreakerState.OPEN, generation, now, now + openNanos, relapses, 0, 0.0, 0L,
-        0L, 0L, 0L);
+        0L, 0L, 0L, backoff, 0L, 0L, false);
   }
 
-  static Phase halfOpen(long generation, long now, int relapses, int step, double fraction) {
+  static Phase halfOpen(long generation, long now, int relapses, int backoff, int step,
+      double fraction, long rampJudged, long rampFailures, boolean restarted) {
     return new Phase(BreakerState.HALF_OPEN, generation, now, 0L, relapses, step, fraction, 0L,
-        0L, 0L, 0L);
+        0L, 0L, 0L, backoff, rampJudged, rampFailures, restarted);
   }
 
   static Phase manual(BreakerState state, long generation, long now) {
     return new Phase(state, generation, now, 0L, 0, 0,
-        state == BreakerState.DISABLED ? 1.0 : 0.0, 0L, 0L, 0L, 0L);
+        state == BreakerState.DISABLED ? 1.0 : 0.0, 0L, 0L, 0L, 0L, 0, 0L, 0L, false);
+  }
+
+  /** Half-open: probes admitted and not yet completed. */
+  long lvInFlight() {
+    return (long) IN_FLIGHT.getVolatile(this);
+  }
+
+  void incrementInFlight() {
+    IN_FLIGHT.getAndAdd(this, 1L);
+  }
+
+  void decrementInFlight() {
+    IN_FLIGHT.getAndAdd(this, -1L);
   }
 
   // Consecutive failures: incremented by failures, cleared by successes. Success and failure

@@ -25,22 +25,28 @@ class BreakerConfigTest {
   void defaults() {
     BreakerConfig c = BreakerConfig.defaults();
     assertEquals(5, c.consecutiveFailures());
-    assertEquals(0.0, c.failureRateThreshold());
+    assertEquals(0.5, c.failureRateThreshold());
+    assertEquals(100, c.minimumCalls());
     assertEquals(0.0, c.slowCallRateThreshold());
     assertNull(c.slowCallThreshold());
     assertTrue(c.adaptiveSlowCallThreshold());
-    assertEquals(List.of(0.01, 0.1, 0.5, 1.0), c.rampSteps());
-    assertEquals(Duration.ofSeconds(5), c.openDuration());
+    assertEquals(List.of(0.01, 0.5, 1.0), c.rampSteps());
+    assertEquals(Duration.ofSeconds(1), c.openDuration());
     assertEquals(2.0, c.openDurationMultiplier());
+    assertEquals(Duration.ofSeconds(30), c.maxOpenDuration());
     assertEquals(Duration.ofSeconds(10), c.window());
+    assertEquals(50, c.windowBuckets());
+    assertEquals(Duration.ofMillis(25), c.probeInterval());
   }
 
   @Test
   void badValuesAreRejectedAsTheyAreSet() {
     BreakerConfig.Builder b = BreakerConfig.builder();
-    rejects("failureRateThreshold must be in (0, 1] (was 1.5)",
+    rejects("failureRateThreshold must be 0 (off) or in (0, 1] (was 1.5)",
         () -> b.failureRateThreshold(1.5));
-    rejects("failureRateThreshold must be in (0, 1] (was 0)", () -> b.failureRateThreshold(0));
+    rejects("failureRateThreshold must be 0 (off) or in (0, 1] (was -0.1)",
+        () -> b.failureRateThreshold(-0.1));
+    rejects("probeInterval must be > 0 (was PT0S)", () -> b.probeInterval(Duration.ZERO));
     rejects("slowCallRateThreshold must be in (0, 1] (was NaN)",
         () -> b.slowCallRateThreshold(Double.NaN));
     rejects("consecutiveFailures must be >= 0 (was -1)", () -> b.consecutiveFailures(-1));
@@ -82,7 +88,10 @@ class BreakerConfigTest {
   @Test
   void combinationsAreCheckedAtBuild() {
     conflicts("at least one trip rule must be on (consecutiveFailures, failureRateThreshold or "
-        + "slowCallRateThreshold)", () -> BreakerConfig.builder().consecutiveFailures(0).build());
+        + "slowCallRateThreshold)", () -> BreakerConfig.builder().consecutiveFailures(0)
+            .failureRateThreshold(0).build());
+    assertEquals(0.0, BreakerConfig.builder().failureRateThreshold(0).build()
+        .failureRateThreshold(), "0 turns the rate rule off");
     conflicts("maxOpenDuration must be >= openDuration (was PT10S < PT1M)",
         () -> BreakerConfig.builder().openDuration(Duration.ofMinutes(1))
             .relapseBackoff(2, Duration.ofSeconds(10)).build());

@@ -7,15 +7,18 @@ import java.util.List;
  * A small sequential reference model of the breaker's state machine, written from the contract
  * (not from the implementation's data structures): the closed window is a plain list of the
  * phase's judged calls with their time bucket, the ramp a few counters. Jitter must be off.
+ *
+ * <p>The contract modelled: rates judged with confidence over the newest buckets holding at
+ * least {@code minimumCalls} calls and spanning at least a tenth of the window; consecutive failures only at low volume when a rate rule is
+ * on; half-open probes judged on failures with Wilson bounds; step 0 restarted in place while
+ * the dependency is still down; the first success after failures in step 0 moves to step 1; a
+ * probe admitted every probe interval when none is in flight; backoff grows only on a relapse
+ * without a successful probe in the failed step.
  */
 final class BreakerModel {
 
   private final int limit;
   private final double failureRate;
-
-  private double probeFailureRate() {
-    return failureRate > 0 ? failureRate : BreakerConfig.DEFAULT_PROBE_FAILURE_RATE;
-  }
   private final double slowRate;
   private final long slowNanos;
   private final int minimumCalls;
@@ -35,13 +38,19 @@ final class BreakerModel {
   long since;
   long openUntil;
   int relapses;
+  int backoff;
   int step;
   long consecutive;
   long arrivals;
   long judged;
   long probeFailures;
-  long probeSlow;
   long lastProbe;
+  long inFlight;
+  long rampJudged;
+  long rampFailures;
+  boolean restarted;
+  /** The epoch in which the closed phase began. */
+  long baseEpoch;
   /** The closed phase's judged calls: {epoch, failed, slow}. */
   final List<long[]> records = new ArrayList<>();
   long lastRolledEpoch = -1;
@@ -67,11 +76,15 @@ final class BreakerModel {
     this.ramp = c.rampSteps().stream().mapToDouble(Double::doubleValue).toArray();
     this.stepNanos = c.stepDuration().toNanos();
     this.minProbes = c.minProbesPerStep();
-    this.probeInterval = Math.max(1L, stepNanos / minProbes);
+    this.probeInterval = c.probeInterval().toNanos();
     this.since = createdAt;
     if (c.openJitter() != 0.0) {
       throw new IllegalArgumentException("the model needs openJitter 0");
     }
+  }
+
+  private double threshold() {
+    return failureRate > 0 ? failureRate : BreakerConfig.DEFAULT_PROBE_FAILURE_RATE;
   }
 
   double fraction() {
@@ -94,40 +107,56 @@ final class BreakerModel {
     arrivals = 0;
     judged = 0;
     probeFailures = 0;
-    probeSlow = 0;
+    inFlight = 0;
     lastProbe = now;
     step = 0;
+    rampJudged = 0;
+    rampFailures = 0;
+    restarted = false;
     if (s == BreakerState.CLOSED) {
       records.clear();
+      baseEpoch = epochOf(now);
     }
   }
 
-  private void open(long now, int newRelapses) {
+  private void open(long now, int newRelapses, int newBackoff) {
     enter(BreakerState.OPEN, now);
     relapses = newRelapses;
-    double d = Math.min(openNanos * Math.pow(multiplier, newRelapses), maxOpenNanos);
+    backoff = newBackoff;
+    double d = Math.min(openNanos * Math.pow(multiplier, newBackoff), maxOpenNanos);
     openUntil = now + Math.max(1L, (long) d);
   }
 
-  private void halfOpen(long now, int newStep) {
+  private void halfOpen(long now, int newStep, long priorJudged, long priorFailures,
+      boolean restart) {
     int r = relapses;
+    int b = backoff;
     enter(BreakerState.HALF_OPEN, now);
     relapses = r;
+    backoff = b;
     step = newStep;
+    rampJudged = priorJudged;
+    rampFailures = priorFailures;
+    restarted = restart;
   }
 
   private void close(long now) {
     enter(BreakerState.CLOSED, now);
     relapses = 0;
+    backoff = 0;
   }
 
   private boolean stepPassed(long now) {
-    return now - since >= stepNanos && judged >= minProbes;
+    if (judged < minProbes || probeFailures >= threshold() * judged) {
+      return false;
+    }
+    return now - since >= stepNanos || CircuitBreaker.wilsonUpper(rampFailures + probeFailures,
+        rampJudged + judged, BreakerConfig.PASS_Z) < threshold();
   }
 
   private void advance(long now) {
     if (step + 1 < ramp.length) {
-      halfOpen(now, step + 1);
+      halfOpen(now, step + 1, rampJudged + judged, rampFailures + probeFailures, false);
     } else {
       close(now);
     }
@@ -136,7 +165,7 @@ final class BreakerModel {
   void refresh(long now) {
     while (true) {
       if (state == BreakerState.OPEN && now - openUntil >= 0) {
-        halfOpen(now, 0);
+        halfOpen(now, 0, 0, 0, false);
       } else if (state == BreakerState.HALF_OPEN && stepPassed(now)) {
         advance(now);
       } else {
@@ -160,21 +189,26 @@ final class BreakerModel {
             rejected++;
             return CircuitBreaker.REJECTED;
           }
-          halfOpen(now, 0);
+          halfOpen(now, 0, 0, 0, false);
         }
         case HALF_OPEN -> {
           if (stepPassed(now)) {
             advance(now);
             continue;
           }
-          long a = arrivals++;
           double f = ramp[step];
-          if (f >= 1.0 || Math.ceil((a + 1) * f) > Math.ceil(a * f)) {
-            lastProbe = now;
+          if (f >= 1.0) {
             return generation;
           }
-          if (now - lastProbe >= probeInterval) {
+          long a = arrivals++;
+          if (Math.ceil((a + 1) * f) > Math.ceil(a * f)) {
             lastProbe = now;
+            inFlight++;
+            return generation;
+          }
+          if (now - lastProbe >= probeInterval && inFlight <= 0) {
+            lastProbe = now;
+            inFlight++;
             return generation;
           }
           rejected++;
@@ -190,23 +224,48 @@ final class BreakerModel {
     return elapsed <= 0 ? 0L : elapsed / bucketNanos;
   }
 
-  private boolean rateReached() {
-    long start = lastRolledEpoch - buckets + 1;
-    long calls = 0;
-    long failed = 0;
-    long slow = 0;
+  private static final int TRIP = 1;
+  private static final int HEALTHY = 0;
+  private static final int LOW_VOLUME = 2;
+
+  /** Calls, failures, slow calls among the records of epoch {@code >= from}. */
+  private long[] countFrom(long from) {
+    long[] c = new long[3];
     for (long[] r : records) {
-      if (r[0] >= start) {
-        calls++;
-        failed += r[1];
-        slow += r[2];
+      if (r[0] >= from) {
+        c[0]++;
+        c[1] += r[1];
+        c[2] += r[2];
       }
     }
-    if (calls < minimumCalls) {
-      return false;
+    return c;
+  }
+
+  private int judgeWindow() {
+    long start = lastRolledEpoch - buckets + 1;
+    boolean phaseBase = baseEpoch >= start;
+    long[] window = phaseBase ? countFrom(Long.MIN_VALUE) : countFrom(start);
+    if (window[0] < minimumCalls) {
+      return LOW_VOLUME;
     }
-    return (failureRate > 0 && failed >= failureRate * calls)
-        || (slowRate > 0 && slow >= slowRate * calls);
+    // Snapshots exist at the start of each epoch in which a closed call was recorded.
+    long newest = Long.MIN_VALUE;
+    for (long[] r : records) {
+      long e = r[0];
+      if (e >= start && (!phaseBase || e > baseEpoch) && e > newest
+          && e <= lastRolledEpoch - buckets / 10
+          && countFrom(e)[0] >= minimumCalls) {
+        newest = e;
+      }
+    }
+    long[] judgedCalls = newest == Long.MIN_VALUE ? window : countFrom(newest);
+    return reached(judgedCalls[1], judgedCalls[0], failureRate)
+        || reached(judgedCalls[2], judgedCalls[0], slowRate) ? TRIP : HEALTHY;
+  }
+
+  private static boolean reached(long k, long n, double rate) {
+    return rate > 0 && k >= rate * n
+        && (k >= n || CircuitBreaker.wilsonLower(k, n, BreakerConfig.RELAPSE_Z) >= rate);
   }
 
   private void recordClosed(long now, boolean failed, boolean slow) {
@@ -225,11 +284,11 @@ final class BreakerModel {
     if (permit == generation && state == BreakerState.CLOSED) {
       recordClosed(now, false, slow);
       consecutive = 0;
-      if (slow && slowRate > 0 && rateReached()) {
-        open(now, 0);
+      if (slow && slowRate > 0 && judgeWindow() == TRIP) {
+        open(now, 0, 0);
       }
     } else if (permit == generation && state == BreakerState.HALF_OPEN) {
-      judge(false, slow, now);
+      judge(false, now);
     }
   }
 
@@ -239,36 +298,50 @@ final class BreakerModel {
     if (permit == generation && state == BreakerState.CLOSED) {
       recordClosed(now, true, slow);
       consecutive++;
-      if ((limit > 0 && consecutive >= limit)
-          || ((failureRate > 0 || slowRate > 0) && rateReached())) {
-        open(now, 0);
+      boolean trip;
+      if (failureRate > 0 || slowRate > 0) {
+        int verdict = judgeWindow();
+        trip = verdict == TRIP || (verdict == LOW_VOLUME && limit > 0 && consecutive >= limit);
+      } else {
+        trip = consecutive >= limit;
+      }
+      if (trip) {
+        open(now, 0, 0);
       }
     } else if (permit == generation && state == BreakerState.HALF_OPEN) {
-      judge(true, slow, now);
+      judge(true, now);
     }
   }
 
-  void ignore() {
+  void ignore(long permit) {
     ignored++;
+    if (permit == generation && state == BreakerState.HALF_OPEN) {
+      inFlight--;
+    }
   }
 
-  private void judge(boolean failed, boolean slow, long now) {
+  private void judge(boolean failed, long now) {
+    inFlight--;
     if (failed) {
       probeFailures++;
-      consecutive++;
-    } else {
-      consecutive = 0;
-    }
-    if (slow) {
-      probeSlow++;
     }
     judged++;
-    boolean violated = (limit > 0 && failed && consecutive >= limit)
-        || (judged >= minProbes && (probeFailures >= probeFailureRate() * judged
-            || (slowRate > 0 && probeSlow >= slowRate * judged)));
-    if (violated) {
-      open(now, relapses + 1);
-    } else if (stepPassed(now)) {
+    long stepSuccesses = judged - probeFailures;
+    if (failed) {
+      if (CircuitBreaker.wilsonLower(probeFailures, judged, BreakerConfig.RELAPSE_Z)
+          > threshold()) {
+        if (step == 0 && stepSuccesses <= 0) {
+          halfOpen(now, 0, 0, 0, true); // still down: restart in place
+        } else {
+          open(now, relapses + 1, stepSuccesses <= 0 ? backoff + 1 : backoff);
+        }
+        return;
+      }
+    } else if (step == 0 && (restarted || probeFailures > 0) && ramp.length > 1) {
+      advance(now);
+      return;
+    }
+    if (stepPassed(now)) {
       advance(now);
     }
   }
@@ -277,6 +350,7 @@ final class BreakerModel {
     if (state != BreakerState.FORCED_OPEN) {
       enter(BreakerState.FORCED_OPEN, now);
       relapses = 0;
+      backoff = 0;
     }
   }
 
@@ -284,6 +358,7 @@ final class BreakerModel {
     if (state != BreakerState.DISABLED) {
       enter(BreakerState.DISABLED, now);
       relapses = 0;
+      backoff = 0;
     }
   }
 

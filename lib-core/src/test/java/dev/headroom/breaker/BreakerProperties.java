@@ -67,7 +67,7 @@ class BreakerProperties {
         }
         default -> {
           breaker.onFailure(permit[0], d, new IllegalStateException("cancelled"));
-          model.ignore();
+          model.ignore(permit[1]);
         }
       }
     }
@@ -125,7 +125,7 @@ class BreakerProperties {
         .slowCallRateThreshold(0.6)
         .slowCallThreshold(Duration.ofMillis(100))
         .minimumCalls(4)
-        .window(Duration.ofSeconds(4), 4)
+        .window(Duration.ofSeconds(4), 10)
         .openDuration(Duration.ofMillis(500))
         .relapseBackoff(2.0, Duration.ofSeconds(4))
         .openJitter(0)
@@ -183,6 +183,19 @@ class BreakerProperties {
                 h.clock.advance(ms * MS);
               }
             }));
+    // A flapping dependency: one success, then a run of failures, with time passing; relapses
+    // need failing probes after a success (a step 0 with no success restarts in place).
+    Action.Independent<Harness> flap = () -> Combinators.combine(
+            Arbitraries.integers().between(1, 4), Arbitraries.longs().between(0, 200))
+        .as((rounds, ms) -> Transformer.mutate(rounds + " flaps of " + ms + "ms", h -> {
+          for (int r = 0; r < rounds; r++) {
+            h.call(0, 5);
+            for (int i = 0; i < 8; i++) {
+              h.call(1, 5);
+            }
+            h.clock.advance(ms * MS);
+          }
+        }));
     Action.Independent<Harness> hold = Action.just(Transformer.mutate("hold", Harness::hold));
     Action.Independent<Harness> completeHeld = () -> Combinators.combine(outcomes, durations)
         .as((o, d) -> Transformer.mutate("complete held " + o, h -> h.completeHeld(o, d)));
@@ -204,6 +217,7 @@ class BreakerProperties {
         .withAction(10, call)
         .withAction(6, burst)
         .withAction(4, healthyPeriod)
+        .withAction(3, flap)
         .withAction(2, hold)
         .withAction(2, completeHeld)
         .withAction(8, advance)

@@ -26,15 +26,19 @@ class CircuitBreakerTest {
   private final ManualClock clock = new ManualClock();
   private final RecordingListener listener = new RecordingListener();
 
-  /** Consecutive failures only, no jitter, ramp steps of 1 s and 2 probes. */
+  /**
+   * Consecutive failures only (the rate rule off), no jitter, ramp 1%, 10%, 50%, 100% with steps
+   * of 1 s and 2 probes, a probe interval of 500 ms.
+   */
   private CircuitBreaker.Builder base(String name) {
     return base(name, 2);
   }
 
   /** As {@link #base(String)}, with {@code probes} judged probes per ramp step. */
   private CircuitBreaker.Builder base(String name, int probes) {
-    return CircuitBreaker.builder(name).clock(clock).openJitter(0)
+    return CircuitBreaker.builder(name).clock(clock).openJitter(0).failureRateThreshold(0)
         .openDuration(Duration.ofSeconds(5)).rampStep(Duration.ofSeconds(1), probes)
+        .rampSteps(0.01, 0.1, 0.5, 1.0).probeInterval(Duration.ofMillis(500))
         .slowCallThreshold(Duration.ofMillis(100)).listener(listener);
   }
 
@@ -52,6 +56,30 @@ class CircuitBreakerTest {
       assertNotEquals(CircuitBreaker.REJECTED, permit);
       b.onFailure(permit, MS, new IOException("boom"));
     }
+  }
+
+  /** The rate rules at their defaults, otherwise as {@link #base(String)}. */
+  private CircuitBreaker.Builder rateBase(String name) {
+    return CircuitBreaker.builder(name).clock(clock).openJitter(0)
+        .openDuration(Duration.ofSeconds(5)).rampStep(Duration.ofSeconds(1), 2)
+        .rampSteps(0.01, 0.1, 0.5, 1.0).probeInterval(Duration.ofMillis(500))
+        .slowCallThreshold(Duration.ofMillis(100)).listener(listener);
+  }
+
+  /** Offers calls until one is admitted as a probe, and completes it. */
+  private static void probe(CircuitBreaker b, boolean failure) {
+    for (int i = 0; i < 100_000; i++) {
+      long permit = b.tryAcquire();
+      if (permit != CircuitBreaker.REJECTED) {
+        if (failure) {
+          b.onFailure(permit, MS, new IOException("probe failed"));
+        } else {
+          b.onSuccess(permit, MS);
+        }
+        return;
+      }
+    }
+    throw new AssertionError("no probe admitted in 100000 arrivals: " + b);
   }
 
   /** Offers {@code n} calls; admitted ones succeed (or fail). Returns how many were admitted. */
@@ -128,20 +156,20 @@ class CircuitBreakerTest {
     assertEquals(BreakerState.HALF_OPEN, b.state());
     assertEquals(0.01, b.admittedFraction());
     assertEquals(1, offer(b, 100, false)); // 1% of 100 arrivals, the first one
-    assertEquals(1, offer(b, 100, false)); // the 101st
-    assertEquals(198, b.rejectedCount());
     assertEquals(0, b.rampStep());
-    clock.advance(Duration.ofSeconds(1)); // 2 probes and 1 s: the step passed
+    assertEquals(99, b.rejectedCount());
+    // The 101st: the step's second healthy probe passes it early (no time has passed).
+    assertEquals(1, offer(b, 1, false));
     assertEquals(0.1, b.admittedFraction());
-    assertEquals(10, offer(b, 100, false));
-    clock.advance(Duration.ofSeconds(1));
+    assertEquals(1, offer(b, 10, false)); // 10%: the 1st of 10
+    assertEquals(0.1, b.admittedFraction());
+    assertEquals(1, offer(b, 1, false)); // the 11th, the second probe
     assertEquals(0.5, b.admittedFraction());
-    assertEquals(50, offer(b, 100, false));
-    clock.advance(Duration.ofSeconds(1));
+    assertEquals(1, offer(b, 2, false));
+    assertEquals(1, offer(b, 1, false));
     assertEquals(1.0, b.admittedFraction());
     assertEquals(BreakerState.HALF_OPEN, b.state());
-    assertEquals(100, offer(b, 100, false));
-    clock.advance(Duration.ofSeconds(1));
+    assertEquals(100, offer(b, 100, false)); // closes on its second probe
     assertEquals(BreakerState.CLOSED, b.state());
     assertEquals(List.of("CLOSED>OPEN", "OPEN>HALF_OPEN", "step 1 @ 0.1", "step 2 @ 0.5",
         "step 3 @ 1.0", "HALF_OPEN>CLOSED"), listener.events());
@@ -149,17 +177,31 @@ class CircuitBreakerTest {
   }
 
   @Test
-  void highTrafficDoesNotRushAStep() {
-    CircuitBreaker b = base("db").build();
+  void highTrafficPassesAHealthyRampEarlyButAFailingStepWaitsForItsTime() {
+    CircuitBreaker b = base("db", 4).build();
     fail(b, 5);
     clock.advance(Duration.ofSeconds(5));
-    assertEquals(10, offer(b, 1000, false)); // plenty of probes, but no time has passed
-    assertEquals(0, b.rampStep());
-    clock.advance(Duration.ofMillis(999));
-    offer(b, 1000, false);
-    assertEquals(0, b.rampStep());
-    clock.advance(Duration.ofMillis(1));
+    int admitted = offer(b, 2000, false); // healthy probes: every step passes on evidence
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertTrue(admitted < 2000 && admitted > 1000, "admitted " + admitted);
+
+    // A step whose own probes fail half the time passes neither early nor before its time.
+    fail(b, 5);
+    clock.advance(Duration.ofSeconds(5));
+    for (int i = 0; i < 4; i++) {
+      probe(b, false); // step 0 passes early
+    }
     assertEquals(1, b.rampStep());
+    probe(b, true);
+    probe(b, false);
+    probe(b, true);
+    probe(b, false); // 2 of 4 failed: at the threshold, not confidently above it
+    assertEquals(1, b.rampStep(), "no early pass");
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(1, b.rampStep(), "no pass on time either");
+    probe(b, false); // 2 of 5
+    assertEquals(2, b.rampStep(), "passes once under the threshold after its time");
   }
 
   @Test
@@ -174,7 +216,7 @@ class CircuitBreakerTest {
       clock.advance(Duration.ofMillis(600));
     }
     assertEquals(BreakerState.CLOSED, b.state());
-    // Probe interval = 1 s / 2 probes = 500 ms, so every 600 ms arrival is admitted.
+    // Probe interval 500 ms, so every 600 ms arrival is admitted.
     assertTrue(admitted >= 8, "admitted " + admitted);
   }
 
@@ -185,7 +227,18 @@ class CircuitBreakerTest {
     assertEquals(Duration.ofSeconds(5), b.remainingOpen());
     clock.advance(Duration.ofSeconds(5));
     assertEquals(BreakerState.HALF_OPEN, b.state());
-    offer(b, 5000, true); // probes keep failing: 5 consecutive probe failures reopen
+    // Still down: step 0 restarts in place, refusing most calls, with no new events.
+    int admitted = offer(b, 5000, true);
+    assertTrue(admitted < 500, "admitted " + admitted);
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    assertEquals(0, b.rampStep());
+    assertEquals(0, b.relapses());
+    assertEquals(List.of("CLOSED>OPEN", "OPEN>HALF_OPEN"), listener.events());
+    probe(b, false); // the first success after failures moves to step 1
+    assertEquals(1, b.rampStep());
+    probe(b, true);
+    probe(b, true);
+    probe(b, true); // 3 of 3 failed: confidently above one half, and no success: backoff grows
     assertEquals(BreakerState.OPEN, b.state());
     assertEquals(1, b.relapses());
     assertEquals(Duration.ofSeconds(10), b.remainingOpen());
@@ -193,12 +246,23 @@ class CircuitBreakerTest {
     assertEquals("breaker 'db' is OPEN, rejecting calls for another 10.0 s (relapse 1)",
         e.getMessage());
     clock.advance(Duration.ofSeconds(10));
-    offer(b, 5000, true);
+    // A step where a probe succeeded relapses without growing the open duration.
+    probe(b, false);
+    for (int i = 0; i < 6; i++) {
+      probe(b, true); // 6 of 7 failed
+    }
+    assertEquals(BreakerState.OPEN, b.state());
     assertEquals(2, b.relapses());
+    assertEquals(Duration.ofSeconds(10), b.remainingOpen());
+    clock.advance(Duration.ofSeconds(10));
+    probe(b, false);
+    probe(b, false); // step 0 passes early
+    assertEquals(1, b.rampStep());
+    probe(b, true);
+    probe(b, true);
+    probe(b, true);
+    assertEquals(3, b.relapses());
     assertEquals(Duration.ofSeconds(15), b.remainingOpen()); // 20 s capped at 15 s
-    clock.advance(Duration.ofSeconds(15));
-    offer(b, 5000, true);
-    assertEquals(Duration.ofSeconds(15), b.remainingOpen());
 
     // Recovery: the whole ramp passes and the next trip is back to the base duration.
     clock.advance(Duration.ofSeconds(15));
@@ -216,13 +280,18 @@ class CircuitBreakerTest {
   @Test
   void regressionAStepWhereMostProbesFailRelapsesWithoutARateRule() {
     // Consecutive failures only (5): probes alternating fail, fail, success never make a run of
-    // five, yet two thirds of them fail. The ramp must not pass such a step.
+    // five, yet two thirds of them fail. The ramp must not pass such a step, although the
+    // healthy probes of step 0 count in its cumulative evidence.
     CircuitBreaker b = base("db", 6).build();
     fail(b, 5);
     clock.advance(Duration.ofSeconds(5));
     assertEquals(BreakerState.HALF_OPEN, b.state());
+    for (int i = 0; i < 6; i++) {
+      probe(b, false);
+    }
+    assertEquals(1, b.rampStep());
     int judged = 0;
-    for (int i = 0; judged < 6 && i < 100_000; i++) {
+    for (int i = 0; b.state() == BreakerState.HALF_OPEN && i < 100_000; i++) {
       long permit = b.tryAcquire();
       if (permit != CircuitBreaker.REJECTED) {
         if (judged % 3 == 2) {
@@ -235,6 +304,8 @@ class CircuitBreakerTest {
     }
     assertEquals(BreakerState.OPEN, b.state());
     assertEquals(1, b.relapses());
+    assertTrue(judged >= 6 && judged < 60, "judged " + judged);
+    assertEquals(Duration.ofSeconds(5), b.remainingOpen(), "probes succeeded: no backoff");
   }
 
   @Test
@@ -275,7 +346,7 @@ class CircuitBreakerTest {
 
   @Test
   void failureRateTripsOnlyWithMinimumCalls() {
-    CircuitBreaker b = base("db").consecutiveFailures(0).failureRateThreshold(0.5)
+    CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0.5)
         .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
     // 4 failures, 4 successes, interleaved: rate 50% but only 8 calls.
     for (int i = 0; i < 4; i++) {
@@ -284,47 +355,66 @@ class CircuitBreakerTest {
     }
     assertEquals(BreakerState.CLOSED, b.state());
     succeed(b, 1); // 9 calls, 4 failures
-    fail(b, 1); // 10 calls, 5 failures: 50%
+    fail(b, 1); // 10 calls, 5 failures: 50%, but not with confidence
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 6); // 16 calls, 11 failures: the Wilson lower bound is 0.482
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 1); // 17 calls, 12 failures: 0.506
     assertEquals(BreakerState.OPEN, b.state());
   }
 
   @Test
-  void oldCallsLeaveTheSlidingWindow() {
-    CircuitBreaker b = base("db").consecutiveFailures(0).failureRateThreshold(0.6)
+  void theRateIsJudgedOverTheNewestBucketsHoldingTheMinimum() {
+    CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0.5)
         .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
     succeed(b, 30); // bucket 0
-    clock.advance(Duration.ofSeconds(5));
-    succeed(b, 4);
-    fail(b, 6); // 6 of 40 in the window
+    clock.advance(Duration.ofSeconds(4));
+    fail(b, 5); // bucket 4
+    clock.advance(Duration.ofSeconds(1));
+    // A rate spans at least a tenth of the window (one bucket before the current one here).
+    fail(b, 4); // buckets 4-5 hold 9 calls: the judged calls reach back to bucket 0, 9 of 39
     assertEquals(BreakerState.CLOSED, b.state());
-    clock.advance(Duration.ofSeconds(6)); // bucket 0 has left the window
-    fail(b, 1); // 7 of 11
+    fail(b, 1); // buckets 4-5 hold 10 calls, all failed
+    assertEquals(BreakerState.OPEN, b.state());
+  }
+
+  @Test
+  void oldCallsLeaveTheSlidingWindowAndLowVolumeFallsBackToConsecutiveFailures() {
+    CircuitBreaker b = rateBase("db").consecutiveFailures(3).failureRateThreshold(0.5)
+        .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
+    succeed(b, 30);
+    fail(b, 3); // 33 calls in the window: the rate rule judges, consecutive failures do not
+    assertEquals(BreakerState.CLOSED, b.state());
+    succeed(b, 1);
+    clock.advance(Duration.ofSeconds(11)); // every call has left the window: low volume
+    fail(b, 2);
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 1); // 3 in a row with fewer than 10 calls in the window
     assertEquals(BreakerState.OPEN, b.state());
   }
 
   @Test
   void regressionWindowCountsStartAfterRecovery() {
     // Failures that opened the breaker must not count again once it closes.
-    CircuitBreaker b = base("db").consecutiveFailures(0).failureRateThreshold(0.5)
+    CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0.5)
         .minimumCalls(4).window(Duration.ofSeconds(60), 6).build();
     fail(b, 4);
     assertEquals(BreakerState.OPEN, b.state());
     clock.advance(Duration.ofSeconds(5));
-    for (int i = 0; i < 4; i++) {
-      offer(b, 100, false);
-      clock.advance(Duration.ofSeconds(1));
+    for (int i = 0; i < 10_000 && b.state() != BreakerState.CLOSED; i++) {
+      offer(b, 1, false); // the ramp's probes, none of them a closed call
     }
     assertEquals(BreakerState.CLOSED, b.state());
-    succeed(b, 2);
-    fail(b, 1); // 1 of 3 since closing, under the minimum anyway
-    fail(b, 1); // 2 of 4: 50%
+    fail(b, 3); // 3 since closing: under the minimum (with the 4 that opened it, a trip)
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 1); // 4 of 4
     assertEquals(BreakerState.OPEN, b.state());
   }
 
   @Test
   void slowCallRateTrips() {
-    CircuitBreaker b = base("db").consecutiveFailures(0).slowCallRateThreshold(0.8)
-        .minimumCalls(10).build();
+    CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0)
+        .slowCallRateThreshold(0.5).minimumCalls(10).build();
     for (int i = 0; i < 7; i++) {
       long p = b.tryAcquire();
       b.onSuccess(p, 800 * MS);
@@ -333,7 +423,7 @@ class CircuitBreakerTest {
     assertEquals(BreakerState.CLOSED, b.state());
     assertEquals(7, b.slowCount());
     long p = b.tryAcquire();
-    b.onSuccess(p, 100 * MS); // at the threshold: slow. 8 of 10
+    b.onSuccess(p, 100 * MS); // at the threshold: slow. 8 of 10, Wilson lower bound 0.54
     assertEquals(BreakerState.OPEN, b.state());
     assertEquals(8, b.slowCount());
     assertEquals(2, b.successCount());
@@ -344,7 +434,8 @@ class CircuitBreakerTest {
     for (long healthyMs : new long[] {20, 500}) {
       ManualClock c = new ManualClock();
       CircuitBreaker b = CircuitBreaker.builder("dep-" + healthyMs).clock(c).openJitter(0)
-          .consecutiveFailures(0).slowCallRateThreshold(0.5).minimumCalls(20)
+          .openDuration(Duration.ofSeconds(5)).consecutiveFailures(0).failureRateThreshold(0)
+          .slowCallRateThreshold(0.5).minimumCalls(20)
           .adaptiveSlowCallThreshold(4.0, Duration.ofMillis(50)).build();
       // A minute of healthy traffic, 50 calls a second.
       for (int s = 0; s < 60; s++) {
@@ -372,6 +463,54 @@ class CircuitBreakerTest {
       assertEquals(BreakerState.OPEN, b.state(), "slowed " + healthyMs + " ms");
       assertTrue(seconds <= 6, "took " + seconds + " s");
     }
+  }
+
+  @Test
+  void theLearnedThresholdFollowsALastingShift() {
+    CircuitBreaker b = CircuitBreaker.builder("shift").clock(clock).openJitter(0)
+        .adaptiveSlowCallThreshold(4.0, Duration.ofMillis(50))
+        .slowCallLearningPeriod(Duration.ofSeconds(10)).build();
+    for (int s = 0; s < 30; s++) { // healthy at 20 ms
+      for (int i = 0; i < 50; i++) {
+        b.onSuccess(b.tryAcquire(), 20 * MS);
+      }
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertEquals(80 * MS, b.slowCallThreshold().toNanos(), 2 * MS);
+    int seconds = 0;
+    long before = b.slowCount();
+    // 800 ms becomes the dependency's normal: the estimate climbs until it is no longer slow.
+    while (b.slowCallThreshold().toNanos() <= 800 * MS && seconds < 600) {
+      for (int i = 0; i < 50; i++) {
+        b.onSuccess(b.tryAcquire(), 800 * MS);
+      }
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+    }
+    assertTrue(b.slowCallThreshold().toNanos() > 800 * MS, "threshold " + b.slowCallThreshold());
+    assertTrue(seconds <= 60, "took " + seconds + " s, six learning periods");
+    assertTrue(b.slowCount() > before);
+    assertEquals(BreakerState.CLOSED, b.state(), "the slow rule is off by default");
+  }
+
+  @Test
+  void slowProbesDoNotHoldTheBreakerOpen() {
+    CircuitBreaker b = rateBase("slow").consecutiveFailures(0).failureRateThreshold(0)
+        .slowCallRateThreshold(0.5).minimumCalls(10).build();
+    for (int i = 0; i < 10; i++) {
+      b.onSuccess(b.tryAcquire(), 800 * MS); // slow against the fixed 100 ms
+    }
+    assertEquals(BreakerState.OPEN, b.state());
+    clock.advance(Duration.ofSeconds(5));
+    // The dependency answers, slowly: every probe is a success, and the ramp closes.
+    for (int i = 0; i < 100_000 && b.state() != BreakerState.CLOSED; i++) {
+      long p = b.tryAcquire();
+      if (p != CircuitBreaker.REJECTED) {
+        b.onSuccess(p, 800 * MS);
+      }
+    }
+    assertEquals(BreakerState.CLOSED, b.state());
+    assertEquals(1, b.transitionCount(BreakerState.OPEN));
   }
 
   @Test
@@ -457,7 +596,7 @@ class CircuitBreakerTest {
       } else {
         b.onFailure(p, MS, new IOException());
       }
-      clock.advance(Duration.ofMillis(100)); // the low-traffic guarantee admits the next one
+      clock.advance(Duration.ofMillis(500)); // the probe interval admits the next one
     }
     b.onFailure(slowPermit, 30_000 * MS, new TimeoutException());
     assertEquals(BreakerState.HALF_OPEN, b.state());

@@ -1,0 +1,247 @@
+package dev.headroom.sim.dependency;
+
+import dev.headroom.breaker.BreakerState;
+import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.core.ManualClock;
+import java.util.Locale;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic replay of callers in front of a {@link Dependency}: Poisson arrivals at a
+ * fixed rate, a pool of blocking worker threads, and a client deadline per call.
+ *
+ * <p>Model: an event loop over virtual time (a priority queue ordered by time, ties by
+ * sequence), the breaker's clock a {@link ManualClock} moved to each event, one seeded
+ * {@link SplittableRandom}. A call needs a free worker, else it is lost (a failure for the
+ * user). A call holds its worker until the dependency answers or the deadline passes, whichever
+ * is first; at the deadline the caller abandons the call (which frees its dependency slot). With
+ * the {@code BREAKER} client a rejected call fails fast and frees its worker at once; an admitted
+ * call is reported with {@code onSuccess} (answered in time) or {@code onFailure} (a 503, a
+ * refusal for capacity, or the deadline) with its duration. Goodput is counted per phase of the
+ * arrival time: the share of offered calls that succeeded within the deadline.
+ *
+ * <p>Same inputs, same seed: the same result, byte for byte. With {@code -Dsim.trace=true} the
+ * breaker's transitions are printed with their virtual time.
+ */
+final class DependencyScenario {
+
+  /** The caller in front of the dependency. */
+  enum Client { BARE, BREAKER }
+
+  private static final long DEFAULT_DEADLINE_NANOS = 1_500_000_000L;
+  private static final int ARRIVAL = 0;
+  private static final int DONE = 1;
+
+  private final Dependency dependency;
+  private final double ratePerSecond;
+  private final int workers;
+  private final long deadlineNanos;
+  private final long markNanos;
+
+  /**
+   * @param dependency the phase script
+   * @param ratePerSecond Poisson arrival rate
+   * @param workers blocking worker threads
+   * @param markNanos the instant from which first trip and first rejection are measured
+   */
+  DependencyScenario(Dependency dependency, double ratePerSecond, int workers, long markNanos) {
+    this(dependency, ratePerSecond, workers, DEFAULT_DEADLINE_NANOS, markNanos);
+  }
+
+  DependencyScenario(Dependency dependency, double ratePerSecond, int workers, long deadlineNanos,
+      long markNanos) {
+    this.dependency = dependency;
+    this.ratePerSecond = ratePerSecond;
+    this.workers = workers;
+    this.deadlineNanos = deadlineNanos;
+    this.markNanos = markNanos;
+  }
+
+  Dependency dependency() {
+    return dependency;
+  }
+
+  /** What one run measured. */
+  static final class Result {
+    final long[] offered;
+    final long[] succeeded;
+    final long[] opens;
+    /** Calls that reached the dependency, per phase of their arrival. */
+    final long[] sent;
+    long firstRejection = -1L;
+    long firstTrip = -1L;
+
+    Result(int phases) {
+      offered = new long[phases];
+      succeeded = new long[phases];
+      opens = new long[phases];
+      sent = new long[phases];
+    }
+
+    double goodput(int phase) {
+      return offered[phase] == 0 ? 1.0 : (double) succeeded[phase] / offered[phase];
+    }
+
+    /** Seconds from the mark to the first rejection, or NaN if none. */
+    double firstRejectionSeconds() {
+      return firstRejection < 0 ? Double.NaN : firstRejection / 1e9;
+    }
+
+    /** Seconds from the mark to the first trip (the breaker stops sending), or NaN. */
+    double firstTripSeconds() {
+      return firstTrip < 0 ? Double.NaN : firstTrip / 1e9;
+    }
+  }
+
+  private static final class Event {
+    final long time;
+    final long seq;
+    final int type;
+    final long start;
+    final long permit;
+    final boolean success;
+    final boolean releaseSlot;
+
+    Event(long time, long seq, int type, long start, long permit, boolean success,
+        boolean releaseSlot) {
+      this.time = time;
+      this.seq = seq;
+      this.type = type;
+      this.start = start;
+      this.permit = permit;
+      this.success = success;
+      this.releaseSlot = releaseSlot;
+    }
+  }
+
+  /** The failure a caller reports for a 503, a refusal for capacity or a timeout. */
+  static final class DependencyFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    DependencyFailure() {
+      super("dependency failed", null, false, false);
+    }
+  }
+
+  private static final DependencyFailure FAILURE = new DependencyFailure();
+
+  /**
+   * Runs the scenario once.
+   *
+   * @param client the caller
+   * @param seed the random seed
+   * @return the measurements
+   */
+  Result run(Client client, long seed) {
+    int phases = dependency.phases().size();
+    Result r = new Result(phases);
+    SplittableRandom random = new SplittableRandom(seed);
+    ManualClock clock = new ManualClock();
+    long origin = clock.nanoTime();
+    CircuitBreaker breaker = client == Client.BREAKER
+        ? CircuitBreaker.builder("dependency").clock(clock).build() : null;
+    if (breaker != null && Boolean.getBoolean("sim.trace")) {
+      breaker.addListener(new dev.headroom.breaker.BreakerListener() {
+        @Override
+        public void onTransition(CircuitBreaker b, BreakerState from, BreakerState to) {
+          System.out.printf(Locale.ROOT, "%.3f %s -> %s%n", (clock.nanoTime() - origin) / 1e9,
+              from, to);
+        }
+
+        @Override
+        public void onRampStep(CircuitBreaker b, int step, double fraction) {
+          System.out.printf(Locale.ROOT, "%.3f step %d%n", (clock.nanoTime() - origin) / 1e9,
+              step);
+        }
+      });
+    }
+    PriorityQueue<Event> queue = new PriorityQueue<>((a, b) -> a.time != b.time
+        ? Long.compare(a.time, b.time) : Long.compare(a.seq, b.seq));
+    long seq = 0L;
+    long end = dependency.end();
+    double meanGap = 1e9 / ratePerSecond;
+    queue.add(new Event(nextGap(random, meanGap), seq++, ARRIVAL, 0L, 0L, false, false));
+    int free = workers;
+    long[] duration = new long[1];
+    int lastPhase = 0;
+    long opensAtPhaseStart = 0L;
+    long opensAtMark = -1L;
+    long now = 0L;
+    while (!queue.isEmpty()) {
+      Event e = queue.poll();
+      clock.advance(e.time - now);
+      now = e.time;
+      if (breaker != null && opensAtMark < 0 && now >= markNanos) {
+        opensAtMark = breaker.transitionCount(BreakerState.OPEN);
+      }
+      if (e.type == ARRIVAL) {
+        long next = now + nextGap(random, meanGap);
+        if (next < end) {
+          queue.add(new Event(next, seq++, ARRIVAL, 0L, 0L, false, false));
+        }
+        int phase = dependency.phaseAt(now);
+        r.offered[phase]++;
+        if (free == 0) {
+          continue; // lost: no worker
+        }
+        long permit = 0L;
+        if (breaker != null) {
+          permit = breaker.tryAcquire();
+          if (permit == CircuitBreaker.REJECTED) {
+            if (now >= markNanos && r.firstRejection < 0) {
+              r.firstRejection = now - markNanos;
+            }
+            continue; // fails fast, the worker is free at once
+          }
+        }
+        free--;
+        r.sent[phase]++;
+        Dependency.Kind kind = dependency.call(now, random, duration);
+        boolean answered = duration[0] < deadlineNanos;
+        long doneAt = now + (answered ? duration[0] : deadlineNanos);
+        boolean success = answered && kind == Dependency.Kind.ANSWER;
+        queue.add(new Event(doneAt, seq++, DONE, now, permit, success,
+            kind != Dependency.Kind.FULL));
+      } else {
+        free++;
+        if (e.releaseSlot) {
+          dependency.release(e.start);
+        }
+        if (e.success) {
+          r.succeeded[dependency.phaseAt(e.start)]++;
+        }
+        if (breaker != null) {
+          if (e.success) {
+            breaker.onSuccess(e.permit, now - e.start);
+          } else {
+            breaker.onFailure(e.permit, now - e.start, FAILURE);
+          }
+        }
+      }
+      if (breaker != null) {
+        long opens = breaker.transitionCount(BreakerState.OPEN);
+        int phase = dependency.phaseAt(now);
+        if (phase != lastPhase) {
+          lastPhase = phase;
+          opensAtPhaseStart = opens;
+        }
+        r.opens[phase] = opens - opensAtPhaseStart;
+        if (opensAtMark >= 0 && r.firstTrip < 0 && opens > opensAtMark) {
+          r.firstTrip = now - markNanos;
+        }
+      }
+    }
+    assert clock.nanoTime() - origin == now;
+    return r;
+  }
+
+  private static long nextGap(SplittableRandom random, double meanGap) {
+    return Math.max(1L, (long) (-Math.log(1.0 - random.nextDouble()) * meanGap));
+  }
+
+  /** Formats a goodput as a percentage with one decimal. */
+  static String pct(double share) {
+    return String.format(Locale.ROOT, "%.1f%%", share * 100.0);
+  }
+}

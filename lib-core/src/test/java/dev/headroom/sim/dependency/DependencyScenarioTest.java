@@ -1,0 +1,139 @@
+package dev.headroom.sim.dependency;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.headroom.sim.dependency.Dependency.Phase;
+import dev.headroom.sim.dependency.DependencyScenario.Client;
+import dev.headroom.sim.dependency.DependencyScenario.Result;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency incidents of the project's targets, replayed with a bare deadline and with a
+ * {@link dev.headroom.breaker.CircuitBreaker} on its default configuration. Every figure is the
+ * median over seeds 1-10 (each run takes milliseconds). Run with {@code -Dsim.report=true} to
+ * print the tables.
+ */
+class DependencyScenarioTest {
+
+  private static final int SEEDS = 10;
+  private static final boolean REPORT = Boolean.getBoolean("sim.report");
+
+  /** 200 workers, 400 calls/s: 20 ms, then 800 ms with 30% hanging, then 20 ms on 20 slots. */
+  static DependencyScenario slowDependency() {
+    Dependency d = Dependency.of(
+        Phase.healthy("healthy", 20, 20),
+        new Phase("degraded", Dependency.nanos(30), Dependency.millis(800), 0.30, 0.0, 0),
+        Phase.healthy("recovery", 30, 20).withCapacity(20));
+    return new DependencyScenario(d, 400, 200, d.start(1));
+  }
+
+  /** 10 s healthy, 10 s of 503s, 10 s healthy with no capacity limit. */
+  static DependencyScenario fullOutage(double rate) {
+    Dependency d = Dependency.of(
+        Phase.healthy("healthy", 10, 20),
+        Phase.outage("outage", 10),
+        Phase.healthy("recovered", 10, 20));
+    return new DependencyScenario(d, rate, 200, d.start(1));
+  }
+
+  static Result[] runs(DependencyScenario s, Client client) {
+    Result[] results = new Result[SEEDS];
+    for (int seed = 1; seed <= SEEDS; seed++) {
+      results[seed - 1] = s.run(client, seed);
+    }
+    return results;
+  }
+
+  static double median(Result[] results, ToDoubleFunction<Result> f) {
+    double[] v = Arrays.stream(results).mapToDouble(f).sorted().toArray();
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+  }
+
+  @Test
+  void slowDependencyBreakerNeverBelowBareAndRecoversWithoutRelapse() {
+    DependencyScenario s = slowDependency();
+    Result[] bare = runs(s, Client.BARE);
+    Result[] breaker = runs(s, Client.BREAKER);
+    report("Slow dependency (400 calls/s, 200 workers, 1.5 s deadline)", s, bare, breaker);
+    for (int phase = 0; phase < 3; phase++) {
+      int i = phase;
+      double b = median(bare, r -> r.goodput(i));
+      double h = median(breaker, r -> r.goodput(i));
+      assertTrue(h >= b - 0.03, "phase " + i + ": breaker " + h + " vs bare " + b);
+    }
+    assertTrue(median(breaker, r -> r.goodput(2)) >= 0.995,
+        "recovery goodput " + median(breaker, r -> r.goodput(2)));
+    for (Result r : breaker) {
+      assertEquals(0L, r.opens[2], "opens in the recovery phase");
+    }
+  }
+
+  @Test
+  void fullOutageAt400PerSecondStopsWithinOneSecondAndRecovers() {
+    outage(400, 1.0);
+  }
+
+  @Test
+  void fullOutageAt2PerSecondStopsWithinThreeSecondsAndRecovers() {
+    outage(2, 3.0);
+  }
+
+  private static void outage(double rate, double stopWithinSeconds) {
+    DependencyScenario s = fullOutage(rate);
+    Result[] bare = runs(s, Client.BARE);
+    Result[] breaker = runs(s, Client.BREAKER);
+    report(String.format(Locale.ROOT, "Full outage then full health (%.0f calls/s)", rate), s,
+        bare, breaker);
+    double stop = median(breaker, Result::firstTripSeconds);
+    assertTrue(stop <= stopWithinSeconds, "stopped sending after " + stop + " s");
+    double rejected = median(breaker, Result::firstRejectionSeconds);
+    assertTrue(rejected <= stopWithinSeconds, "first rejection after " + rejected + " s");
+    double recovered = median(breaker, r -> r.goodput(2));
+    assertTrue(recovered >= 0.99, "goodput in the 10 s after recovery " + recovered);
+  }
+
+  @Test
+  void rerunsAreIdentical() {
+    DependencyScenario a = slowDependency();
+    DependencyScenario b = slowDependency();
+    Result x = a.run(Client.BREAKER, 7);
+    Result y = b.run(Client.BREAKER, 7);
+    assertArrayEquals(x.offered, y.offered);
+    assertArrayEquals(x.succeeded, y.succeeded);
+    assertArrayEquals(x.opens, y.opens);
+    assertEquals(x.firstRejection, y.firstRejection);
+    assertEquals(x.firstTrip, y.firstTrip);
+  }
+
+  static void report(String title, DependencyScenario s, Result[] bare, Result[] breaker) {
+    if (!REPORT) {
+      return;
+    }
+    StringBuilder out = new StringBuilder();
+    out.append("\n#### ").append(title).append(" (median of seeds 1-").append(SEEDS)
+        .append(")\n\n| phase | bare deadline | breaker (defaults) | sent by the breaker "
+            + "| breaker opens |\n")
+        .append("|---|---:|---:|---:|---:|\n");
+    for (int phase = 0; phase < s.dependency().phases().size(); phase++) {
+      int i = phase;
+      out.append("| ").append(s.dependency().phases().get(i).name()).append(" | ")
+          .append(DependencyScenario.pct(median(bare, r -> r.goodput(i)))).append(" | ")
+          .append(DependencyScenario.pct(median(breaker, r -> r.goodput(i)))).append(" | ")
+          .append(DependencyScenario.pct(median(breaker,
+              r -> r.offered[i] == 0 ? 0.0 : (double) r.sent[i] / r.offered[i]))).append(" | ")
+          .append(String.format(Locale.ROOT, "%.1f", median(breaker, r -> r.opens[i])))
+          .append(" |\n");
+    }
+    out.append(String.format(Locale.ROOT,
+        "\nAfter the second phase began: first trip %.3f s, first rejection %.3f s.%n",
+        median(breaker, Result::firstTripSeconds), median(breaker,
+            Result::firstRejectionSeconds)));
+    System.out.println(out);
+  }
+}
