@@ -398,26 +398,28 @@ public final class Guard implements Instrumented {
       permit.onFailure(e);
       return CompletableFuture.failedFuture(e);
     }
+    // Whoever wins the permit (the timer or the answer) records the outcome first and then
+    // completes the returned stage, so a caller that sees the stage done sees the accounting.
     CompletableFuture<T> result = new CompletableFuture<>();
     long timeout = permit.timeoutNanos();
     if (timeout != Long.MAX_VALUE) {
       CompletableFuture.delayedExecutor(timeout, TimeUnit.NANOSECONDS).execute(() -> {
-        if (result.completeExceptionally(new TimeoutException(
-            "guard '" + name + "': no answer within " + Duration.ofNanos(timeout)))) {
-          permit.onTimeout();
+        if (permit.timeOut()) {
+          result.completeExceptionally(new TimeoutException(
+              "guard '" + name + "': no answer within " + Duration.ofNanos(timeout)));
           inner.toCompletableFuture().cancel(true);
         }
       });
     }
     inner.whenComplete((value, error) -> {
       if (error == null) {
-        if (result.complete(value)) {
-          permit.onSuccess();
+        if (permit.succeed()) {
+          result.complete(value);
         }
       } else {
         Throwable cause = unwrap(error);
-        if (result.completeExceptionally(cause)) {
-          permit.onFailure(cause);
+        if (permit.fail(cause)) {
+          result.completeExceptionally(cause);
         }
       }
     });

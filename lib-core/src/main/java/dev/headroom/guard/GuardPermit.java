@@ -125,9 +125,16 @@ public final class GuardPermit implements AutoCloseable {
 
   /** Reports success: breaker success, limit success with the latency, estimator sample. */
   public void onSuccess() {
+    succeed();
+  }
+
+  /** {@link #onSuccess()}, returning whether this call completed the permit. */
+  boolean succeed() {
     if (complete()) {
       guard.completeSuccess(breakerPermit, limitPermit, elapsed());
+      return true;
     }
+    return false;
   }
 
   /**
@@ -136,9 +143,16 @@ public final class GuardPermit implements AutoCloseable {
    * estimator learns the deadline was too short).
    */
   public void onTimeout() {
+    timeOut();
+  }
+
+  /** {@link #onTimeout()}, returning whether this call completed the permit. */
+  boolean timeOut() {
     if (complete()) {
       guard.completeTimeout(breakerPermit, limitPermit, elapsed(), timeoutNanos);
+      return true;
     }
+    return false;
   }
 
   /** Reports that the dependency refused for overload: breaker ignore, limit drop. */
@@ -156,9 +170,16 @@ public final class GuardPermit implements AutoCloseable {
    * @param error what went wrong; null is a plain failure
    */
   public void onFailure(Throwable error) {
+    fail(error);
+  }
+
+  /** {@link #onFailure(Throwable)}, returning whether this call completed the permit. */
+  boolean fail(Throwable error) {
     if (complete()) {
       guard.completeFailure(breakerPermit, limitPermit, elapsed(), timeoutNanos, error);
+      return true;
     }
+    return false;
   }
 
   /** Reports that the call counts for nothing (cancelled by the caller, say). */
