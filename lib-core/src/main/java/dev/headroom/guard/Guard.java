@@ -55,7 +55,8 @@ import java.util.function.Predicate;
  * <caption>What each completion reports</caption>
  * <tr><th>outcome</th><th>breaker</th><th>limit</th><th>adaptive deadline</th></tr>
  * <tr><td>success</td><td>success</td><td>success, latency</td><td>latency sample</td></tr>
- * <tr><td>timeout</td><td>failure</td><td>drop</td><td>-</td></tr>
+ * <tr><td>timeout</td><td>failure (the breaker's own classification applies to a timeout
+ *     exception)</td><td>drop</td><td>-</td></tr>
  * <tr><td>timeout cut by the adaptive deadline below its ceiling</td><td>ignore</td>
  *     <td>ignore</td><td>counted as cut short</td></tr>
  * <tr><td>overload</td><td>ignore</td><td>drop</td><td>-</td></tr>
@@ -252,7 +253,7 @@ public final class Guard implements Instrumented {
     counts[Outcome.SUCCESS.ordinal()].increment();
   }
 
-  void completeTimeout(long b, Permit p, long latency, long timeoutNanos) {
+  void completeTimeout(long b, Permit p, long latency, long timeoutNanos, Throwable error) {
     if (estimator != null && timeoutNanos < estimator.ceilingNanos()) {
       // The adaptive deadline's own cut: not evidence about the dependency.
       if (breaker != null) {
@@ -264,7 +265,7 @@ public final class Guard implements Instrumented {
       estimator.recordCut(clock.nanoTime());
     } else {
       if (breaker != null) {
-        breaker.onFailure(b, latency, null);
+        breaker.onFailure(b, latency, error);
       }
       if (p != null) {
         p.onDropped(latency);
@@ -285,7 +286,7 @@ public final class Guard implements Instrumented {
 
   void completeFailure(long b, Permit p, long latency, long timeoutNanos, Throwable error) {
     if (error != null && timeoutWhen.test(error)) {
-      completeTimeout(b, p, latency, timeoutNanos);
+      completeTimeout(b, p, latency, timeoutNanos, error);
     } else if (error != null && overloadWhen.test(error)) {
       completeOverload(b, p, latency);
     } else {

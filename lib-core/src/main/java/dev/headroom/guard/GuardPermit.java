@@ -128,6 +128,18 @@ public final class GuardPermit implements AutoCloseable {
     succeed();
   }
 
+  /**
+   * Reports success with a latency the caller measured itself (an adapter that waits for a
+   * resource of its own after admission times only the dependency's part).
+   *
+   * @param latencyNanos the call's latency; negative counts as 0
+   */
+  public void onSuccess(long latencyNanos) {
+    if (complete()) {
+      guard.completeSuccess(breakerPermit, limitPermit, Math.max(0L, latencyNanos));
+    }
+  }
+
   /** {@link #onSuccess()}, returning whether this call completed the permit. */
   boolean succeed() {
     if (complete()) {
@@ -149,7 +161,7 @@ public final class GuardPermit implements AutoCloseable {
   /** {@link #onTimeout()}, returning whether this call completed the permit. */
   boolean timeOut() {
     if (complete()) {
-      guard.completeTimeout(breakerPermit, limitPermit, elapsed(), timeoutNanos);
+      guard.completeTimeout(breakerPermit, limitPermit, elapsed(), timeoutNanos, null);
       return true;
     }
     return false;
@@ -171,6 +183,20 @@ public final class GuardPermit implements AutoCloseable {
    */
   public void onFailure(Throwable error) {
     fail(error);
+  }
+
+  /**
+   * Reports a failure, classified as by {@link #onFailure(Throwable)}, with a latency the caller
+   * measured itself.
+   *
+   * @param error what went wrong; null is a plain failure
+   * @param latencyNanos the call's latency; negative counts as 0
+   */
+  public void onFailure(Throwable error, long latencyNanos) {
+    if (complete()) {
+      guard.completeFailure(breakerPermit, limitPermit, Math.max(0L, latencyNanos), timeoutNanos,
+          error);
+    }
   }
 
   /** {@link #onFailure(Throwable)}, returning whether this call completed the permit. */

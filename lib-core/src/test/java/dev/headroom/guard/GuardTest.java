@@ -202,6 +202,28 @@ class GuardTest {
     assertTrue(ms > 40 * 1.1 * 0.94 && ms < 40 * 1.1 * 1.07, "deadline " + ms + " ms");
   }
 
+  @Test
+  void callerMeasuredLatencyIsUsedInsteadOfTheClock() {
+    Guard guard = Guard.builder("db").clock(clock).breaker(lenient())
+        .deadline(DeadlinePolicy.adaptive().floor(Duration.ofMillis(1)).build()).build();
+    for (int i = 0; i < 200; i++) {
+      GuardPermit p = guard.tryAcquire();
+      clock.advance(Duration.ofMillis(10)); // the clock says 10 ms, the caller measured 40 ms
+      p.onSuccess(Duration.ofMillis(40).toNanos());
+      p.onSuccess(Duration.ofSeconds(5).toNanos());
+    }
+    clock.advance(Duration.ofMillis(100));
+    double ms = guard.deadline().toNanos() / 1e6;
+    assertTrue(ms > 40 * 1.1 * 0.94 && ms < 40 * 1.1 * 1.07, "deadline " + ms + " ms");
+    assertEquals(200, guard.count(Guard.Outcome.SUCCESS));
+
+    GuardPermit failed = guard.tryAcquire();
+    failed.onFailure(new IOException("reset"), -5);
+    failed.onFailure(new IOException("reset"), 10);
+    assertEquals(1, guard.breaker().failureCount());
+    assertEquals(1, guard.count(Guard.Outcome.FAILURE));
+  }
+
   // ------------------------------------------------------------------- adaptive cut
 
   /** Teaches an adaptive guard that calls take 20 ms and returns it past the explorer. */
