@@ -68,8 +68,11 @@ import java.util.function.Predicate;
  * evidence about the dependency: counting it as a breaker failure or a limit drop would let a
  * too-short deadline open the breaker or shrink the limit.
  *
- * <p>Thread-safety: safe for concurrent use. The admission path takes no lock; it allocates the
- * permit object (and the limit's own permit), nothing else.
+ * <p>Thread-safety: safe for concurrent use. No path takes a lock. {@link #call(GuardedCall)}
+ * keeps the permit in locals and hands the call a cached {@link Duration}, so it allocates
+ * nothing of its own (the limit's permit is the shedder's, which escape analysis removes when
+ * the call is inlined); {@link #tryAcquire()} allocates one {@link GuardPermit}, whose
+ * completion is a CAS so that a timer and an answer may race to complete it.
  */
 public final class Guard implements Instrumented {
 
@@ -113,6 +116,11 @@ public final class Guard implements Instrumented {
   private final DeadlinePolicy deadlinePolicy;
   private final DeadlineEstimator estimator;
   private final long fixedDeadlineNanos;
+  private final Duration fixedDeadline;
+  private final long ceilingNanos;
+  private final Duration ceiling;
+  /** The last adaptive deadline handed out as a Duration; see {@link #duration(long)}. */
+  private Duration lastDeadline = NO_DEADLINE;
   private final NanoClock clock;
   private final Priority priority;
   private final Predicate<Throwable> timeoutWhen;
@@ -147,6 +155,10 @@ public final class Guard implements Instrumented {
       this.estimator = null;
       this.fixedDeadlineNanos = b.deadline.fixedDeadline().toNanos();
     }
+    this.fixedDeadline = fixedDeadlineNanos == Long.MAX_VALUE ? NO_DEADLINE
+        : Duration.ofNanos(fixedDeadlineNanos);
+    this.ceilingNanos = estimator != null ? estimator.ceilingNanos() : Long.MAX_VALUE;
+    this.ceiling = estimator != null ? Duration.ofNanos(ceilingNanos) : NO_DEADLINE;
     this.priority = b.priority;
     this.timeoutWhen = b.timeoutWhen;
     this.overloadWhen = b.overloadWhen;
@@ -323,19 +335,63 @@ public final class Guard implements Instrumented {
    */
   public <T> T call(GuardedCall<T> call) throws Exception {
     Checks.requireNonNull("call", call);
-    GuardPermit permit = tryAcquire(priority);
-    if (!permit.isAdmitted()) {
-      throw permit.rejection();
+    // The permit's parts are kept in locals rather than a GuardPermit: one thread completes
+    // them exactly once, so no CAS (and no allocation) is needed.
+    long b = 0L;
+    if (breaker != null) {
+      b = breaker.tryAcquire();
+      if (b == CircuitBreaker.REJECTED) {
+        counts[Outcome.REJECTED_BREAKER.ordinal()].increment();
+        throw breaker.rejection();
+      }
     }
+    Permit p = null;
+    if (limit != null) {
+      p = limit.tryAcquire(priority);
+      if (!p.isAdmitted()) {
+        if (breaker != null) {
+          breaker.onIgnore(b);
+        }
+        counts[Outcome.REJECTED_LIMIT.ordinal()].increment();
+        throw p.toException();
+      }
+    }
+    long start = clock.nanoTime();
+    long timeout = estimator != null ? estimator.deadlineForCall(start) : fixedDeadlineNanos;
     T result;
     try {
-      result = call.call(permit.timeout());
+      result = call.call(duration(timeout));
     } catch (Throwable t) {
-      permit.onFailure(t);
+      completeFailure(b, p, Math.max(0L, clock.nanoTime() - start), timeout, t);
       throw t;
     }
-    permit.onSuccess();
+    completeSuccess(b, p, Math.max(0L, clock.nanoTime() - start));
     return result;
+  }
+
+  /**
+   * The deadline as a {@link Duration}, without allocating in the common case: the fixed
+   * deadline and the ceiling are built once, and the adaptive deadline, which changes at most
+   * every 100 ms, is cached. Benign race: two threads may both build and store an equal
+   * Duration; a Duration is immutable (final fields), so a racy read sees a complete one.
+   */
+  Duration duration(long nanos) {
+    if (nanos == Long.MAX_VALUE) {
+      return NO_DEADLINE;
+    }
+    if (nanos == fixedDeadlineNanos) {
+      return fixedDeadline;
+    }
+    if (nanos == ceilingNanos) {
+      return ceiling;
+    }
+    Duration cached = lastDeadline;
+    if (cached.toNanos() == nanos) {
+      return cached;
+    }
+    Duration d = Duration.ofNanos(nanos);
+    lastDeadline = d;
+    return d;
   }
 
   /**
@@ -350,25 +406,15 @@ public final class Guard implements Instrumented {
   public <T> T call(GuardedCall<T> call, Function<Throwable, T> fallback) {
     Checks.requireNonNull("call", call);
     Checks.requireNonNull("fallback", fallback);
-    GuardPermit permit = tryAcquire(priority);
-    if (!permit.isAdmitted()) {
-      return fallback.apply(permit.rejection());
-    }
-    T result;
     try {
-      result = call.call(permit.timeout());
+      return call(call);
     } catch (Exception e) {
-      permit.onFailure(e);
+      // A refusal by the guard, or the call's exception, already recorded by call(call).
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
       return fallback.apply(e);
-    } catch (Throwable t) {
-      permit.onFailure(t);
-      throw t;
     }
-    permit.onSuccess();
-    return result;
   }
 
   /**
@@ -482,7 +528,7 @@ public final class Guard implements Instrumented {
     if (estimator != null) {
       return Duration.ofNanos(estimator.deadlineNanos(clock.nanoTime()));
     }
-    return fixedDeadlineNanos == Long.MAX_VALUE ? NO_DEADLINE : Duration.ofNanos(fixedDeadlineNanos);
+    return fixedDeadline;
   }
 
   /**

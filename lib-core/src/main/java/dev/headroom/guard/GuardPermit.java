@@ -111,7 +111,7 @@ public final class GuardPermit implements AutoCloseable {
    * @return the deadline, or {@link Guard#NO_DEADLINE} when the guard has none
    */
   public Duration timeout() {
-    return timeoutNanos == Long.MAX_VALUE ? Guard.NO_DEADLINE : Duration.ofNanos(timeoutNanos);
+    return guard.duration(timeoutNanos);
   }
 
   /**

@@ -21,6 +21,8 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -339,6 +341,23 @@ class GuardTest {
     assertEquals(FIXED, seen.get());
     assertEquals(1, guard.count(Guard.Outcome.SUCCESS));
     assertEquals(0, guard.limit().inFlight());
+  }
+
+  @Test
+  void callReusesTheDeadlineDuration() throws Exception {
+    Guard guard = taughtAdaptiveGuard();
+    guard.tryAcquire().onIgnore(); // the explorer
+    List<Duration> seen = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      guard.call(timeout -> seen.add(timeout));
+    }
+    assertTrue(seen.get(0).compareTo(Duration.ofMillis(50)) < 0, seen::toString);
+    assertSame(seen.get(0), seen.get(1));
+    assertSame(seen.get(1), seen.get(2));
+    Guard fixed = fixedGuard();
+    Duration first = fixed.call(timeout -> timeout);
+    assertEquals(FIXED, first);
+    assertSame(first, fixed.call(timeout -> timeout));
   }
 
   @Test
