@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * always covers between one and two windows. At most once per {@link #PERIOD_NANOS} the deadline
  * is recomputed from both generations by whichever thread wins a CAS on {@code nextRecompute};
  * inside the bucket that holds the wanted rank the value is interpolated linearly. With fewer
- * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls that the deadline cut
- * short are counted per period; when a period has at least 10 cut calls and at least twice as
+ * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
+ * deadline in force are counted per period; when a period has at least 10 cut calls and at least twice as
  * many cut as succeeded, a multiplier on the deadline doubles, and otherwise it fades by 0.9 a
  * period towards 1. Once every {@code exploreInterval} one call (the CAS winner on
  * {@code nextExplore}) is given the ceiling, so that a slower new normal is still observed.
@@ -130,10 +130,19 @@ final class DeadlineEstimator {
     period.getAndIncrement(0);
   }
 
-  /** Records that the deadline cut a call short. */
-  void recordCut(long now) {
+  /**
+   * Records that the deadline cut a call short. Only a call cut at (or above) the deadline in
+   * force counts towards expansion: calls still running under an older, shorter deadline would
+   * otherwise keep doubling a deadline that was already raised, up to the ceiling.
+   *
+   * @param timeoutNanos the deadline the call was given
+   * @param now the time of the cut
+   */
+  void recordCut(long timeoutNanos, long now) {
     rotateIfDue(now);
-    period.getAndIncrement(1);
+    if (timeoutNanos >= deadlineNanos) {
+      period.getAndIncrement(1);
+    }
   }
 
   private void rotateIfDue(long now) {

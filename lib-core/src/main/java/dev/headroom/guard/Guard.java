@@ -274,7 +274,7 @@ public final class Guard implements Instrumented {
       if (p != null) {
         p.onIgnore();
       }
-      estimator.recordCut(clock.nanoTime());
+      estimator.recordCut(timeoutNanos, clock.nanoTime());
     } else {
       if (breaker != null) {
         breaker.onFailure(b, latency, error);

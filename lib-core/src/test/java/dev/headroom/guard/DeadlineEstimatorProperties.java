@@ -17,7 +17,7 @@ import net.jqwik.api.constraints.Scale;
 
 class DeadlineEstimatorProperties {
 
-  /** A step: {kind 0 = success, 1 = cut, 2 = advance; amount in microseconds}. */
+  /** A step: {kind 0 = success, 1 = cut at the deadline in force, 2 = advance; amount in us}. */
   @Provide
   Arbitrary<List<long[]>> steps() {
     Arbitrary<long[]> success = Arbitraries.longs().between(0, 60_000_000L)
@@ -50,7 +50,7 @@ class DeadlineEstimatorProperties {
       if (step[0] == 0) {
         e.recordSuccess(step[1] * 1_000L, clock.nanoTime());
       } else if (step[0] == 1) {
-        e.recordCut(clock.nanoTime());
+        e.recordCut(e.deadlineNanos(clock.nanoTime()), clock.nanoTime());
       } else {
         clock.advance(step[1] * 1_000L);
       }

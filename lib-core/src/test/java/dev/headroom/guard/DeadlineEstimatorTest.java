@@ -93,7 +93,7 @@ class DeadlineEstimatorTest {
           long[] ev = events.poll();
           clock.advance(ev[0] - clock.nanoTime());
           if (ev[1] < 0) {
-            e.recordCut(ev[0]);
+            e.recordCut(ev[2], ev[0]);
           } else {
             e.recordSuccess(ev[1], ev[0]);
           }
@@ -106,7 +106,7 @@ class DeadlineEstimatorTest {
         calls[second]++;
         if (latency > deadline) {
           cuts[second]++;
-          events.add(new long[] {now + deadline, -1});
+          events.add(new long[] {now + deadline, -1, deadline});
         } else {
           events.add(new long[] {now + latency, latency});
         }
@@ -141,6 +141,11 @@ class DeadlineEstimatorTest {
     // 100 ms period until they fit, well before the histogram has 800 ms samples to show.
     assertTrue(r.deadlineMs[31] > 800, "1 s after the shift: " + r.deadlineMs[31]);
     assertTrue(r.cutFraction[33] < 0.5, "cut 3 s after the shift: " + r.cutFraction[33]);
+    // Calls still running under the old, shorter deadline do not keep doubling the new one:
+    // the expansion stops near the new normal instead of running up to the 10 s ceiling.
+    for (int s = 30; s < 40; s++) {
+      assertTrue(r.deadlineMs[s] < 5000, s + " s: " + r.deadlineMs[s]);
+    }
   }
 
   @Test
@@ -154,16 +159,19 @@ class DeadlineEstimatorTest {
     long base = e.deadlineNanos(clock.nanoTime());
     assertTrue(base > 100 * MS && base < 120 * MS, "base " + base);
     for (int i = 0; i < 10; i++) {
-      e.recordCut(clock.nanoTime());
+      e.recordCut(base, clock.nanoTime());
     }
     clock.advance(Duration.ofMillis(100));
     long doubled = e.deadlineNanos(clock.nanoTime());
     assertEquals(2.0, doubled / (double) base, 0.001);
     clock.advance(Duration.ofMillis(100));
     assertEquals(1.8, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
-    // Nine cut against five successes: not twice as many, no expansion.
+    // Nine cut: fewer than ten, no expansion; nor do cuts under an older, shorter deadline.
     for (int i = 0; i < 9; i++) {
-      e.recordCut(clock.nanoTime());
+      e.recordCut(doubled, clock.nanoTime());
+    }
+    for (int i = 0; i < 20; i++) {
+      e.recordCut(base, clock.nanoTime());
     }
     clock.advance(Duration.ofMillis(100));
     assertEquals(1.62, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
