@@ -452,9 +452,11 @@ public final class Guard implements Instrumented {
     if (timeout != Long.MAX_VALUE) {
       CompletableFuture.delayedExecutor(timeout, TimeUnit.NANOSECONDS).execute(() -> {
         if (permit.timeOut()) {
+          // Cancel first: a caller that sees the stage fail sees the inner future cancelled.
+          // The cancellation's own completion loses the permit and leaves the stage alone.
+          cancel(inner);
           result.completeExceptionally(new TimeoutException(
               "guard '" + name + "': no answer within " + Duration.ofNanos(timeout)));
-          inner.toCompletableFuture().cancel(true);
         }
       });
     }
@@ -471,6 +473,14 @@ public final class Guard implements Instrumented {
       }
     });
     return result;
+  }
+
+  private static void cancel(CompletionStage<?> stage) {
+    try {
+      stage.toCompletableFuture().cancel(true);
+    } catch (UnsupportedOperationException e) {
+      // A stage that cannot be viewed as a future cannot be cancelled either: let it run.
+    }
   }
 
   private static Throwable unwrap(Throwable t) {
