@@ -1,7 +1,9 @@
 package dev.headroom.jdbc;
 
-import dev.headroom.breaker.CallNotPermittedException;
 import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.core.RejectedException;
+import dev.headroom.guard.Guard;
+import dev.headroom.guard.GuardPermit;
 import dev.headroom.budget.PoolSizer;
 import dev.headroom.core.Checks;
 import dev.headroom.core.NanoClock;
@@ -95,7 +97,8 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
   private final BudgetedDataSourceConfig config;
   private final DataSource delegate;
   private final PoolControl control;
-  private final CircuitBreaker breaker; // null: no breaker
+  /** The breaker's call path (a breaker-only {@link Guard}); null: no breaker. */
+  private final Guard guard;
   private final NanoClock clock;
   private final Permits permits;
   private final long acquireTimeoutNanos;
@@ -150,12 +153,12 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
   private final LongAdder surplusClosed = new LongAdder();
 
   private BudgetedDataSource(BudgetedDataSourceConfig config, DataSource delegate,
-      PoolControl control, CircuitBreaker breaker, NanoClock clock, int initialPermits,
+      PoolControl control, Guard guard, NanoClock clock, int initialPermits,
       PoolSizer sizer, AutoCloseable ownedPool) {
     this.config = config;
     this.delegate = delegate;
     this.control = control;
-    this.breaker = breaker;
+    this.guard = guard;
     this.clock = clock;
     this.permits = new Permits(initialPermits);
     this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
@@ -215,17 +218,17 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
 
   private Connection borrow(String username, String password) throws SQLException {
     final long start = clock.nanoTime();
-    final CircuitBreaker b = breaker;
-    long token = 0L;
-    if (b != null) {
-      token = b.tryAcquire();
-      if (token == CircuitBreaker.REJECTED) {
+    final Guard g = guard;
+    GuardPermit permit = null;
+    if (g != null) {
+      permit = g.tryAcquire();
+      if (!permit.isAdmitted()) {
         rejectedBreaker.increment();
-        throw breakerOpen(b);
+        throw breakerOpen(permit.rejection());
       }
     }
     if (!permits.tryAcquire()) {
-      waitForPermit(b, token);
+      waitForPermit(permit);
     }
     final long borrowStart = clock.nanoTime();
     Connection connection;
@@ -242,14 +245,14 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
         break;
       } catch (SQLFeatureNotSupportedException e) {
         permits.release();
-        if (b != null) {
-          b.onIgnore(token);
+        if (permit != null) {
+          permit.onIgnore();
         }
         throw e;
       } catch (SQLException e) {
         SQLException refusal = Refusals.connectionLimit(e);
         if (refusal == null) {
-          failed(b, token, borrowStart, e);
+          failed(permit, borrowStart, e);
           throw e;
         }
         // The database is at its connection limit: a budget signal, not a failure of this
@@ -263,15 +266,15 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
         if (deadline - now <= backoff || closed) {
           ConnectionRejectedException rejected = databaseRefused(e, refusal, attempt, backoff);
           rejectedRefused.increment();
-          failed(b, token, borrowStart, rejected);
+          failed(permit, borrowStart, rejected);
           throw rejected;
         }
         try {
           TimeUnit.NANOSECONDS.sleep(backoff);
         } catch (InterruptedException interrupted) {
           permits.release();
-          if (b != null) {
-            b.onIgnore(token);
+          if (permit != null) {
+            permit.onIgnore();
           }
           Thread.currentThread().interrupt();
           SQLException wrapped = new SQLException("jdbc \"" + config.name() + "\": interrupted"
@@ -280,13 +283,15 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
           throw wrapped;
         }
       } catch (RuntimeException | Error e) {
-        failed(b, token, borrowStart, e);
+        failed(permit, borrowStart, e);
         throw e;
       }
     }
     final long end = clock.nanoTime();
-    if (b != null) {
-      b.onSuccess(token, Math.max(0L, end - borrowStart));
+    if (permit != null) {
+      // Timed from the borrow, after any wait for a budget permit: the wait is this pod's own
+      // contention, not the database's latency.
+      permit.onSuccess(end - borrowStart);
     }
     acquired.increment();
     acquireNanos.add(end - start);
@@ -296,12 +301,16 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     return new BudgetedConnection(connection, this, null);
   }
 
-  /** A failed borrow: the permit goes back and the breaker hears the failure, as before. */
-  private void failed(CircuitBreaker b, long token, long borrowStart, Throwable e) {
+  /**
+   * A failed borrow: the permit goes back and the guard hears the failure, which it classifies
+   * (a timeout or any other error is a breaker failure, as before; a {@link RejectedException}
+   * from a pool that sheds load counts for nothing in the breaker).
+   */
+  private void failed(GuardPermit permit, long borrowStart, Throwable e) {
     permits.release();
     failures.increment();
-    if (b != null) {
-      b.onFailure(token, Math.max(0L, clock.nanoTime() - borrowStart), e);
+    if (permit != null) {
+      permit.onFailure(e, clock.nanoTime() - borrowStart);
     }
   }
 
@@ -329,10 +338,10 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     return e;
   }
 
-  private void waitForPermit(CircuitBreaker b, long token) throws SQLException {
+  private void waitForPermit(GuardPermit permit) throws SQLException {
     if (closed) {
-      if (b != null) {
-        b.onIgnore(token);
+      if (permit != null) {
+        permit.onIgnore();
       }
       throw closedException();
     }
@@ -340,8 +349,8 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     try {
       granted = permits.acquire(acquireTimeoutNanos);
     } catch (InterruptedException e) {
-      if (b != null) {
-        b.onIgnore(token);
+      if (permit != null) {
+        permit.onIgnore();
       }
       Thread.currentThread().interrupt();
       throw new SQLException(
@@ -349,8 +358,8 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
           "08001", e);
     }
     if (!granted) {
-      if (b != null) {
-        b.onIgnore(token);
+      if (permit != null) {
+        permit.onIgnore();
       }
       if (closed) {
         throw closedException();
@@ -378,11 +387,10 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
         ConnectionRejectedException.Reason.BUDGET_EXHAUSTED, budget, inUse, waiting, 0L);
   }
 
-  private ConnectionRejectedException breakerOpen(CircuitBreaker b) {
+  private ConnectionRejectedException breakerOpen(RejectedException cause) {
     int budget = permits.limit();
     int inUse = permits.inUse();
     int waiting = permits.waiting();
-    CallNotPermittedException cause = b.rejection();
     long retryAfter = cause.retryAfter().toNanos();
     String message = "jdbc \"" + config.name() + "\" failing fast, database not asked: "
         + cause.getMessage() + " (budget " + budget + ", in use " + inUse + ", waiting "
@@ -1014,9 +1022,12 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     /**
      * Guards connection acquisition with a circuit breaker: while it is open,
      * {@link BudgetedDataSource#getConnection()} fails fast without asking the pool; while it
-     * is half-open, only the ramp's fraction of borrowers reaches the database. Every
-     * {@link SQLException} from the pool counts as a failure (classified by the breaker's own
-     * rules), a refused permit counts for nothing. Default: no breaker.
+     * is half-open, only the ramp's fraction of borrowers reaches the database. The breaker is
+     * driven through a {@link Guard} (the library's one call path, so the permit accounting is
+     * the same as everywhere else): every {@link SQLException} from the pool counts as a
+     * failure (classified by the breaker's own rules), a refused budget permit counts for
+     * nothing, and the latency the breaker hears is the borrow's, not the wait for a budget
+     * permit. Default: no breaker.
      *
      * @param breaker the breaker, usually one per database
      * @return this builder
@@ -1128,8 +1139,11 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
           defaultQueryTimeout != null ? defaultQueryTimeout
               : BudgetedDataSourceConfig.DEFAULT_QUERY_TIMEOUT,
           reclaimAbandoned != null && reclaimAbandoned);
+      NanoClock time = clock != null ? clock : NanoClock.coarse();
+      Guard guard = breaker == null ? null
+          : Guard.builder(name).breaker(breaker).clock(time).build();
       BudgetedDataSource dataSource = new BudgetedDataSource(config, target, control,
-          breaker, clock != null ? clock : NanoClock.coarse(), max, sizer, owned);
+          guard, time, max, sizer, owned);
       control.resize(poolMax, Math.min(idle, max));
       if (sizer != null) {
         dataSource.follow(sized);

@@ -17,6 +17,7 @@ import dev.headroom.core.metrics.RecordingMeterSink;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -422,6 +423,19 @@ class BudgetedDataSourceTest {
     assertEquals(2, breaker.failureCount());
     assertEquals(ConnectionRejectedException.Reason.BREAKER_OPEN,
         assertThrows(ConnectionRejectedException.class, ds::getConnection).reason());
+    assertEquals(0, ds.inUse());
+  }
+
+  @Test
+  void connectTimeoutsAreBreakerFailuresThroughTheGuard() {
+    CircuitBreaker breaker = CircuitBreaker.builder("orders-db").consecutiveFailures(2).build();
+    BudgetedDataSource ds = BudgetedDataSource.builder("orders", pool).maxPoolSize(2)
+        .breaker(breaker).build();
+    pool.failWith = new SQLTimeoutException("connect timed out", "08001");
+    assertThrows(SQLTimeoutException.class, ds::getConnection);
+    assertEquals(1, breaker.failureCount());
+    assertThrows(SQLTimeoutException.class, ds::getConnection);
+    assertEquals(BreakerState.OPEN, breaker.state());
     assertEquals(0, ds.inUse());
   }
 

@@ -1,0 +1,251 @@
+package dev.headroom.guard;
+
+import dev.headroom.core.NanoClock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The adaptive deadline: a high percentile of recent successful latency times a headroom, kept
+ * within a floor and a ceiling.
+ *
+ * <p>Algorithm. Successful latencies go into a log histogram with 16 buckets per octave (relative
+ * bucket width at most 1/16, so about 6% resolution), held in two generations of {@code window}
+ * each: the current one takes new samples, the previous one is still read, so the estimate
+ * always covers between one and two windows. At most once per {@link #PERIOD_NANOS} the deadline
+ * is recomputed from both generations by whichever thread wins a CAS on {@code nextRecompute};
+ * inside the bucket that holds the wanted rank the value is interpolated linearly. With fewer
+ * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
+ * deadline in force are counted per period; when a period has at least 10 cut calls and at least twice as
+ * many cut as succeeded, a multiplier on the deadline doubles, and otherwise it fades by 0.9 a
+ * period towards 1. Once every {@code exploreInterval} one call (the CAS winner on
+ * {@code nextExplore}) is given the ceiling, so that a slower new normal is still observed.
+ *
+ * <p>Races. {@link #recordSuccess} increments one {@link AtomicLongArray} cell (plain atomic
+ * add, no lock, no allocation). Rotation is done by the thread that wins the CAS on
+ * {@code generationStart}: it clears the older array and then publishes it as current with a
+ * release store. A sample recorded concurrently by a thread that read the old index may land in
+ * the array being cleared and be lost, or survive the clear: a benign race that moves one sample
+ * among thousands. The recompute reads cells with plain volatile gets while other threads add to
+ * them, so its sum is a moment's approximation; it never writes the cells. {@code deadlineNanos}
+ * is a volatile long written only by the recompute winner and read by everyone.
+ *
+ * <p>No allocation after construction.
+ */
+final class DeadlineEstimator {
+
+  /** Fewer successes than this in the two generations: the deadline is the ceiling. */
+  static final int MIN_SAMPLES = 100;
+  /** The deadline is recomputed at most this often. */
+  static final long PERIOD_NANOS = 100_000_000L;
+  /** Cut calls in one period needed before the deadline expands. */
+  static final int MIN_CUT = 10;
+
+  private static final int SUB_BITS = 4;
+  private static final int SUB = 1 << SUB_BITS;
+  private static final int BUCKETS = (64 - SUB_BITS) * SUB;
+
+  private static final VarHandle GENERATION_START;
+  private static final VarHandle NEXT_RECOMPUTE;
+  private static final VarHandle NEXT_EXPLORE;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      GENERATION_START = l.findVarHandle(DeadlineEstimator.class, "generationStart", long.class);
+      NEXT_RECOMPUTE = l.findVarHandle(DeadlineEstimator.class, "nextRecompute", long.class);
+      NEXT_EXPLORE = l.findVarHandle(DeadlineEstimator.class, "nextExplore", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final NanoClock clock;
+  private final double percentile;
+  private final double headroom;
+  private final long floorNanos;
+  private final long ceilingNanos;
+  private final long windowNanos;
+  private final long exploreNanos;
+  private final AtomicLongArray[] generations = {
+      new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS)};
+  /** Per-period counters: [0] successes, [1] cut calls. */
+  private final AtomicLongArray period = new AtomicLongArray(2);
+
+  private volatile int current;
+  private volatile long generationStart;
+  private volatile long nextRecompute;
+  private volatile long nextExplore;
+  private volatile long deadlineNanos;
+  /** Written only by recompute winners (volatile: successive winners are different threads). */
+  private volatile double expansion = 1.0;
+
+  DeadlineEstimator(DeadlinePolicy policy, NanoClock clock) {
+    this.clock = clock;
+    this.percentile = policy.percentile();
+    this.headroom = policy.headroom();
+    this.floorNanos = policy.floor().toNanos();
+    this.ceilingNanos = policy.ceiling().toNanos();
+    this.windowNanos = policy.window().toNanos();
+    this.exploreNanos = policy.exploreInterval().toNanos();
+    long now = clock.nanoTime();
+    this.generationStart = now;
+    this.nextRecompute = now + PERIOD_NANOS;
+    this.nextExplore = now + exploreNanos;
+    this.deadlineNanos = ceilingNanos;
+  }
+
+  long ceilingNanos() {
+    return ceilingNanos;
+  }
+
+  long floorNanos() {
+    return floorNanos;
+  }
+
+  /** The deadline in force now, recomputed first if a period has passed. */
+  long deadlineNanos(long now) {
+    maybeRecompute(now);
+    return deadlineNanos;
+  }
+
+  /**
+   * The deadline for one call starting now: the ceiling for the one explorer per interval,
+   * otherwise {@link #deadlineNanos(long)}.
+   */
+  long deadlineForCall(long now) {
+    long d = deadlineNanos(now);
+    long next = (long) NEXT_EXPLORE.getOpaque(this);
+    if (now - next >= 0 && d < ceilingNanos
+        && NEXT_EXPLORE.compareAndSet(this, next, now + exploreNanos)) {
+      return ceilingNanos;
+    }
+    return d;
+  }
+
+  /** Records a successful call's latency. */
+  void recordSuccess(long latencyNanos, long now) {
+    rotateIfDue(now);
+    generations[current].getAndIncrement(index(Math.max(0L, latencyNanos)));
+    period.getAndIncrement(0);
+  }
+
+  /**
+   * Records that the deadline cut a call short. Only a call cut at (or above) the deadline in
+   * force counts towards expansion: calls still running under an older, shorter deadline would
+   * otherwise keep doubling a deadline that was already raised, up to the ceiling.
+   *
+   * @param timeoutNanos the deadline the call was given
+   * @param now the time of the cut
+   */
+  void recordCut(long timeoutNanos, long now) {
+    rotateIfDue(now);
+    if (timeoutNanos >= deadlineNanos) {
+      period.getAndIncrement(1);
+    }
+  }
+
+  private void rotateIfDue(long now) {
+    long start = generationStart;
+    if (now - start >= windowNanos
+        && GENERATION_START.compareAndSet(this, start, now)) {
+      int older = 1 - current;
+      AtomicLongArray g = generations[older];
+      for (int i = 0; i < BUCKETS; i++) {
+        g.setPlain(i, 0L);
+      }
+      // Volatile store publishes the cleared array before anyone records into it.
+      current = older;
+      if (now - start >= 2 * windowNanos) {
+        // Both generations are older than the window: the previous one holds nothing recent.
+        AtomicLongArray other = generations[1 - older];
+        for (int i = 0; i < BUCKETS; i++) {
+          other.set(i, 0L);
+        }
+      }
+    }
+  }
+
+  private void maybeRecompute(long now) {
+    long next = nextRecompute;
+    if (now - next >= 0 && NEXT_RECOMPUTE.compareAndSet(this, next, now + PERIOD_NANOS)) {
+      rotateIfDue(now);
+      recompute();
+    }
+  }
+
+  private void recompute() {
+    long successes = period.getAndSet(0, 0L);
+    long cut = period.getAndSet(1, 0L);
+    if (cut >= MIN_CUT && cut >= 2 * successes) {
+      expansion = Math.min(expansion * 2.0, (double) ceilingNanos / floorNanos);
+    } else {
+      expansion = Math.max(1.0, expansion * 0.9);
+    }
+    AtomicLongArray a = generations[0];
+    AtomicLongArray b = generations[1];
+    long total = 0;
+    for (int i = 0; i < BUCKETS; i++) {
+      total += a.get(i) + b.get(i);
+    }
+    long d;
+    if (total < MIN_SAMPLES) {
+      d = ceilingNanos;
+    } else {
+      double value = valueAtRank(a, b, percentile * total);
+      double scaled = value * headroom * expansion;
+      d = scaled >= ceilingNanos ? ceilingNanos : Math.max(floorNanos, (long) scaled);
+    }
+    deadlineNanos = Math.min(ceilingNanos, Math.max(floorNanos, d));
+  }
+
+  /** The value below which {@code rank} of the samples lie, interpolated inside its bucket. */
+  private static double valueAtRank(AtomicLongArray a, AtomicLongArray b, double rank) {
+    double seen = 0;
+    int last = 0;
+    for (int i = 0; i < BUCKETS; i++) {
+      long n = a.get(i) + b.get(i);
+      if (n == 0) {
+        continue;
+      }
+      last = i;
+      if (seen + n >= rank) {
+        double fraction = (rank - seen) / n;
+        return lowerBound(i) + fraction * width(i);
+      }
+      seen += n;
+    }
+    return lowerBound(last) + width(last);
+  }
+
+  static int index(long value) {
+    if (value < SUB) {
+      return (int) value;
+    }
+    int exp = 63 - Long.numberOfLeadingZeros(value);
+    int sub = (int) (value >>> (exp - SUB_BITS)) & (SUB - 1);
+    return (exp - SUB_BITS + 1) * SUB + sub;
+  }
+
+  static double lowerBound(int index) {
+    if (index < SUB) {
+      return index;
+    }
+    int exp = index / SUB + SUB_BITS - 1;
+    int sub = index % SUB;
+    return (double) (SUB + sub) * (double) (1L << (exp - SUB_BITS));
+  }
+
+  static double width(int index) {
+    if (index < SUB) {
+      return 1.0;
+    }
+    int exp = index / SUB + SUB_BITS - 1;
+    return (double) (1L << (exp - SUB_BITS));
+  }
+
+  @Override
+  public String toString() {
+    return "DeadlineEstimator[" + deadlineNanos / 1_000_000.0 + " ms, x" + expansion + "]";
+  }
+}

@@ -1,0 +1,214 @@
+package dev.headroom.guard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.headroom.core.ManualClock;
+import java.time.Duration;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class DeadlineEstimatorTest {
+
+  private static final long MS = 1_000_000L;
+
+  private final ManualClock clock = new ManualClock();
+
+  private static double lognormal(SplittableRandom random, double medianMs, double sigma) {
+    // Box-Muller: one standard normal from two uniforms.
+    double u1 = 1.0 - random.nextDouble();
+    double u2 = random.nextDouble();
+    double z = Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);
+    return medianMs * Math.exp(sigma * z);
+  }
+
+  @Test
+  void bucketsAreContiguousAndFine() {
+    for (long v = 0; v < 1_000_000; v += 7) {
+      int i = DeadlineEstimator.index(v);
+      double low = DeadlineEstimator.lowerBound(i);
+      double width = DeadlineEstimator.width(i);
+      assertTrue(v >= low && v < low + width, v + " in bucket " + i);
+      assertTrue(v < 16 || width / low <= 1.0 / 16, "relative width at " + v);
+    }
+    assertEquals(DeadlineEstimator.index(Long.MAX_VALUE), 959);
+  }
+
+  @Test
+  void fewerThanAHundredSamplesGiveTheCeiling() {
+    DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
+    for (int i = 0; i < 99; i++) {
+      clock.advance(Duration.ofMillis(5));
+      e.recordSuccess(20 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(200));
+    assertEquals(Duration.ofSeconds(10).toNanos(), e.deadlineNanos(clock.nanoTime()));
+    e.recordSuccess(20 * MS, clock.nanoTime());
+    clock.advance(Duration.ofMillis(200));
+    assertTrue(e.deadlineNanos(clock.nanoTime()) < 30 * MS);
+  }
+
+  /** Seed 42: 20 000 lognormal samples (median 20 ms, sigma 0.5) over 20 s. */
+  @Test
+  void convergesToThePercentileOfALognormal() {
+    DeadlinePolicy policy = DeadlinePolicy.adaptive().percentile(0.99).headroom(1.0).build();
+    DeadlineEstimator e = new DeadlineEstimator(policy, clock);
+    SplittableRandom random = new SplittableRandom(42);
+    for (int i = 0; i < 20_000; i++) {
+      clock.advance(Duration.ofMillis(1));
+      e.recordSuccess((long) (lognormal(random, 20, 0.5) * MS), clock.nanoTime());
+      e.deadlineNanos(clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    double expectedMs = 20 * Math.exp(0.5 * 2.3263); // the lognormal's 99th percentile, 63.9 ms
+    double ms = e.deadlineNanos(clock.nanoTime()) / (double) MS;
+    assertTrue(Math.abs(ms / expectedMs - 1) < 0.05, "deadline " + ms + " ms, p99 " + expectedMs);
+  }
+
+  /**
+   * A blocking caller's view in virtual time, seed 7: 200 calls a second, lognormal latency
+   * (sigma 0.3) with median 20 ms, then from 30 s on 800 ms. A call longer than its deadline is
+   * cut at the deadline. Returns the deadline after each second and the cut fraction per second.
+   */
+  private static final class Replay {
+    final double[] deadlineMs;
+    final double[] cutFraction;
+
+    Replay(int seconds, int shiftAt, long seed) {
+      ManualClock clock = new ManualClock();
+      DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
+      SplittableRandom random = new SplittableRandom(seed);
+      // Completions: {time, latency or -1 for a cut}.
+      PriorityQueue<long[]> events = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
+      deadlineMs = new double[seconds];
+      cutFraction = new double[seconds];
+      long start = clock.nanoTime();
+      long step = 5 * MS;
+      int[] cuts = new int[seconds];
+      int[] calls = new int[seconds];
+      for (long t = 0; t < seconds * 1000L * MS; t += step) {
+        long now = start + t;
+        while (!events.isEmpty() && events.peek()[0] <= now) {
+          long[] ev = events.poll();
+          clock.advance(ev[0] - clock.nanoTime());
+          if (ev[1] < 0) {
+            e.recordCut(ev[2], ev[0]);
+          } else {
+            e.recordSuccess(ev[1], ev[0]);
+          }
+        }
+        clock.advance(now - clock.nanoTime());
+        int second = (int) (t / (1000 * MS));
+        double median = second < shiftAt ? 20 : 800;
+        long latency = (long) (lognormal(random, median, 0.3) * MS);
+        long deadline = e.deadlineForCall(now);
+        calls[second]++;
+        if (latency > deadline) {
+          cuts[second]++;
+          events.add(new long[] {now + deadline, -1, deadline});
+        } else {
+          events.add(new long[] {now + latency, latency});
+        }
+        if ((t + step) % (1000 * MS) == 0) {
+          deadlineMs[second] = e.deadlineNanos(now) / (double) MS;
+        }
+      }
+      for (int s = 0; s < seconds; s++) {
+        cutFraction[s] = cuts[s] / (double) calls[s];
+      }
+    }
+  }
+
+  @Test
+  void followsAShiftFrom20To800Milliseconds() {
+    Replay r = new Replay(80, 30, 7);
+    // Healthy: p99.9 of lognormal(20 ms, 0.3) is 50.6 ms; x 1.1 = 55.7 ms.
+    assertTrue(r.deadlineMs[29] > 45 && r.deadlineMs[29] < 70, "healthy " + r.deadlineMs[29]);
+    assertTrue(r.cutFraction[29] < 0.01, "healthy cuts " + r.cutFraction[29]);
+    // Within a few windows (10 s each) of the shift, the deadline sits above the new normal:
+    // p99.9 of lognormal(800 ms, 0.3) is 2025 ms; x 1.1 = 2228 ms.
+    for (int s = 60; s < 80; s++) {
+      assertTrue(r.deadlineMs[s] > 1800 && r.deadlineMs[s] < 2800, s + " s: " + r.deadlineMs[s]);
+      assertTrue(r.cutFraction[s] < 0.01, s + " s: cut " + r.cutFraction[s]);
+    }
+  }
+
+  @Test
+  void expandsWhenCallsAreCutShort() {
+    Replay r = new Replay(40, 30, 7);
+    // The second after the shift most calls are cut; the expansion doubles the deadline per
+    // 100 ms period until they fit, well before the histogram has 800 ms samples to show.
+    assertTrue(r.deadlineMs[31] > 800, "1 s after the shift: " + r.deadlineMs[31]);
+    assertTrue(r.cutFraction[33] < 0.5, "cut 3 s after the shift: " + r.cutFraction[33]);
+    // Calls still running under the old, shorter deadline do not keep doubling the new one:
+    // the expansion stops near the new normal instead of running up to the 10 s ceiling.
+    for (int s = 30; s < 40; s++) {
+      assertTrue(r.deadlineMs[s] < 5000, s + " s: " + r.deadlineMs[s]);
+    }
+  }
+
+  @Test
+  void expansionDoublesPerPeriodAndFades() {
+    DeadlinePolicy policy = DeadlinePolicy.adaptive().build();
+    DeadlineEstimator e = new DeadlineEstimator(policy, clock);
+    for (int i = 0; i < 1000; i++) {
+      e.recordSuccess(100 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long base = e.deadlineNanos(clock.nanoTime());
+    assertTrue(base > 100 * MS && base < 120 * MS, "base " + base);
+    for (int i = 0; i < 10; i++) {
+      e.recordCut(base, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long doubled = e.deadlineNanos(clock.nanoTime());
+    assertEquals(2.0, doubled / (double) base, 0.001);
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(1.8, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
+    // Nine cut: fewer than ten, no expansion; nor do cuts under an older, shorter deadline.
+    for (int i = 0; i < 9; i++) {
+      e.recordCut(doubled, clock.nanoTime());
+    }
+    for (int i = 0; i < 20; i++) {
+      e.recordCut(base, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(1.62, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
+  }
+
+  @Test
+  void oneExplorerPerIntervalGetsTheCeiling() {
+    DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
+    for (int i = 0; i < 200; i++) {
+      e.recordSuccess(20 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    int explorers = 0;
+    for (int i = 0; i < 1000; i++) {
+      clock.advance(Duration.ofMillis(1));
+      if (e.deadlineForCall(clock.nanoTime()) == e.ceilingNanos()) {
+        explorers++;
+      }
+    }
+    assertEquals(10, explorers);
+  }
+
+  @Test
+  void oldSamplesAgeOutAfterTwoWindows() {
+    DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive()
+        .window(Duration.ofSeconds(1)).build(), clock);
+    for (int i = 0; i < 500; i++) {
+      e.recordSuccess(500 * MS, clock.nanoTime());
+    }
+    for (int s = 0; s < 3; s++) {
+      for (int i = 0; i < 500; i++) {
+        clock.advance(Duration.ofMillis(2));
+        e.recordSuccess(20 * MS, clock.nanoTime());
+        e.deadlineNanos(clock.nanoTime());
+      }
+    }
+    clock.advance(Duration.ofMillis(100));
+    assertTrue(e.deadlineNanos(clock.nanoTime()) < 25 * MS);
+  }
+}
