@@ -392,10 +392,10 @@ class BudgetedDataSourceTest {
     ConnectionRejectedException e = assertThrows(ConnectionRejectedException.class,
         ds::getConnection);
     assertEquals("jdbc \"orders\" failing fast, database not asked: breaker 'orders-db' is"
-        + " FORCED_OPEN until reset (budget 2, in use 0, waiting 0, retry after 5000 ms)",
+        + " FORCED_OPEN until reset (budget 2, in use 0, waiting 0, retry after 1000 ms)",
         e.getMessage());
     assertEquals(ConnectionRejectedException.Reason.BREAKER_OPEN, e.reason());
-    assertEquals(Duration.ofSeconds(5), e.retryAfter());
+    assertEquals(Duration.ofSeconds(1), e.retryAfter());
     assertTrue(e.getCause() instanceof CallNotPermittedException);
     assertEquals(0, pool.borrowed.get());
     assertEquals(0, ds.inUse());
