@@ -6,8 +6,8 @@ package dev.headroom.shed;
  *
  * <p>Thread-safety: {@link #next} is called by one thread at a time, the window owner in
  * {@link LoadShedder} (ownership is a CAS on a flag, released with a release store, so each
- * owner sees the state the previous owner left, including {@link Gradient}'s estimates). Instances
- * are not otherwise shared.
+ * owner sees the state the previous owner left, including {@link Gradient}'s estimates).
+ * Instances are not otherwise shared.
  */
 abstract class LimitController {
 
