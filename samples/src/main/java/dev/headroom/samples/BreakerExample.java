@@ -5,7 +5,6 @@ import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.metrics.HeadroomMeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -40,10 +39,9 @@ public final class BreakerExample {
     Map<Integer, String> cache = new ConcurrentHashMap<>();
 
     CircuitBreaker breaker = CircuitBreaker.builder("replica-db")
-        .consecutiveFailures(5)                      // the rule that held in the incident
-        .failureRateThreshold(0.5)                   // or half the calls of the last 10 s
-        .openDuration(Duration.ofSeconds(5))         // then 10 s, 20 s... on each relapse
-        .rampSteps(0.01, 0.1, 0.5, 1.0)              // recovery: 1% -> 10% -> 50% -> 100%
+        // defaults: half of >= 100 calls in 10 s fail (5 in a row at low volume), open 1 s,
+        // ramp 1% -> 50% -> 100%; name the exceptions that do not mean the replica is down:
+        .ignore(IllegalArgumentException.class)
         .listener((b, from, to) -> System.out.println(b.name() + ": " + from + " -> " + to))
         .build();
     new HeadroomMeterBinder(breaker).bindTo(new SimpleMeterRegistry());
