@@ -54,6 +54,8 @@ abstract class LimitController {
     int maxInFlight;
     /** Requests refused (or timed out waiting) in the window. */
     long refused;
+    /** The window's length in nanoseconds, {@code >= 1}. */
+    long nanos = 1L;
 
     /** The mean success latency, 0 if none. */
     double meanNanos() {
@@ -151,6 +153,8 @@ abstract class LimitController {
     private boolean probeHold;
     /** Consecutive windows, after the limit was halved, whose latency did not come down. */
     private int notHelped;
+    /** Calls completed since the limit reached half of where the decline began. */
+    private long drained;
 
     Gradient(LimitPolicy.Gradient policy) {
       super(policy.minLimit(), policy.maxLimit(), policy.window().toNanos(),
@@ -230,6 +234,11 @@ abstract class LimitController {
       // smoothed mean would lag a full step behind).
       double high = tolerance * baseline + Math.min(2 * deviation, 0.25 * tolerance * baseline);
       double latency = slowStart ? Math.max(smoothed, mean) : smoothed;
+      if (slowStart && latency > high && smoothed <= high && previous <= high) {
+        // One window above the band after a steady run: hold and let the next one confirm,
+        // so that a noisy window (a burst of timeouts) does not end slow start.
+        return clamp(current);
+      }
       if (latency <= high) {
         declineFrom = 0;
         healthy = Math.max(healthy, w.maxInFlight);
@@ -257,28 +266,51 @@ abstract class LimitController {
       healthy *= 0.9; // what was fine before may not be now (capacity lost): forget slowly
       if (declineFrom == 0) {
         declineFrom = current;
-        declinePeak = latency;
+        declinePeak = Math.max(latency, mean);
         notHelped = 0;
-      } else if (latency > declinePeak && current > 0.5 * declineFrom + 1) {
-        declinePeak = latency; // judge "helped" against the worst seen before the halving
+        drained = 0;
+      } else if (current > 0.5 * declineFrom + 1) {
+        // Judge "helped" against the worst seen before the halving, raw: the smoothed mean
+        // lags a sudden rise by a window.
+        declinePeak = Math.max(declinePeak, Math.max(latency, mean));
+      } else if (current <= 0.5 * declineFrom + 1 && (drained += n) - n < declineFrom) {
+        // The calls admitted before the cut are still completing and carry the latency of
+        // the old level: judge only once as many calls as were in flight have completed.
+        return clamp(current);
       } else if (current <= 0.5 * declineFrom + 1 && !censored) {
         // The limit was halved. If latency did not come down with it, the load is not what
         // makes it high (a slow replica, a new code path): accept it as the new normal and
-        // give back the concurrency taken away.
-        notHelped = mean >= 0.8 * declinePeak ? notHelped + 1 : 0;
-        if (notHelped >= 2) {
-          baseline = Math.max(smoothed, mean);
-          double restore = declineFrom;
-          declineFrom = 0;
-          slowStart = true;
-          return clamp(restore);
+        // give back the concurrency taken away. If it did come down, the load is the cause:
+        // a new run of decreases starts here, again down to half at most before judging.
+        if (mean >= 0.8 * declinePeak) {
+          // Two windows within a fifth of the peak, or one at the peak or above: not helped.
+          notHelped += mean >= declinePeak ? 2 : 1;
+          if (notHelped >= 2) {
+            baseline = Math.max(smoothed, mean);
+            // Give back what was taken, or what the demand needs at the latency now accepted
+            // (Little's law: offered calls per second times the latency), if that is more.
+            double offeredPerNano = (n + w.refused) / (double) w.nanos;
+            double restore = Math.max(declineFrom, offeredPerNano * mean);
+            declineFrom = 0;
+            slowStart = true;
+            return clamp(restore);
+          }
+          return clamp(current); // hold at half while the verdict is out
         }
+        notHelped = 0;
+        drained = 0;
+        declineFrom = current;
+        declinePeak = Math.max(latency, mean);
       }
+      // A run of decreases stops at half of where it began until the verdict: below that, a
+      // slow dependency's windows fill so slowly (they wait for minSamples) that the verdict
+      // would take seconds while nearly every call is refused.
+      double floor = 0.5 * declineFrom;
       double gradient = high / latency;
       if (gradient < 0.5) {
-        return clamp(current * 0.5);
+        return clamp(Math.max(floor, current * 0.5));
       }
-      return clamp(current * (0.5 + 0.5 * gradient));
+      return clamp(Math.max(floor, current * (0.5 + 0.5 * gradient)));
     }
   }
 }

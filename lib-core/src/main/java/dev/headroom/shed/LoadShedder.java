@@ -221,6 +221,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private long lastDrops;
   private long lastDropNanos;
   private long lastRefused;
+  /** When the last window closed (window owner only). */
+  private long lastWindowClose;
   private final LimitController.Window window = new LimitController.Window();
 
   // Drainer's private state (serialised by `wip`).
@@ -268,7 +270,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     this.stripeCount = b.stripes == null ? DEFAULT_STRIPES : b.stripes;
     this.stripes = new int[(stripeCount + 2) * STRIDE];
     this.quota = ceiling / (2 * stripeCount);
-    this.windowEnd = clock.nanoTime() + controller.windowNanos;
+    this.lastWindowClose = clock.nanoTime();
+    this.windowEnd = lastWindowClose + controller.windowNanos;
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -651,6 +654,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
       w.drops = windowDrops;
       w.dropNanos = dropNanosTotal - lastDropNanos;
       w.refused = refusedTotal - lastRefused;
+      w.nanos = Math.max(1L, now - lastWindowClose);
+      lastWindowClose = now;
       lastSuccesses = successTotal;
       lastSuccessNanos = successNanosTotal;
       lastDrops = dropTotal;

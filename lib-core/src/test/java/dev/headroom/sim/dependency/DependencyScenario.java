@@ -1,8 +1,14 @@
 package dev.headroom.sim.dependency;
 
+import dev.headroom.breaker.BreakerConfig;
 import dev.headroom.breaker.BreakerState;
 import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.ManualClock;
+import dev.headroom.guard.DeadlinePolicy;
+import dev.headroom.guard.Guard;
+import dev.headroom.guard.GuardPermit;
+import dev.headroom.shed.LimitPolicy;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
@@ -26,8 +32,13 @@ import java.util.SplittableRandom;
  */
 final class DependencyScenario {
 
-  /** The caller in front of the dependency. */
-  enum Client { BARE, BREAKER }
+  /**
+   * The caller in front of the dependency: a bare deadline; a breaker on its defaults; a
+   * {@link Guard} with the default breaker, the default gradient limit and the scenario's
+   * deadline fixed; the same guard with the adaptive deadline, its ceiling the scenario's
+   * deadline.
+   */
+  enum Client { BARE, BREAKER, GUARD_FIXED, GUARD_ADAPTIVE }
 
   private static final long DEFAULT_DEADLINE_NANOS = 1_500_000_000L;
   private static final int ARRIVAL = 0;
@@ -102,9 +113,16 @@ final class DependencyScenario {
     final long permit;
     final boolean success;
     final boolean releaseSlot;
+    final GuardPermit guardPermit;
+    final boolean answered;
 
     Event(long time, long seq, int type, long start, long permit, boolean success,
         boolean releaseSlot) {
+      this(time, seq, type, start, permit, success, releaseSlot, null, false);
+    }
+
+    Event(long time, long seq, int type, long start, long permit, boolean success,
+        boolean releaseSlot, GuardPermit guardPermit, boolean answered) {
       this.time = time;
       this.seq = seq;
       this.type = type;
@@ -112,6 +130,8 @@ final class DependencyScenario {
       this.permit = permit;
       this.success = success;
       this.releaseSlot = releaseSlot;
+      this.guardPermit = guardPermit;
+      this.answered = answered;
     }
   }
 
@@ -139,8 +159,19 @@ final class DependencyScenario {
     SplittableRandom random = new SplittableRandom(seed);
     ManualClock clock = new ManualClock();
     long origin = clock.nanoTime();
+    Guard guard = null;
+    if (client == Client.GUARD_FIXED || client == Client.GUARD_ADAPTIVE) {
+      guard = Guard.builder("dependency").clock(clock)
+          .breaker(BreakerConfig.defaults())
+          .limit(LimitPolicy.gradient().build())
+          .deadline(client == Client.GUARD_FIXED
+              ? DeadlinePolicy.fixed(Duration.ofNanos(deadlineNanos))
+              : DeadlinePolicy.adaptive().ceiling(Duration.ofNanos(deadlineNanos)).build())
+          .build();
+    }
     CircuitBreaker breaker = client == Client.BREAKER
-        ? CircuitBreaker.builder("dependency").clock(clock).build() : null;
+        ? CircuitBreaker.builder("dependency").clock(clock).build()
+        : guard != null ? guard.breaker() : null;
     if (breaker != null && Boolean.getBoolean("sim.trace")) {
       breaker.addListener(new dev.headroom.breaker.BreakerListener() {
         @Override
@@ -168,8 +199,17 @@ final class DependencyScenario {
     long opensAtPhaseStart = 0L;
     long opensAtMark = -1L;
     long now = 0L;
+    // With -Dsim.trace=true a guard's limit, in-flight, breaker and deadline every 250 ms.
+    boolean trace = Boolean.getBoolean("sim.trace") && guard != null;
+    long nextTrace = 0L;
     while (!queue.isEmpty()) {
       Event e = queue.poll();
+      if (trace && e.time >= nextTrace) {
+        System.out.printf(Locale.ROOT, "%6.2f limit %4d inFlight %4d workers busy %4d breaker %s"
+            + " deadline %s%n", e.time / 1e9, guard.limit().limit(), guard.limit().inFlight(),
+            workers - free, guard.breaker().state(), guard.deadline());
+        nextTrace += 250_000_000L;
+      }
       clock.advance(e.time - now);
       now = e.time;
       if (breaker != null && opensAtMark < 0 && now >= markNanos) {
@@ -186,6 +226,25 @@ final class DependencyScenario {
           continue; // lost: no worker
         }
         long permit = 0L;
+        if (guard != null) {
+          GuardPermit gp = guard.tryAcquire();
+          if (!gp.isAdmitted()) {
+            if (now >= markNanos && r.firstRejection < 0) {
+              r.firstRejection = now - markNanos;
+            }
+            continue; // fails fast, the worker is free at once
+          }
+          free--;
+          r.sent[phase]++;
+          long timeout = gp.timeoutNanos();
+          Dependency.Kind kind = dependency.call(now, random, duration);
+          boolean answered = duration[0] < timeout;
+          long doneAt = now + (answered ? duration[0] : timeout);
+          boolean success = answered && kind == Dependency.Kind.ANSWER;
+          queue.add(new Event(doneAt, seq++, DONE, now, 0L, success,
+              kind != Dependency.Kind.FULL, gp, answered));
+          continue;
+        }
         if (breaker != null) {
           permit = breaker.tryAcquire();
           if (permit == CircuitBreaker.REJECTED) {
@@ -211,7 +270,15 @@ final class DependencyScenario {
         if (e.success) {
           r.succeeded[dependency.phaseAt(e.start)]++;
         }
-        if (breaker != null) {
+        if (e.guardPermit != null) {
+          if (e.success) {
+            e.guardPermit.onSuccess();
+          } else if (!e.answered) {
+            e.guardPermit.onTimeout();
+          } else {
+            e.guardPermit.onFailure(FAILURE);
+          }
+        } else if (breaker != null) {
           if (e.success) {
             breaker.onSuccess(e.permit, now - e.start);
           } else {

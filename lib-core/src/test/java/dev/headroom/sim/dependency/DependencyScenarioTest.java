@@ -75,6 +75,38 @@ class DependencyScenarioTest {
   }
 
   @Test
+  void slowDependencyGuardStaysNearBareAndRecoversWithoutRelapse() {
+    DependencyScenario s = slowDependency();
+    Client[] clients = Client.values();
+    Result[][] results = new Result[clients.length][];
+    for (Client c : clients) {
+      results[c.ordinal()] = runs(s, c);
+    }
+    reportAll("Slow dependency (400 calls/s, 200 workers, 1.5 s deadline or ceiling)", s,
+        results);
+    Result[] bare = results[Client.BARE.ordinal()];
+    for (Client c : new Client[] {Client.GUARD_FIXED, Client.GUARD_ADAPTIVE}) {
+      Result[] g = results[c.ordinal()];
+      for (int phase = 0; phase < 3; phase++) {
+        int i = phase;
+        double b = median(bare, r -> r.goodput(i));
+        double h = median(g, r -> r.goodput(i));
+        // Known gap, in the README: in the degraded phase the limit first halves (less
+        // concurrency is the cure for overload) and gives the concurrency back only once the
+        // latency did not come down with it, which costs about 3 s of a 30 s phase: 4-7
+        // points below the bare deadline. Elsewhere the guard costs nothing.
+        double allowed = i == 1 ? 0.08 : 0.01;
+        assertTrue(h >= b - allowed, c + " phase " + i + ": " + h + " vs bare " + b);
+      }
+      assertTrue(median(g, r -> r.goodput(2)) >= 0.995,
+          c + " recovery goodput " + median(g, r -> r.goodput(2)));
+      for (Result r : g) {
+        assertEquals(0L, r.opens[2], c + " opens in the recovery phase");
+      }
+    }
+  }
+
+  @Test
   void fullOutageAt400PerSecondStopsWithinOneSecondAndRecovers() {
     outage(400, 1.0);
   }
@@ -109,6 +141,33 @@ class DependencyScenarioTest {
     assertArrayEquals(x.opens, y.opens);
     assertEquals(x.firstRejection, y.firstRejection);
     assertEquals(x.firstTrip, y.firstTrip);
+  }
+
+  static void reportAll(String title, DependencyScenario s, Result[][] results) {
+    if (!REPORT) {
+      return;
+    }
+    StringBuilder out = new StringBuilder();
+    out.append("\n#### ").append(title).append(" (goodput, median of seeds 1-").append(SEEDS)
+        .append(")\n\n| phase |");
+    for (Client c : Client.values()) {
+      out.append(' ').append(c.name().toLowerCase(Locale.ROOT).replace('_', ' ')).append(" |");
+    }
+    out.append("\n|---|");
+    for (int i = 0; i < Client.values().length; i++) {
+      out.append("---:|");
+    }
+    out.append('\n');
+    for (int phase = 0; phase < s.dependency().phases().size(); phase++) {
+      int i = phase;
+      out.append("| ").append(s.dependency().phases().get(i).name()).append(" |");
+      for (Result[] rs : results) {
+        out.append(' ').append(DependencyScenario.pct(median(rs, r -> r.goodput(i))))
+            .append(" |");
+      }
+      out.append('\n');
+    }
+    System.out.println(out);
   }
 
   static void report(String title, DependencyScenario s, Result[] bare, Result[] breaker) {
