@@ -153,7 +153,9 @@ abstract class LimitController {
     private boolean probeHold;
     /** Consecutive windows, after the limit was halved, whose latency did not come down. */
     private int notHelped;
-    /** Calls completed since the limit reached half of where the decline began. */
+    /** Nanoseconds left during which a verdict's baseline is not lowered. */
+    private long settle;
+    /** Nanoseconds of windows closed since the limit reached half of where the decline began. */
     private long drained;
 
     Gradient(LimitPolicy.Gradient policy) {
@@ -218,7 +220,9 @@ abstract class LimitController {
         smoothed = mean;
         slowStart = true;
       }
-      if (smoothed < baseline) {
+      if (settle > 0) {
+        settle -= w.nanos; // a verdict's new normal is not second-guessed while it settles
+      } else if (smoothed < baseline) {
         baseline = smoothed; // faster than ever: that is the no-load latency
       } else if (!busy && !censored) {
         // With the limit not in use the latency is not queueing behind it: let the estimate
@@ -233,7 +237,8 @@ abstract class LimitController {
       // quarter of it; in slow start the latest window alone decides (growth doubles, so the
       // smoothed mean would lag a full step behind).
       double high = tolerance * baseline + Math.min(2 * deviation, 0.25 * tolerance * baseline);
-      double latency = slowStart ? Math.max(smoothed, mean) : smoothed;
+      // A window more than twice above the band is a jump, not noise: it decides alone.
+      double latency = slowStart || mean > 2 * high ? Math.max(smoothed, mean) : smoothed;
       if (slowStart && latency > high && smoothed <= high && previous <= high) {
         // One window above the band after a steady run: hold and let the next one confirm,
         // so that a noisy window (a burst of timeouts) does not end slow start.
@@ -273,20 +278,25 @@ abstract class LimitController {
         // Judge "helped" against the worst seen before the halving, raw: the smoothed mean
         // lags a sudden rise by a window.
         declinePeak = Math.max(declinePeak, Math.max(latency, mean));
-      } else if (current <= 0.5 * declineFrom + 1 && (drained += n) - n < declineFrom) {
+      } else if (current <= 0.5 * declineFrom + 1
+          && (drained += w.nanos) - w.nanos < declinePeak) {
         // The calls admitted before the cut are still completing and carry the latency of
-        // the old level: judge only once as many calls as were in flight have completed.
+        // the old level: judge only windows that began one peak latency after the cut.
         return clamp(current);
-      } else if (current <= 0.5 * declineFrom + 1 && !censored) {
+      } else if (current <= 0.5 * declineFrom + 1) {
         // The limit was halved. If latency did not come down with it, the load is not what
         // makes it high (a slow replica, a new code path): accept it as the new normal and
-        // give back the concurrency taken away. If it did come down, the load is the cause:
+        // give back the concurrency taken away (a censored window's mean, a lower bound, is
+        // evidence of that too). If it did come down, the load is the cause:
         // a new run of decreases starts here, again down to half at most before judging.
         if (mean >= 0.8 * declinePeak) {
           // Two windows within a fifth of the peak, or one at the peak or above: not helped.
           notHelped += mean >= declinePeak ? 2 : 1;
           if (notHelped >= 2) {
             baseline = Math.max(smoothed, mean);
+            // The first answers after the limit opens up are the fast ones (the slow and the
+            // timed-out come later): for two of these latencies, do not lower the baseline.
+            settle = (long) (2 * baseline);
             // Give back what was taken, or what the demand needs at the latency now accepted
             // (Little's law: offered calls per second times the latency), if that is more.
             double offeredPerNano = (n + w.refused) / (double) w.nanos;
@@ -296,6 +306,11 @@ abstract class LimitController {
             return clamp(restore);
           }
           return clamp(current); // hold at half while the verdict is out
+        }
+        if (censored) {
+          // A censored mean is a lower bound: enough to say latency did not come down (above),
+          // not enough to say it did.
+          return clamp(current);
         }
         notHelped = 0;
         drained = 0;

@@ -92,10 +92,11 @@ class DependencyScenarioTest {
         double b = median(bare, r -> r.goodput(i));
         double h = median(g, r -> r.goodput(i));
         // Known gap, in the README: in the degraded phase the limit first halves (less
-        // concurrency is the cure for overload) and gives the concurrency back only once the
-        // latency did not come down with it, which costs about 3 s of a 30 s phase: 4-7
-        // points below the bare deadline. Elsewhere the guard costs nothing.
-        double allowed = i == 1 ? 0.08 : 0.01;
+        // concurrency is the cure for overload) and gives the concurrency back once latency
+        // did not come down with it, about 2 s of a 30 s phase: 3 points below the bare
+        // deadline with a fixed deadline, 5 with the adaptive one (which also has to learn the
+        // new latency). Elsewhere the guard costs nothing.
+        double allowed = i == 1 ? 0.06 : 0.01;
         assertTrue(h >= b - allowed, c + " phase " + i + ": " + h + " vs bare " + b);
       }
       assertTrue(median(g, r -> r.goodput(2)) >= 0.995,
