@@ -147,8 +147,13 @@ final class DeadlineEstimator {
 
   private void rotateIfDue(long now) {
     long start = generationStart;
-    if (now - start >= windowNanos
-        && GENERATION_START.compareAndSet(this, start, now)) {
+    if (now - start >= windowNanos) {
+      rotate(start, now); // kept out of line: the caller stays small enough to inline
+    }
+  }
+
+  private void rotate(long start, long now) {
+    if (GENERATION_START.compareAndSet(this, start, now)) {
       int older = 1 - current;
       AtomicLongArray g = generations[older];
       for (int i = 0; i < BUCKETS; i++) {

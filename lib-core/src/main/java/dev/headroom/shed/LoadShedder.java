@@ -326,6 +326,86 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     return acquireSlow(priority);
   }
 
+  /**
+   * Returned by {@link #tryAcquireSlot} when the fast path cannot admit: nothing was taken or
+   * counted, and {@link #tryAcquire} gives the full answer (waiting, or a refusal with its
+   * reason).
+   */
+  public static final long NO_SLOT = Long.MIN_VALUE;
+
+  /**
+   * The admitted fast path of {@link #tryAcquire} without a permit object, for adapters that
+   * complete each call exactly once themselves (such as {@code Guard}). Admits only when a slot
+   * is free and nobody waits; otherwise returns {@link #NO_SLOT} having taken and counted
+   * nothing, and the caller asks {@link #tryAcquire}. The slot must be completed exactly once
+   * with {@link #onSlotSuccess}, {@link #onSlotDropped} or {@link #onSlotIgnore}; there is no
+   * protection against a second completion (that is what a {@link Permit} is for).
+   *
+   * @param priority the request's priority
+   * @return a slot to complete, or {@link #NO_SLOT}
+   * @throws IllegalArgumentException if {@code priority} is null
+   */
+  public long tryAcquireSlot(Priority priority) {
+    if (priority == null) {
+      throw new IllegalArgumentException(Checks.message("priority", "non-null", null));
+    }
+    int p = priority.ordinal();
+    if (p != 0 && waiting != 0) {
+      return NO_SLOT;
+    }
+    int slot = stripeAdmit();
+    if (slot == NONE) {
+      slot = reserve(p == 0 ? Integer.MAX_VALUE : capacity(shares[p], limit)) ? WORD : NONE;
+    }
+    if (slot == NONE) {
+      return NO_SLOT;
+    }
+    admitted[p].increment();
+    return slot;
+  }
+
+  /**
+   * Completes a slot from {@link #tryAcquireSlot} with success.
+   *
+   * @param slot the slot
+   * @param latencyNanos the call's latency, {@code >= 0}
+   * @throws IllegalArgumentException if the latency is negative or the slot is not one
+   */
+  public void onSlotSuccess(long slot, long latencyNanos) {
+    release(0L, Permit.SUCCESS, Checks.requireNonNegative("latencyNanos", latencyNanos),
+        checkSlot(slot));
+  }
+
+  /**
+   * Completes a slot from {@link #tryAcquireSlot} as dropped (a timeout, an overload answer).
+   *
+   * @param slot the slot
+   * @param latencyNanos the latency up to the drop, {@code >= 0}
+   * @throws IllegalArgumentException if the latency is negative or the slot is not one
+   */
+  public void onSlotDropped(long slot, long latencyNanos) {
+    release(0L, Permit.DROPPED, Checks.requireNonNegative("latencyNanos", latencyNanos),
+        checkSlot(slot));
+  }
+
+  /**
+   * Completes a slot from {@link #tryAcquireSlot} as counting for nothing.
+   *
+   * @param slot the slot
+   * @throws IllegalArgumentException if the slot is not one
+   */
+  public void onSlotIgnore(long slot) {
+    release(0L, Permit.IGNORED, 0L, checkSlot(slot));
+  }
+
+  private int checkSlot(long slot) {
+    if (slot < WORD || slot >= stripes.length) {
+      throw new IllegalArgumentException(Checks.message("slot",
+          "a slot returned by tryAcquireSlot", slot));
+    }
+    return (int) slot;
+  }
+
   /** A permit counted in the in-flight word. */
   static final int WORD = -1;
   /** No slot was taken. */

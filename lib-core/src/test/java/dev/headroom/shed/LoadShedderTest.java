@@ -71,6 +71,45 @@ class LoadShedderTest {
   }
 
   @Test
+  void slotApiAdmitsCountsAndReleasesLikeAPermit() {
+    LoadShedder shedder = fixed(10);
+    List<Long> slots = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      long slot = shedder.tryAcquireSlot(Priority.HIGH);
+      assertTrue(slot != LoadShedder.NO_SLOT, "slot " + i);
+      slots.add(slot);
+    }
+    assertEquals(9, shedder.inFlight());
+    assertEquals(9, shedder.admitted(Priority.HIGH));
+    // HIGH's capacity is 9: the fast path cannot admit, takes nothing and counts nothing.
+    assertEquals(LoadShedder.NO_SLOT, shedder.tryAcquireSlot(Priority.HIGH));
+    assertEquals(9, shedder.admitted(Priority.HIGH));
+    assertEquals(0, shedder.rejected(Priority.HIGH, ShedReason.LIMIT));
+    // CRITICAL is never refused.
+    long critical = shedder.tryAcquireSlot(Priority.CRITICAL);
+    assertTrue(critical != LoadShedder.NO_SLOT);
+    shedder.onSlotSuccess(slots.get(0), 1_000_000L);
+    shedder.onSlotDropped(slots.get(1), 2_000_000L);
+    shedder.onSlotIgnore(slots.get(2));
+    shedder.onSlotIgnore(critical);
+    assertEquals(6, shedder.inFlight());
+    assertTrue(shedder.tryAcquireSlot(Priority.HIGH) != LoadShedder.NO_SLOT);
+  }
+
+  @Test
+  void slotApiRejectsWhatIsNotASlotAndNegativeLatency() {
+    LoadShedder shedder = fixed(10);
+    long slot = shedder.tryAcquireSlot(Priority.HIGH);
+    assertMessage(IllegalArgumentException.class,
+        "slot must be a slot returned by tryAcquireSlot (was -9223372036854775808)",
+        () -> shedder.onSlotSuccess(LoadShedder.NO_SLOT, 0L));
+    assertThrows(IllegalArgumentException.class, () -> shedder.onSlotDropped(slot, -1L));
+    assertThrows(IllegalArgumentException.class, () -> shedder.tryAcquireSlot(null));
+    shedder.onSlotSuccess(slot, 0L);
+    assertEquals(0, shedder.inFlight());
+  }
+
+  @Test
   void regressionDoubleCompletionReleasesOnce() {
     LoadShedder shedder = fixed(10);
     Permit a = shedder.tryAcquire(Priority.HIGH);
