@@ -581,12 +581,12 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     }
     try {
       handler.handle(record);
+      permit.onSuccess();
     } catch (Exception e) {
       return failed(part, raw, permit, e);
     } finally {
       permit.close(); // onIgnore if an Error escaped; a no-op after onSuccess / onFailure
     }
-    permit.onSuccess();
     return succeeded(part);
   }
 
@@ -738,7 +738,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   }
 
   private void commitPending() {
-    if (pending.isEmpty()) {
+    if (pending.isEmpty() || abrupt) {
       return;
     }
     try {
