@@ -54,15 +54,11 @@ class ConsumerRunnerScenarioTest {
 
   static KafkaBroker broker;
   static Admin admin;
-  static KafkaProducer<byte[], byte[]> dlqProducer;
 
   @BeforeAll
   static void start() throws Exception {
     broker = KafkaBroker.start();
     admin = Admin.create(broker.clientConfig());
-    Map<String, Object> dlq = TestTopics.producerConfig(broker);
-    dlq.put("linger.ms", "0"); // each dead letter is awaited: do not hold it back
-    dlqProducer = new KafkaProducer<>(dlq, new ByteArraySerializer(), new ByteArraySerializer());
     TestTopics.create(admin, PARTITIONS, TOPIC);
     Map<String, Object> p = TestTopics.producerConfig(broker);
     p.put("batch.size", 262_144);
@@ -77,7 +73,6 @@ class ConsumerRunnerScenarioTest {
 
   @AfterAll
   static void stop() throws Exception {
-    dlqProducer.close();
     admin.close();
     broker.close();
   }
@@ -119,8 +114,9 @@ class ConsumerRunnerScenarioTest {
     }
   }
 
-  /** One member: its guard and its runner. */
-  record Member(Guard guard, ConsumerRunner<String, Integer> runner) {}
+  /** One member, as one process would have it: its guard, its runner, its dead-letter producer. */
+  record Member(Guard guard, ConsumerRunner<String, Integer> runner,
+      KafkaProducer<byte[], byte[]> deadLetters) {}
 
   /** Three (or more) members of one group reading {@link #TOPIC}. */
   static final class Fleet implements AutoCloseable {
@@ -129,8 +125,10 @@ class ConsumerRunnerScenarioTest {
     final Store store;
     final Map<String, Object> consumerConfig;
     final List<Member> members = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** The member that crashes right after saving its next record, or null. */
+    /** The member that crashes after saving {@link #crashAfter} more records, or null. */
     volatile ConsumerRunner<String, Integer> crashing;
+    final java.util.concurrent.atomic.AtomicInteger crashAfter =
+        new java.util.concurrent.atomic.AtomicInteger(250);
 
     Fleet(String group, Store store, Map<String, Object> extra) throws Exception {
       this.group = group;
@@ -158,25 +156,29 @@ class ConsumerRunnerScenarioTest {
           new java.util.concurrent.atomic.AtomicReference<>();
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig,
           new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      Map<String, Object> dlqConfig = TestTopics.producerConfig(broker);
+      dlqConfig.put("linger.ms", "0"); // each dead letter is awaited: do not hold it back
+      KafkaProducer<byte[], byte[]> deadLetters = new KafkaProducer<>(dlqConfig,
+          new ByteArraySerializer(), new ByteArraySerializer());
       ConsumerRunner<String, Integer> runner = ConsumerRunner
           .builder(group + "-" + members.size(), consumer, new StringDeserializer(), INTS)
           .topics(List.of(TOPIC))
           .guard(guard)
           .handler(r -> {
             store.save(r.value());
-            if (crashing != null && crashing == self.get()) {
+            if (crashing != null && crashing == self.get() && crashAfter.decrementAndGet() == 0) {
               crashing = null;
               // A crash in the middle of a poll: this record is saved, nothing is committed.
               self.get().closeAbruptly(Duration.ofSeconds(1));
             }
           })
-          .deadLetter(dlqProducer, dlq)
+          .deadLetter(deadLetters, dlq)
           .maxPollInterval(Duration.ofMillis(
               ((Number) consumerConfig.get("max.poll.interval.ms")).longValue()))
           .pollTimeout(Duration.ofMillis(100))
           .build();
       self.set(runner);
-      Member m = new Member(guard, runner);
+      Member m = new Member(guard, runner, deadLetters);
       members.add(m);
       runner.start();
       return m;
@@ -240,6 +242,7 @@ class ConsumerRunnerScenarioTest {
     public void close() {
       for (Member m : members) {
         m.runner().close(Duration.ofSeconds(10));
+        m.deadLetters().close();
       }
     }
   }
@@ -374,10 +377,13 @@ class ConsumerRunnerScenarioTest {
       long t0 = fleet.release();
       await(() -> fleet.store.distinct() >= RECORDS / 5, "a fifth of the records", 60);
       fleet.store.down = true;
+      long down = System.nanoTime();
       await(() -> fleet.members.stream()
           .allMatch(m -> m.guard().breaker().transitionCount(BreakerState.OPEN) > 0),
           "every breaker open", 30);
-      Thread.sleep(4_000); // the outage itself: a duration, not a synchronisation
+      Duration opened = Duration.ofNanos(System.nanoTime() - down);
+      // The outage itself lasts at least 4 s: a duration, not a synchronisation.
+      Thread.sleep(Math.max(0L, 4_000L - opened.toMillis()));
       int before = fleet.store.distinct();
       fleet.store.down = false;
       long up = System.nanoTime();
@@ -397,9 +403,13 @@ class ConsumerRunnerScenarioTest {
         outages += m.runner().outageCount();
       }
       assertTrue(outages >= 3, "each member rewound for the outage");
-      System.out.printf("scenario outage: %d records left at the outage, drain %d ms in all, "
-          + "%d ms after the store came back, %d outage rewinds, duplicates %d%n",
-          RECORDS - before, total.toMillis(), recovery.toMillis(), outages,
+      long outageMillis = Duration.ofNanos(up - down).toMillis();
+      assertTrue(outageMillis > 3_000, "the outage outlasted max.poll.interval.ms");
+      System.out.printf("scenario outage: %d records left at the outage, breakers all open "
+          + "after %d ms, outage %d ms, drain %d ms in all, %d ms after the store came back, "
+          + "%d outage rewinds, %d retries, duplicates %d%n", RECORDS - before,
+          opened.toMillis(), outageMillis, total.toMillis(), recovery.toMillis(), outages,
+          fleet.members.stream().mapToLong(m -> m.runner().retryCount()).sum(),
           fleet.store.duplicates());
     }
   }
