@@ -1349,8 +1349,9 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
      * @throws IllegalStateException if a guard, a breaker or a downstream was already set
      */
     public Builder<K, V> guard(Guard guard) {
-      Checks.requireNotSet(this.guard == null && this.downstream == null, "guard",
-          this.guard != null ? this.guard : this.downstream);
+      Checks.requireNotSet(this.guard == null, "guard", this.guard);
+      Checks.requireState(this.downstream == null,
+          "guard and downstream (or breaker) cannot both be set");
       this.guard = Checks.requireNonNull("guard", guard);
       return this;
     }
@@ -1395,8 +1396,9 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
      * @throws IllegalStateException if a downstream, a breaker or a guard was already set
      */
     public Builder<K, V> downstream(DoubleSupplier admittedFraction) {
-      Checks.requireNotSet(this.downstream == null && this.guard == null, "downstream",
-          this.downstream != null ? this.downstream : this.guard);
+      Checks.requireNotSet(this.downstream == null, "downstream", this.downstream);
+      Checks.requireState(this.guard == null,
+          "guard and downstream (or breaker) cannot both be set");
       this.downstream = Checks.requireNonNull("downstream", admittedFraction);
       return this;
     }

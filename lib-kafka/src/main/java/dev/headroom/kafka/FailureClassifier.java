@@ -63,7 +63,7 @@ public interface FailureClassifier {
     for (Class<?> t : types) {
       Checks.requireNonNull("poison type", t);
       Checks.requireArgument(Throwable.class.isAssignableFrom(t), "poison type",
-          "a Throwable type", t.getName());
+          "a Throwable type", t);
     }
     List<Class<?>> poison = List.of(types);
     return (error, healthy) -> {
