@@ -73,7 +73,7 @@ import org.apache.kafka.common.serialization.Deserializer;
  * instead of failing {@code poll()} for the whole partition. Records of one partition are
  * handled in offset order; the handler is called on the runner's thread. With a
  * {@link Builder#guard guard}, each call is made under a {@link GuardPermit}: a refused permit
- * rewinds the record without calling the handler, a success is reported with
+ * holds the record without calling the handler, a success is reported with
  * {@code onSuccess}, and a failure is reported as its {@link FailureKind} says.
  *
  * <h2>Outage versus poison</h2>
@@ -102,8 +102,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * {@value #HEADER_OFFSET}, {@value #HEADER_EXCEPTION_CLASS}, {@value #HEADER_EXCEPTION_MESSAGE},
  * {@value #HEADER_REASON} ({@code deserialization}, {@code poison} or {@code handler}) and
  * {@value #HEADER_ATTEMPTS}, all UTF-8 text. The record counts as done only once the broker
- * acknowledged the dead-letter send; if the send fails, the runner rewinds and tries the record
- * again later, so a poison record is never skipped without a trace.
+ * acknowledged the dead-letter send; if the send fails, the runner holds the record and tries
+ * it again later, so a poison record is never skipped without a trace.
  *
  * <h2>Offsets</h2>
  *
@@ -118,9 +118,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  *
  * <p>Before each poll and each record the runner reads the downstream's admitted fraction (the
  * guard's breaker's {@code admittedFraction()}: 0 while open, the ramp step while half-open, 1
- * while closed; or a {@link Builder#downstream} gate). At 0 it stops handling, rewinds every
- * partition to its first record not done, and pauses all assigned partitions, but keeps calling
- * {@code poll()}: the consumer keeps heartbeating and its poll interval keeps being reset, so it
+ * while closed; or a {@link Builder#downstream} gate). At 0 it stops handling, holds the
+ * records fetched but not done (in memory, in order: nothing is fetched twice), and pauses all
+ * assigned partitions, but keeps calling {@code poll()}: the consumer keeps heartbeating and its poll interval keeps being reset, so it
  * stays in its group and no rebalance happens however long the breaker stays open. Partitions
  * assigned by a rebalance while paused are paused at once. As soon as the fraction is above 0
  * (the breaker's half-open ramp) the runner resumes; a permit the ramp refuses pauses every
@@ -184,7 +184,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   /** Dead-letter header: how many times the handler was tried (0 for deserialization). */
   public static final String HEADER_ATTEMPTS = "headroom.dlq.attempts";
 
-  /** DONE: next record. PARTITION: rewind this partition only. ALL: rewind and stop the poll. */
+  /** DONE: next record. PARTITION: hold this partition's rest. ALL: hold everything left. */
   private enum Outcome { DONE, STOP_PARTITION, STOP_ALL }
 
   /**
@@ -201,6 +201,9 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     boolean backingOff;
     long resumeAtNanos;
     long uncommitted;
+    /** Records fetched but not done yet, from {@code heldFrom} on; null when none. */
+    List<ConsumerRecord<byte[], byte[]>> held;
+    int heldFrom;
 
     Part(TopicPartition tp) {
       this.tp = tp;
@@ -267,6 +270,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   private boolean backingOff;
   private long resumeAtNanos;
   private int partitionsBackingOff;
+  private boolean anyPaused;
+  private final List<Part> holding = new ArrayList<>();
   private long pollStartNanos;
 
   private ConsumerRunner(Builder<K, V> b) {
@@ -399,7 +404,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         try {
           Duration timeout = applyPause();
           ConsumerRecords<byte[], byte[]> records = consumer.poll(timeout);
-          if (!records.isEmpty()) {
+          if (!records.isEmpty() || !holding.isEmpty()) {
             process(records);
           }
           commitPending();
@@ -437,9 +442,10 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   }
 
   /**
-   * Pauses every assigned partition while the downstream admits nothing or after a refusal,
-   * pauses the partitions waiting out a retry, resumes the rest; returns the poll timeout,
-   * shortened so the poll ends when the first waiting partition may go on.
+   * Pauses every assigned partition while the downstream admits nothing or after a refusal;
+   * otherwise pauses the partitions that hold records or wait out a retry and resumes the rest.
+   * Returns the poll timeout: zero when held records are ready, else shortened so the poll ends
+   * when the first waiting partition may go on.
    */
   private Duration applyPause() {
     long now = clock.nanoTime();
@@ -451,38 +457,43 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         paused = true;
         pauses.increment();
       }
+      anyPaused = true;
       consumer.pause(consumer.assignment()); // idempotent; covers newly assigned partitions
       return backingOff ? shorter(resumeAtNanos - now) : pollTimeout;
     }
-    if (partitionsBackingOff == 0) {
-      if (paused) {
-        consumer.resume(consumer.paused());
-        paused = false;
-      }
-      return pollTimeout;
+    paused = false;
+    if (!anyPaused && partitionsBackingOff == 0 && holding.isEmpty()) {
+      return pollTimeout; // the steady state: nothing to pause, nothing allocated
     }
-    // Some partitions wait out a retry backoff: pause those, resume the others.
     List<TopicPartition> hold = new ArrayList<>();
     List<TopicPartition> go = new ArrayList<>();
     long firstResume = Long.MAX_VALUE;
     int waiting = 0;
+    boolean ready = false;
     for (TopicPartition tp : consumer.assignment()) {
       Part p = parts.get(tp);
-      if (p != null && p.backingOff && now - p.resumeAtNanos < 0) {
-        hold.add(tp);
+      boolean wait = p != null && p.backingOff && now - p.resumeAtNanos < 0;
+      if (p != null && p.backingOff && !wait) {
+        p.backingOff = false;
+      }
+      if (wait) {
         waiting++;
         firstResume = Math.min(firstResume, p.resumeAtNanos - now);
+      }
+      if (wait || (p != null && p.held != null)) {
+        hold.add(tp);
+        ready |= !wait;
       } else {
-        if (p != null) {
-          p.backingOff = false;
-        }
         go.add(tp);
       }
     }
     partitionsBackingOff = waiting;
     consumer.pause(hold);
     consumer.resume(go);
-    paused = false;
+    anyPaused = !hold.isEmpty();
+    if (ready) {
+      return Duration.ZERO; // held records can be handled now
+    }
     return waiting == 0 ? pollTimeout : shorter(firstResume);
   }
 
@@ -504,35 +515,68 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     return downstream.getAsDouble() >= 1.0;
   }
 
+  /**
+   * Handles the records held from earlier polls, then this poll's, partition by partition in
+   * offset order. A partition that stops (a retry to wait for) holds the rest of its records; a
+   * stop of everything (an outage, a refusal, the poll budget, close) holds the rest of every
+   * partition. Held records stay in memory and their partitions stay paused, so nothing is
+   * fetched twice and the position never moves back.
+   */
   private void process(ConsumerRecords<byte[], byte[]> records) {
     pollStartNanos = clock.nanoTime();
-    List<TopicPartition> partitions = new ArrayList<>(records.partitions());
-    for (int i = 0; i < partitions.size(); i++) {
-      TopicPartition tp = partitions.get(i);
-      Part part = part(tp);
-      List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
-      for (int j = 0; j < list.size(); j++) {
-        ConsumerRecord<byte[], byte[]> r = list.get(j);
-        Outcome outcome = proceed() ? processOne(part, r) : Outcome.STOP_ALL;
-        if (outcome == Outcome.DONE) {
-          pending.put(tp, new OffsetAndMetadata(r.offset() + 1, r.leaderEpoch(), ""));
-          part.uncommitted++;
+    boolean stopped = false;
+    if (!holding.isEmpty()) {
+      List<Part> held = new ArrayList<>(holding);
+      for (int i = 0; i < held.size(); i++) {
+        Part part = held.get(i);
+        if (stopped || part.backingOff) {
           continue;
         }
-        // Stop here: the position has moved past the whole poll, so rewind this partition to
-        // the record not done, and, unless only this partition waits, every later partition of
-        // the poll to its first record.
-        consumer.seek(tp, r.offset());
-        if (outcome == Outcome.STOP_PARTITION) {
-          break;
-        }
-        for (int k = i + 1; k < partitions.size(); k++) {
-          TopicPartition later = partitions.get(k);
-          consumer.seek(later, records.records(later).get(0).offset());
-        }
-        return;
+        List<ConsumerRecord<byte[], byte[]>> list = part.held;
+        int from = part.heldFrom;
+        release(part);
+        stopped = handle(part, list, from) == Outcome.STOP_ALL;
       }
     }
+    for (TopicPartition tp : records.partitions()) {
+      Part part = part(tp);
+      List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
+      if (part.held != null) {
+        // Not expected (a partition holding records is paused): fetch these again later.
+        consumer.seek(tp, list.get(0).offset());
+      } else if (stopped) {
+        hold(part, list, 0);
+      } else {
+        stopped = handle(part, list, 0) == Outcome.STOP_ALL;
+      }
+    }
+  }
+
+  /** Handles {@code list} from {@code from} on; holds the rest if it stops. */
+  private Outcome handle(Part part, List<ConsumerRecord<byte[], byte[]>> list, int from) {
+    for (int j = from; j < list.size(); j++) {
+      ConsumerRecord<byte[], byte[]> r = list.get(j);
+      Outcome outcome = proceed() ? processOne(part, r) : Outcome.STOP_ALL;
+      if (outcome == Outcome.DONE) {
+        pending.put(part.tp, new OffsetAndMetadata(r.offset() + 1, r.leaderEpoch(), ""));
+        part.uncommitted++;
+        continue;
+      }
+      hold(part, list, j);
+      return outcome;
+    }
+    return Outcome.DONE;
+  }
+
+  private void hold(Part part, List<ConsumerRecord<byte[], byte[]>> list, int from) {
+    part.held = list;
+    part.heldFrom = from;
+    holding.add(part);
+  }
+
+  private void release(Part part) {
+    part.held = null;
+    holding.remove(part);
   }
 
   /** Whether to handle the next record: running, not backing off, admitted, within budget. */
@@ -797,7 +841,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
    */
   private void updateEnds() {
     boolean all = !assignment.isEmpty() && pending.isEmpty() && !paused
-        && partitionsBackingOff == 0;
+        && partitionsBackingOff == 0 && holding.isEmpty();
     for (TopicPartition tp : assignment) {
       Part p = part(tp);
       OptionalLong lag = consumer.currentLag(tp);
@@ -885,6 +929,16 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         Part p = parts.get(tp);
         if (p != null) {
           p.assigned = false;
+          if (p.held != null) {
+            // Put the position back on the first record not done (the partition may come back
+            // to this consumer with its position kept); the next owner reads from the commit.
+            try {
+              consumer.seek(tp, p.held.get(p.heldFrom).offset());
+            } catch (IllegalStateException e) {
+              // No longer assigned: its position is gone with it.
+            }
+            release(p);
+          }
           if (p.backingOff) {
             p.backingOff = false;
             partitionsBackingOff = Math.max(0, partitionsBackingOff - 1);
@@ -1319,7 +1373,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     /**
      * Tells the runner the consumer's {@code max.poll.interval.ms}; 5 minutes (Kafka's default)
      * by default. The runner returns to {@code poll()} once it has spent half of it on one
-     * poll's records, rewinding the rest, so only a single handler call longer than that half
+     * poll's records, holding the rest, so only a single handler call longer than that half
      * can make the group expel the member.
      *
      * @param interval the consumer's {@code max.poll.interval.ms}, at least 100 ms
@@ -1337,7 +1391,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     /**
      * Calls the handler through {@code guard}: the runner takes a permit for each record
      * ({@link Guard#tryAcquire()}), so the handler calls the downstream directly, without a
-     * {@code breaker.call} of its own. A refused permit rewinds the record; a success is
+     * {@code breaker.call} of its own. A refused permit holds the record; a success is
      * reported with {@code onSuccess}; a poison failure with {@code onIgnore}, so poison never
      * opens the breaker; other failures with {@code onFailure}. The guard's breaker also gates
      * consumption: while it admits nothing every partition is paused. Guards with a limit work
