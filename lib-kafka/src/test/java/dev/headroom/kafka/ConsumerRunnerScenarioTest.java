@@ -42,7 +42,8 @@ import org.junit.jupiter.api.Test;
  * <p>Each scenario reads the same topic with a new group. The fleet starts with its breakers
  * forced open, so the three members join and split the partitions before anything is handled;
  * resetting the breakers is the start of the drain, and a drain ends when every id is handled
- * or dead-lettered.
+ * or dead-lettered. The broker has a short broker session so that it can be restarted in
+ * about 2 s.
  */
 class ConsumerRunnerScenarioTest {
 
@@ -57,7 +58,7 @@ class ConsumerRunnerScenarioTest {
 
   @BeforeAll
   static void start() throws Exception {
-    broker = KafkaBroker.start();
+    broker = KafkaBroker.start(KafkaBroker.RESTARTABLE);
     admin = Admin.create(broker.clientConfig());
     TestTopics.create(admin, PARTITIONS, TOPIC);
     Map<String, Object> p = TestTopics.producerConfig(broker);
@@ -466,6 +467,32 @@ class ConsumerRunnerScenarioTest {
       System.out.printf("scenario abrupt close: drain %d ms, duplicates %d, uncommitted at the "
           + "crash %d (bound %d)%n", total.toMillis(), duplicates,
           victim.runner().redeliverableCount(), bound);
+    }
+  }
+
+  @Test
+  void aBrokerRestartInTheMiddleOfTheDrainLosesNothing() throws Exception {
+    try (Fleet fleet = new Fleet("restart-g", new Store(Set.of()), Map.of())) {
+      fleet.join();
+      long t0 = fleet.release();
+      await(() -> fleet.store.distinct() >= RECORDS / 4, "a quarter of the records", 60);
+      long down = System.nanoTime();
+      broker.restart();
+      Duration restart = Duration.ofNanos(System.nanoTime() - down);
+      Duration total = fleet.drain(t0, 0);
+      fleet.awaitCaughtUp();
+
+      assertNothingLost(fleet.store, Set.of());
+      assertEquals(0, fleet.deadLettered());
+      assertEquals(List.of(), deadLetters(fleet.dlq));
+      int duplicates = fleet.store.duplicates();
+      long bound = fleet.redeliverable();
+      assertTrue(duplicates <= bound,
+          duplicates + " duplicates, but only " + bound + " records were left uncommitted");
+      System.out.printf("scenario broker restart: restart %d ms, drain %d ms, duplicates %d "
+          + "(uncommitted records given up %d), rebalances %d%n", restart.toMillis(),
+          total.toMillis(), duplicates, bound,
+          fleet.members.stream().mapToLong(m -> m.runner().rebalanceCount()).sum());
     }
   }
 }

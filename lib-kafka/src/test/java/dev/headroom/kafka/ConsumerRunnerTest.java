@@ -432,11 +432,11 @@ class ConsumerRunnerTest {
       producer.send(new ProducerRecord<>("paused", i % 3, "k", Integer.toString(i)));
     }
     producer.flush();
-    // The store's breaker trips on one failure and stays open 10 s, longer than the consumer's
-    // max.poll.interval.ms of 6 s; then it ramps 1% -> 10% -> 50% -> 100% by itself.
+    // The store's breaker trips on one failure and stays open 6 s, longer than the consumer's
+    // max.poll.interval.ms of 3 s; then it ramps 1% -> 50% -> 100% by itself.
     CircuitBreaker breaker = CircuitBreaker.builder("store")
         .consecutiveFailures(1)
-        .openDuration(Duration.ofSeconds(10))
+        .openDuration(Duration.ofSeconds(6))
         .openJitter(0)
         .rampStep(Duration.ofMillis(200), 2)
         .build();
@@ -444,7 +444,7 @@ class ConsumerRunnerTest {
     assertEquals(BreakerState.OPEN, breaker.state());
     Deliveries deliveries = new Deliveries();
     try (ConsumerRunner<String, Integer> runner = runner("paused-g", "paused", "paused.dlq",
-        Map.of("max.poll.interval.ms", 6000))
+        Map.of("max.poll.interval.ms", 3000))
         .breaker(breaker)
         .rejectionBackoff(Duration.ofMillis(50))
         .handler(r -> breaker.call(() -> {
@@ -463,7 +463,7 @@ class ConsumerRunnerTest {
       // The control: a plain consumer with the same settings that stops polling instead.
       AtomicInteger controlAssignments = new AtomicInteger();
       try (KafkaConsumer<byte[], byte[]> control =
-          consumer("paused-control-g", Map.of("max.poll.interval.ms", 6000))) {
+          consumer("paused-control-g", Map.of("max.poll.interval.ms", 3000))) {
         control.subscribe(List.of("paused"), new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
@@ -478,9 +478,9 @@ class ConsumerRunnerTest {
           control.poll(Duration.ofMillis(100));
         }
         assertEquals(1, controlAssignments.get());
-        // Longer than max.poll.interval.ms (6 s): a consumer that stopped polling is evicted
+        // Longer than max.poll.interval.ms (3 s): a consumer that stopped polling is evicted
         // and its partitions rebalanced.
-        Thread.sleep(8_000);
+        Thread.sleep(4_000);
         deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (controlAssignments.get() < 2 && System.nanoTime() - deadline < 0) {
           control.poll(Duration.ofMillis(100));
