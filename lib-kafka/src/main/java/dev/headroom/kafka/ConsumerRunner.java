@@ -146,7 +146,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * committed up to its end), and per partition (tags {@code topic}, {@code partition})
  * {@code headroom.kafka.consumer.committed} (the offset the runner last committed) and
  * {@code headroom.kafka.consumer.lag} (the partition's end offset, as of the last fetch, minus
- * that commit; NaN while not assigned or not known). All tagged {@code name}.
+ * that commit, or minus the first record not done while the group has committed nothing; NaN
+ * while not assigned or before the partition's first fetch). All tagged {@code name}.
  *
  * <p>Thread-safety: safe for concurrent use. Concurrency design: the {@link Consumer} is not
  * thread-safe, so after {@link #start()} only the runner's thread touches it (poll, pause,
@@ -193,6 +194,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   private static final class Part {
     final TopicPartition tp;
     volatile long committed = -1L;
+    /** Where the runner reads from while nothing is committed (the offset reset's choice). */
+    volatile long base = -1L;
     volatile long end = -1L;
     volatile boolean assigned;
     long failingOffset = -1L;
@@ -210,7 +213,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     }
 
     double lag() {
-      long c = committed;
+      long c = committed >= 0 ? committed : base;
       long e = end;
       return assigned && c >= 0 && e >= 0 ? Math.max(0L, e - c) : Double.NaN;
     }
@@ -846,13 +849,15 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
       Part p = part(tp);
       OptionalLong lag = consumer.currentLag(tp);
       if (lag.isPresent()) {
-        long end = consumer.position(tp) + lag.getAsLong();
-        p.end = end;
-        if (p.committed < 0 && lag.getAsLong() == 0 && p.uncommitted == 0) {
-          p.committed = consumer.position(tp); // nothing to do here and nothing committed yet
+        long position = consumer.position(tp);
+        p.end = position + lag.getAsLong();
+        if (p.committed < 0 && p.uncommitted == 0) {
+          // Nothing committed yet: the lag counts from the first record not done.
+          p.base = p.held != null ? p.held.get(p.heldFrom).offset() : position;
         }
       }
-      all &= p.end >= 0 && p.committed >= p.end;
+      long c = p.committed >= 0 ? p.committed : p.base;
+      all &= p.end >= 0 && c >= p.end;
     }
     caughtUp = all;
   }
@@ -904,6 +909,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         Part p = part(tp);
         p.assigned = true;
         p.end = -1L;
+        p.base = -1L;
         p.backingOff = false;
         p.failingOffset = -1L;
         p.attempts = 0;

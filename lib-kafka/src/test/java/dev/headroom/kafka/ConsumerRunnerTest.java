@@ -715,12 +715,33 @@ class ConsumerRunnerTest {
       assertTrue(runner.retryCount() >= 4, "retries while the breaker was still closed");
       assertTrue(runner.outageCount() >= 1, "the failure that opened the breaker");
       assertEquals(0, runner.deadLetteredCount(), "no healthy record dead-lettered");
+      // The runner's view: everything fetched, nothing done, nothing committed.
+      assertEquals(20, runner.lag());
+      assertFalse(runner.isCaughtUp());
+      RecordingMeterSink sink = new RecordingMeterSink();
+      runner.describeMeters(sink);
+      for (int p = 0; p < 2; p++) {
+        String partition = Integer.toString(p);
+        assertEquals(10, sink.value("headroom.kafka.consumer.lag", "partition", partition));
+        assertTrue(Double.isNaN(sink.value("headroom.kafka.consumer.committed", "partition",
+            partition)), "nothing committed yet");
+      }
+      assertEquals(0, sink.value("headroom.kafka.consumer.caught_up"));
       storeDown.set(false);
       await(() -> deliveries.values().size() == 20, "all twenty once the store is back");
       assertEquals(0, runner.deadLetteredCount());
       assertEquals(0, deliveries.duplicates());
       RunnerInvariants.assertInOffsetOrder(deliveries.order);
       await(() -> guard.breaker().state() == BreakerState.CLOSED, "the breaker closed");
+      await(runner::isCaughtUp, "caught up");
+      assertEquals(0, runner.lag());
+      for (int p = 0; p < 2; p++) {
+        String partition = Integer.toString(p);
+        assertEquals(0, sink.value("headroom.kafka.consumer.lag", "partition", partition));
+        assertEquals(10, sink.value("headroom.kafka.consumer.committed", "partition",
+            partition));
+      }
+      assertEquals(1, sink.value("headroom.kafka.consumer.caught_up"));
     }
     assertEquals(List.of(), readAll("guarded-outage.dlq", 0));
     assertEquals(endOffsets("guarded-outage", 2), committed("guarded-outage-g"));
