@@ -137,12 +137,14 @@ class ConsumerRunnerScenarioTest {
       this.store = store;
       TestTopics.create(admin, 1, dlq);
       consumerConfig = broker.clientConfig();
-      // The README's consumer configuration.
+      // The README's consumer configuration, but for the heartbeat: a member learns of a
+      // rebalance at its next heartbeat, and the three joins of each fleet would wait up to
+      // 3 s each.
       consumerConfig.put("group.id", group);
       consumerConfig.put("enable.auto.commit", "false");
       consumerConfig.put("auto.offset.reset", "earliest");
       consumerConfig.put("session.timeout.ms", 45_000);
-      consumerConfig.put("heartbeat.interval.ms", 3_000);
+      consumerConfig.put("heartbeat.interval.ms", 500);
       consumerConfig.put("max.poll.interval.ms", 300_000);
       consumerConfig.put("max.poll.records", 500);
       consumerConfig.putAll(extra);
@@ -322,23 +324,25 @@ class ConsumerRunnerScenarioTest {
     assertEquals(List.of(), missing, "every healthy record saved");
   }
 
-  @Test
-  void poisonIsDeadLetteredAtOnceWithoutOpeningTheBreakerAndDrainsNearlyAsFastAsNoFault()
-      throws Exception {
-    Duration clean;
-    try (Fleet fleet = new Fleet("clean-g", new Store(Set.of()), Map.of())) {
+  /** One drain of the whole topic with no fault, by a new group; returns its time. */
+  static Duration cleanDrain(String group) throws Exception {
+    try (Fleet fleet = new Fleet(group, new Store(Set.of()), Map.of())) {
       fleet.join();
-      clean = fleet.drain(fleet.release(), 0);
+      Duration d = fleet.drain(fleet.release(), 0);
       fleet.awaitCaughtUp();
       assertNothingLost(fleet.store, Set.of());
       assertEquals(0, fleet.deadLettered());
+      assertEquals(0, fleet.store.duplicates());
+      return d;
     }
+  }
 
+  /** One drain with 0.1% poison, by a new group, checking every dead letter by id. */
+  static Duration poisonedDrain(String group) throws Exception {
     Set<Integer> poison = poisonIds();
-    Duration poisoned;
-    try (Fleet fleet = new Fleet("poison-g", new Store(poison), Map.of())) {
+    try (Fleet fleet = new Fleet(group, new Store(poison), Map.of())) {
       fleet.join();
-      poisoned = fleet.drain(fleet.release(), poison.size());
+      Duration d = fleet.drain(fleet.release(), poison.size());
       fleet.awaitCaughtUp();
       assertNothingLost(fleet.store, poison);
       for (Member m : fleet.members) {
@@ -357,11 +361,29 @@ class ConsumerRunnerScenarioTest {
             PoisonRecordException.class, "poison", 1);
       }
       assertEquals(poison, lettered, "exactly the poison records, by id");
+      return d;
     }
-    double ratio = poisoned.toNanos() / (double) clean.toNanos();
-    System.out.printf("scenario poison: clean drain %d ms, 0.1%% poison drain %d ms, ratio %.2f%n",
-        clean.toMillis(), poisoned.toMillis(), ratio);
-    assertTrue(ratio <= 1.5, "poison drain " + poisoned + " vs clean " + clean);
+  }
+
+  /**
+   * The drain with 0.1% poison against the drain without, each run twice, interleaved, best
+   * against best: a drain takes well under a second, and on a shared 2-core machine one run can
+   * lose a few hundred milliseconds to a neighbour.
+   */
+  @Test
+  void poisonIsDeadLetteredAtOnceWithoutOpeningTheBreakerAndDrainsNearlyAsFastAsNoFault()
+      throws Exception {
+    Duration clean1 = cleanDrain("clean-1-g");
+    Duration poisoned1 = poisonedDrain("poison-1-g");
+    Duration clean2 = cleanDrain("clean-2-g");
+    Duration poisoned2 = poisonedDrain("poison-2-g");
+    long clean = Math.min(clean1.toMillis(), clean2.toMillis());
+    long poisoned = Math.min(poisoned1.toMillis(), poisoned2.toMillis());
+    double ratio = poisoned / (double) clean;
+    System.out.printf("scenario poison: clean drains %d, %d ms; 0.1%% poison drains %d, %d ms; "
+        + "best against best %.2f%n", clean1.toMillis(), clean2.toMillis(),
+        poisoned1.toMillis(), poisoned2.toMillis(), ratio);
+    assertTrue(ratio <= 1.5, "poison drain " + poisoned + " ms vs clean " + clean + " ms");
   }
 
   @Test
