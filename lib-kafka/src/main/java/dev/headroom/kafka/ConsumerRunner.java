@@ -23,6 +23,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,6 +36,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
@@ -101,9 +103,12 @@ import org.apache.kafka.common.serialization.Deserializer;
  * headers, plus headers {@value #HEADER_TOPIC}, {@value #HEADER_PARTITION},
  * {@value #HEADER_OFFSET}, {@value #HEADER_EXCEPTION_CLASS}, {@value #HEADER_EXCEPTION_MESSAGE},
  * {@value #HEADER_REASON} ({@code deserialization}, {@code poison} or {@code handler}) and
- * {@value #HEADER_ATTEMPTS}, all UTF-8 text. The record counts as done only once the broker
- * acknowledged the dead-letter send; if the send fails, the runner holds the record and tries
- * it again later, so a poison record is never skipped without a trace.
+ * {@value #HEADER_ATTEMPTS}, all UTF-8 text. Dead letters are sent without waiting, and all
+ * of a poll's are awaited before its commit: no commit passes a record whose dead letter the
+ * broker has not acknowledged. A send refused at once holds the record to be tried again after
+ * a backoff; a send that fails later makes the commit stop before its record and the partition
+ * go back to it (the records handled after it are handled again), so a poison record is never
+ * skipped without a trace.
  *
  * <h2>Offsets</h2>
  *
@@ -187,6 +192,19 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
 
   /** DONE: next record. PARTITION: hold this partition's rest. ALL: hold everything left. */
   private enum Outcome { DONE, STOP_PARTITION, STOP_ALL }
+
+  /** A dead letter sent and not yet acknowledged: its record counts as done if it is. */
+  private static final class Letter {
+    final Part part;
+    final long offset;
+    final Future<RecordMetadata> ack;
+
+    Letter(Part part, long offset, Future<RecordMetadata> ack) {
+      this.part = part;
+      this.offset = offset;
+      this.ack = ack;
+    }
+  }
 
   /**
    * One assigned partition. Offsets are volatile for the gauges; the rest is runner-thread only.
@@ -275,6 +293,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   private int partitionsBackingOff;
   private boolean anyPaused;
   private final List<Part> holding = new ArrayList<>();
+  private final List<Letter> letters = new ArrayList<>();
   private long pollStartNanos;
 
   private ConsumerRunner(Builder<K, V> b) {
@@ -410,6 +429,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
           if (!records.isEmpty() || !holding.isEmpty()) {
             process(records);
           }
+          awaitLetters();
           commitPending();
           updateEnds();
         } catch (WakeupException e) {
@@ -762,16 +782,21 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     ProducerRecord<byte[], byte[]> out =
         new ProducerRecord<>(deadLetterTopic, null, raw.key(), raw.value(), headers);
     try {
-      deadLetterProducer.send(out).get(deadLetterTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      deadLettered.increment();
+      Future<RecordMetadata> ack = deadLetterProducer.send(out);
+      if (ack.isDone()) {
+        ack.get(); // refused at once (unknown topic, full buffer): the catch below
+        deadLettered.increment();
+      } else {
+        letters.add(new Letter(part, raw.offset(), ack)); // awaited before the next commit
+      }
       part.failingOffset = -1L;
       part.attempts = 0;
       return Outcome.DONE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException | KafkaException e) {
-      // Not acknowledged: the record is not done. Rewind and try it again after a backoff
-      // rather than commit past a record that is nowhere.
+    } catch (ExecutionException | KafkaException e) {
+      // Not accepted: the record is not done. Hold it and try again after a backoff rather
+      // than commit past a record that is nowhere.
     }
     deadLetterFailures.increment();
     backingOff = true;
@@ -782,6 +807,56 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
 
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Waits for the dead letters sent since the last commit, so that no commit passes a record
+   * whose dead letter the broker did not acknowledge. A letter that failed makes its record not
+   * done: the partition's commit stops before it, the partition is sought back to it (the
+   * records after it are handled again: at least once), and every partition backs off.
+   */
+  private void awaitLetters() {
+    if (letters.isEmpty()) {
+      return;
+    }
+    long deadline = clock.nanoTime() + deadLetterTimeout.toNanos();
+    for (int i = 0; i < letters.size(); i++) {
+      Letter l = letters.get(i);
+      try {
+        l.ack.get(Math.max(0L, deadline - clock.nanoTime()), TimeUnit.NANOSECONDS);
+        deadLettered.increment();
+        continue;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        // Not acknowledged: handled below.
+      }
+      letterFailed(l);
+    }
+    letters.clear();
+  }
+
+  private void letterFailed(Letter l) {
+    deadLetterFailures.increment();
+    backingOff = true;
+    resumeAtNanos = clock.nanoTime() + Math.max(retryBackoff.toNanos(),
+        rejectionBackoff.toNanos());
+    TopicPartition tp = l.part.tp;
+    OffsetAndMetadata done = pending.get(tp);
+    if (done == null || done.offset() <= l.offset) {
+      return; // partition gone, or already sent back to an earlier failed letter
+    }
+    redeliverable.add(done.offset() - l.offset - 1); // done after it, to be done again
+    pending.put(tp, new OffsetAndMetadata(l.offset));
+    l.part.uncommitted = Math.max(0L, l.part.uncommitted - (done.offset() - l.offset));
+    if (l.part.held != null) {
+      release(l.part);
+    }
+    try {
+      consumer.seek(tp, l.offset);
+    } catch (IllegalStateException e) {
+      // No longer assigned: the next owner starts from the commit, before this record.
+    }
   }
 
   private void commitPending() {
@@ -825,6 +900,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   }
 
   private void finalCommit() {
+    awaitLetters();
     for (int attempt = 0; attempt < 2 && !pending.isEmpty(); attempt++) {
       try {
         consumer.commitSync(new HashMap<>(pending));
@@ -866,6 +942,9 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
   private final class Rebalances implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (!abrupt) {
+        awaitLetters();
+      }
       Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
       for (TopicPartition tp : partitions) {
         OffsetAndMetadata o = pending.get(tp);
@@ -1429,7 +1508,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     }
 
     /**
-     * Sets how long to wait for the broker to acknowledge a dead-letter send; 10 s by default.
+     * Sets how long to wait, before a commit, for the broker to acknowledge the dead letters
+     * sent since the last one; 10 s by default.
      *
      * @param timeout the timeout, {@code > 0}
      * @return this builder
