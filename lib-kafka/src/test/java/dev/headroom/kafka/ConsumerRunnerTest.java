@@ -412,6 +412,42 @@ class ConsumerRunnerTest {
         committed("undeliverable-g"));
   }
 
+  /**
+   * A dead letter the broker refuses after accepting the send (larger than the dead-letter
+   * topic's max.message.bytes): the records after it may be handled, but the commit never
+   * passes it and it is tried again, never skipped.
+   */
+  @Test
+  void aDeadLetterRefusedLateIsNotCommittedPast() throws Exception {
+    createTopics(1, "late");
+    admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("late.dlq", 1,
+        (short) 1).configs(Map.of("max.message.bytes", "1024")))).all().get();
+    await(() -> {
+      try {
+        return admin.describeTopics(List.of("late.dlq")).allTopicNames().get()
+            .get("late.dlq").partitions().get(0).leader() != null;
+      } catch (Exception e) {
+        return false;
+      }
+    }, "a leader for late.dlq");
+    send("late", 0, "0");
+    send("late", 0, "x".repeat(4_000)); // undeserializable, and too large for late.dlq
+    send("late", 0, "2");
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("late-g", "late", "late.dlq", Map.of())
+        .handler(deliveries::record).build()) {
+      runner.start();
+      await(() -> runner.deadLetterFailureCount() >= 3, "three refused dead letters");
+      assertEquals(0, runner.deadLetteredCount());
+      assertEquals(Set.of(0, 2), deliveries.values(), "the records around it were handled");
+      assertTrue(runner.redeliverableCount() >= 1,
+          "the record handled after it was sent back with it (the late path)");
+      assertFalse(runner.isCaughtUp());
+    }
+    assertEquals(Map.of(new TopicPartition("late", 0), 1L), committed("late-g"),
+        "committed up to the refused dead letter's record, not past it");
+  }
+
   static String memberId(String group) throws Exception {
     ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups()
         .get(group).get();
