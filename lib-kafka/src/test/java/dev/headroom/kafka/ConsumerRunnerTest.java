@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static dev.headroom.kafka.RunnerInvariants.header;
 
+import dev.headroom.breaker.BreakerConfig;
 import dev.headroom.breaker.BreakerState;
 import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.RejectedException;
 import dev.headroom.core.metrics.RecordingMeterSink;
+import dev.headroom.guard.Guard;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -410,6 +412,42 @@ class ConsumerRunnerTest {
         committed("undeliverable-g"));
   }
 
+  /**
+   * A dead letter the broker refuses after accepting the send (larger than the dead-letter
+   * topic's max.message.bytes): the records after it may be handled, but the commit never
+   * passes it and it is tried again, never skipped.
+   */
+  @Test
+  void aDeadLetterRefusedLateIsNotCommittedPast() throws Exception {
+    createTopics(1, "late");
+    admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("late.dlq", 1,
+        (short) 1).configs(Map.of("max.message.bytes", "1024")))).all().get();
+    await(() -> {
+      try {
+        return admin.describeTopics(List.of("late.dlq")).allTopicNames().get()
+            .get("late.dlq").partitions().get(0).leader() != null;
+      } catch (Exception e) {
+        return false;
+      }
+    }, "a leader for late.dlq");
+    send("late", 0, "0");
+    send("late", 0, "x".repeat(4_000)); // undeserializable, and too large for late.dlq
+    send("late", 0, "2");
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("late-g", "late", "late.dlq", Map.of())
+        .handler(deliveries::record).build()) {
+      runner.start();
+      await(() -> runner.deadLetterFailureCount() >= 3, "three refused dead letters");
+      assertEquals(0, runner.deadLetteredCount());
+      assertEquals(Set.of(0, 2), deliveries.values(), "the records around it were handled");
+      assertTrue(runner.redeliverableCount() >= 1,
+          "the record handled after it was sent back with it (the late path)");
+      assertFalse(runner.isCaughtUp());
+    }
+    assertEquals(Map.of(new TopicPartition("late", 0), 1L), committed("late-g"),
+        "committed up to the refused dead letter's record, not past it");
+  }
+
   static String memberId(String group) throws Exception {
     ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups()
         .get(group).get();
@@ -430,11 +468,11 @@ class ConsumerRunnerTest {
       producer.send(new ProducerRecord<>("paused", i % 3, "k", Integer.toString(i)));
     }
     producer.flush();
-    // The store's breaker trips on one failure and stays open 10 s, longer than the consumer's
-    // max.poll.interval.ms of 6 s; then it ramps 1% -> 10% -> 50% -> 100% by itself.
+    // The store's breaker trips on one failure and stays open 6 s, longer than the consumer's
+    // max.poll.interval.ms of 3 s; then it ramps 1% -> 50% -> 100% by itself.
     CircuitBreaker breaker = CircuitBreaker.builder("store")
         .consecutiveFailures(1)
-        .openDuration(Duration.ofSeconds(10))
+        .openDuration(Duration.ofSeconds(6))
         .openJitter(0)
         .rampStep(Duration.ofMillis(200), 2)
         .build();
@@ -442,7 +480,7 @@ class ConsumerRunnerTest {
     assertEquals(BreakerState.OPEN, breaker.state());
     Deliveries deliveries = new Deliveries();
     try (ConsumerRunner<String, Integer> runner = runner("paused-g", "paused", "paused.dlq",
-        Map.of("max.poll.interval.ms", 6000))
+        Map.of("max.poll.interval.ms", 3000))
         .breaker(breaker)
         .rejectionBackoff(Duration.ofMillis(50))
         .handler(r -> breaker.call(() -> {
@@ -461,7 +499,7 @@ class ConsumerRunnerTest {
       // The control: a plain consumer with the same settings that stops polling instead.
       AtomicInteger controlAssignments = new AtomicInteger();
       try (KafkaConsumer<byte[], byte[]> control =
-          consumer("paused-control-g", Map.of("max.poll.interval.ms", 6000))) {
+          consumer("paused-control-g", Map.of("max.poll.interval.ms", 3000))) {
         control.subscribe(List.of("paused"), new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) { }
@@ -476,9 +514,9 @@ class ConsumerRunnerTest {
           control.poll(Duration.ofMillis(100));
         }
         assertEquals(1, controlAssignments.get());
-        // Longer than max.poll.interval.ms (6 s): a consumer that stopped polling is evicted
+        // Longer than max.poll.interval.ms (3 s): a consumer that stopped polling is evicted
         // and its partitions rebalanced.
-        Thread.sleep(8_000);
+        Thread.sleep(4_000);
         deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (controlAssignments.get() < 2 && System.nanoTime() - deadline < 0) {
           control.poll(Duration.ofMillis(100));
@@ -646,6 +684,186 @@ class ConsumerRunnerTest {
     }
   }
 
+  /**
+   * One poll's records take 2 s to handle (40 records at 50 ms: the store is slow), twice the
+   * consumer's max.poll.interval.ms of 1 s. The runner returns to poll() after half of it and
+   * leaves the rest for the next poll, so the member is never expelled.
+   */
+  @Test
+  void aPollsWorkLongerThanThePollIntervalIsCutShortAndTheMemberStays() throws Exception {
+    createTopics(1, "budget", "budget.dlq");
+    for (int i = 0; i < 40; i++) {
+      producer.send(new ProducerRecord<>("budget", 0, "k", Integer.toString(i)));
+    }
+    producer.flush();
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("budget-g", "budget", "budget.dlq",
+        Map.of("max.poll.interval.ms", 1_000, "max.poll.records", 40))
+        .maxPollInterval(Duration.ofMillis(1_000))
+        .handler(r -> {
+          Thread.sleep(50); // the store's latency
+          deliveries.record(r);
+        }).build()) {
+      runner.start();
+      await(() -> deliveries.values().size() == 40, "all forty");
+      await(() -> runner.isCaughtUp(), "the caught-up signal");
+      assertEquals(0, runner.partitionsLostCount(), "never expelled");
+      assertEquals(1, runner.rebalanceCount(), "one assignment, no rebalance");
+      assertEquals(0, deliveries.duplicates(), "the cut poll was rewound, not redelivered");
+      RunnerInvariants.assertInOffsetOrder(deliveries.order);
+      assertEquals(Map.of(new TopicPartition("budget", 0), 40L), runner.committedOffsets());
+      assertEquals(0, runner.lag());
+    }
+    assertEquals(endOffsets("budget", 1), committed("budget-g"));
+  }
+
+  /**
+   * The issue's outage with the library's defaults (3 attempts, the default breaker, which opens
+   * after 5 consecutive failures at low volume): the first records use up their attempts while
+   * the breaker is still closed, but no other record has succeeded since, so none is
+   * dead-lettered; the failures open the breaker, the runner pauses, and everything is handled
+   * once the store is back.
+   */
+  @Test
+  void withAGuardAnOutageNeverDeadLettersEvenWithTheDefaultAttemptsAndBreaker()
+      throws Exception {
+    createTopics(2, "guarded-outage");
+    createTopics(1, "guarded-outage.dlq");
+    for (int i = 0; i < 20; i++) {
+      producer.send(new ProducerRecord<>("guarded-outage", i % 2, "k", Integer.toString(i)));
+    }
+    producer.flush();
+    Guard guard = Guard.builder("guarded-outage-store").breaker(BreakerConfig.defaults())
+        .build();
+    java.util.concurrent.atomic.AtomicBoolean storeDown =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("guarded-outage-g", "guarded-outage",
+        "guarded-outage.dlq", Map.of()).guard(guard).handler(r -> {
+          if (storeDown.get()) {
+            throw new java.io.IOException("connection refused");
+          }
+          deliveries.record(r);
+        }).build()) {
+      runner.start();
+      await(() -> guard.breaker().transitionCount(BreakerState.OPEN) >= 1, "the breaker open");
+      await(runner::isPaused, "the pause");
+      assertTrue(runner.retryCount() >= 4, "retries while the breaker was still closed");
+      assertTrue(runner.outageCount() >= 1, "the failure that opened the breaker");
+      assertEquals(0, runner.deadLetteredCount(), "no healthy record dead-lettered");
+      // The runner's view: everything fetched, nothing done, nothing committed.
+      assertEquals(20, runner.lag());
+      assertFalse(runner.isCaughtUp());
+      RecordingMeterSink sink = new RecordingMeterSink();
+      runner.describeMeters(sink);
+      for (int p = 0; p < 2; p++) {
+        String partition = Integer.toString(p);
+        assertEquals(10, sink.value("headroom.kafka.consumer.lag", "partition", partition));
+        assertTrue(Double.isNaN(sink.value("headroom.kafka.consumer.committed", "partition",
+            partition)), "nothing committed yet");
+      }
+      assertEquals(0, sink.value("headroom.kafka.consumer.caught_up"));
+      storeDown.set(false);
+      await(() -> deliveries.values().size() == 20, "all twenty once the store is back");
+      assertEquals(0, runner.deadLetteredCount());
+      assertEquals(0, deliveries.duplicates());
+      RunnerInvariants.assertInOffsetOrder(deliveries.order);
+      await(() -> guard.breaker().state() == BreakerState.CLOSED, "the breaker closed");
+      await(runner::isCaughtUp, "caught up");
+      assertEquals(0, runner.lag());
+      for (int p = 0; p < 2; p++) {
+        String partition = Integer.toString(p);
+        assertEquals(0, sink.value("headroom.kafka.consumer.lag", "partition", partition));
+        assertEquals(10, sink.value("headroom.kafka.consumer.committed", "partition",
+            partition));
+      }
+      assertEquals(1, sink.value("headroom.kafka.consumer.caught_up"));
+    }
+    assertEquals(List.of(), readAll("guarded-outage.dlq", 0));
+    assertEquals(endOffsets("guarded-outage", 2), committed("guarded-outage-g"));
+  }
+
+  /**
+   * A record that fails alone with an undeclared exception is dead-lettered after its attempts
+   * once another record has succeeded since its first failure: the dependency works, the record
+   * does not.
+   */
+  @Test
+  void withAGuardARecordFailingAloneIsDeadLetteredOnceAnotherSucceeds() throws Exception {
+    createTopics(2, "alone");
+    createTopics(1, "alone.dlq");
+    send("alone", 1, "100"); // fails every time
+    Guard guard = Guard.builder("alone-store").breaker(BreakerConfig.defaults()).build();
+    Deliveries deliveries = new Deliveries();
+    AtomicInteger triesOf100 = new AtomicInteger();
+    try (ConsumerRunner<String, Integer> runner = runner("alone-g", "alone", "alone.dlq",
+        Map.of()).guard(guard).handler(r -> {
+          if (r.value() == 100) {
+            triesOf100.incrementAndGet();
+            throw new IllegalStateException("cannot handle 100");
+          }
+          deliveries.record(r);
+        }).build()) {
+      runner.start();
+      await(() -> triesOf100.get() >= 3, "three tries");
+      assertEquals(0, runner.deadLetteredCount(), "no evidence yet that the store works");
+      for (int i = 0; i < 5; i++) {
+        send("alone", 0, Integer.toString(i)); // the store serves these
+      }
+      await(() -> runner.deadLetteredCount() == 1 && deliveries.values().size() == 5,
+          "the failing record dead-lettered and the others handled");
+      assertEquals(0, guard.breaker().transitionCount(BreakerState.OPEN));
+    }
+    List<ConsumerRecord<byte[], byte[]>> dead = readAll("alone.dlq", 1);
+    assertEquals(1, dead.size());
+    assertEquals("handler", header(dead.get(0), ConsumerRunner.HEADER_REASON));
+    assertEquals(Integer.toString(triesOf100.get()),
+        header(dead.get(0), ConsumerRunner.HEADER_ATTEMPTS));
+    assertEquals(endOffsets("alone", 2), committed("alone-g"));
+  }
+
+  /**
+   * Declared poison goes to the dead-letter topic without a retry (or after its own attempt
+   * count) and is reported to the guard as ignored: a breaker that opens on a single failure
+   * never opens.
+   */
+  @Test
+  void declaredPoisonNeverCountsAgainstTheBreaker() throws Exception {
+    createTopics(1, "declared", "declared.dlq");
+    for (int i = 0; i < 12; i++) {
+      send("declared", 0, Integer.toString(i));
+    }
+    Guard guard = Guard.builder("declared-store")
+        .breaker(BreakerConfig.builder().consecutiveFailures(1).build()).build();
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("declared-g", "declared",
+        "declared.dlq", Map.of()).guard(guard)
+        .classifier(FailureClassifier.poisonOn(IllegalArgumentException.class))
+        .poisonAttempts(2)
+        .handler(r -> {
+          if (r.value() % 4 == 1) {
+            throw new IllegalArgumentException("record " + r.value() + " has no member id");
+          }
+          deliveries.record(r);
+        }).build()) {
+      runner.start();
+      await(() -> runner.deadLetteredCount() == 3 && deliveries.values().size() == 9,
+          "three dead-lettered, nine handled");
+      assertEquals(0, guard.breaker().transitionCount(BreakerState.OPEN), "never opened");
+      assertEquals(6, guard.count(Guard.Outcome.IGNORED), "two tries of each, ignored");
+      assertEquals(0, guard.count(Guard.Outcome.FAILURE));
+      assertEquals(9, guard.count(Guard.Outcome.SUCCESS));
+    }
+    List<ConsumerRecord<byte[], byte[]>> dead = readAll("declared.dlq", 3);
+    assertEquals(3, dead.size());
+    for (ConsumerRecord<byte[], byte[]> r : dead) {
+      long offset = Long.parseLong(header(r, ConsumerRunner.HEADER_OFFSET));
+      RunnerInvariants.assertDeadLetter(r, "declared", 0, offset,
+          IllegalArgumentException.class, "poison", 2);
+      assertEquals(1, offset % 4);
+    }
+  }
+
   @Test
   void publishesItsCounters() throws Exception {
     createTopics(1, "metered", "metered.dlq");
@@ -708,6 +926,14 @@ class ConsumerRunnerTest {
           IllegalArgumentException.class, () -> b.pollTimeout(Duration.ZERO)).getMessage());
       assertEquals("deadLetter topic must be non-blank (was \" \")", assertThrows(
           IllegalArgumentException.class, () -> b.deadLetter(dlqProducer, " ")).getMessage());
+      assertEquals("maxPollInterval must be >= PT0.1S (was PT0.099S)", assertThrows(
+          IllegalArgumentException.class, () -> b.maxPollInterval(Duration.ofMillis(99)))
+          .getMessage());
+      assertEquals("poisonAttempts must be in [1, 100] (was 0)", assertThrows(
+          IllegalArgumentException.class, () -> b.poisonAttempts(0)).getMessage());
+      b.breaker(CircuitBreaker.builder("b").build());
+      assertEquals("guard and downstream (or breaker) cannot both be set", assertThrows(
+          IllegalStateException.class, () -> b.guard(Guard.builder("g").build())).getMessage());
       assertEquals("topics must be set", assertThrows(IllegalStateException.class, b::build)
           .getMessage());
       b.topics(List.of("t"));

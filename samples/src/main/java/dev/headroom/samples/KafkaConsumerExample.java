@@ -1,9 +1,11 @@
 package dev.headroom.samples;
 
-import dev.headroom.breaker.CircuitBreaker;
+import dev.headroom.breaker.BreakerConfig;
 import dev.headroom.core.metrics.HeadroomMeterBinder;
+import dev.headroom.guard.Guard;
 import dev.headroom.kafka.ConsumerLagMonitor;
 import dev.headroom.kafka.ConsumerRunner;
+import dev.headroom.kafka.FailureClassifier;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -17,8 +19,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The README's consumer example: the lag signal of the {@code enrollment-workers} group, and a
- * runner that dead-letters poison records and pauses while the downstream store's breaker is
- * open. Compiled with the build; running it needs a broker.
+ * runner that calls the store through its guard, dead-letters poison records (never outage
+ * victims) and pauses while the store's breaker is open. Compiled with the build; running it
+ * needs a broker.
  */
 public final class KafkaConsumerExample {
 
@@ -56,19 +59,51 @@ public final class KafkaConsumerExample {
     return lag;
   }
 
+  /** A record the store rejects as invalid: poison, never retried, never a breaker failure. */
+  public static final class InvalidEnrollmentException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Creates the exception.
+     *
+     * @param message what is wrong with the enrollment
+     */
+    public InvalidEnrollmentException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The consumer configuration the README documents, with the reason for each setting.
+   *
+   * @param bootstrap the bootstrap servers
+   * @return the settings
+   */
+  public static Map<String, Object> consumerConfig(String bootstrap) {
+    return Map.of(
+        "bootstrap.servers", bootstrap,
+        "group.id", "enrollment-workers",
+        "enable.auto.commit", "false",       // the runner commits what is done, nothing else
+        "auto.offset.reset", "earliest",     // a new group reads what was produced before it
+        "session.timeout.ms", "45000",       // how long a crashed member keeps its partitions
+        "heartbeat.interval.ms", "3000",     // at most a third of the session timeout
+        "max.poll.interval.ms", "300000",    // the runner polls within half of it
+        "max.poll.records", "500");          // bounds a poll's work and the redelivery window
+  }
+
   /**
    * Starts a runner for the {@code enrollment-events} topic.
    *
    * @param bootstrap the bootstrap servers
-   * @param store the downstream
+   * @param enrollments the downstream
    * @return the running runner; close it on shutdown
    */
-  public static ConsumerRunner<String, String> runner(String bootstrap, EnrollmentStore store) {
-    CircuitBreaker breaker = CircuitBreaker.builder("enrollment-store").build();
-    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-        "bootstrap.servers", bootstrap,
-        "group.id", "enrollment-workers",
-        "enable.auto.commit", "false"),             // the runner commits what is done
+  public static ConsumerRunner<String, String> runner(String bootstrap,
+      EnrollmentStore enrollments) {
+    Guard store = Guard.builder("enrollment-store")
+        .breaker(BreakerConfig.defaults())
+        .build();
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(bootstrap),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
     KafkaProducer<byte[], byte[]> deadLetters = new KafkaProducer<>(Map.of(
         "bootstrap.servers", bootstrap, "acks", "all"),
@@ -78,13 +113,11 @@ public final class KafkaConsumerExample {
         .builder("enrollment-workers", consumer, new StringDeserializer(),
             new StringDeserializer())
         .topics(List.of("enrollment-events"))
-        .handler(record -> breaker.call(() -> {     // refused calls are retried later
-          store.save(record.key(), record.value());
-          return null;
-        }))
-        .maxAttempts(3)                            // then the record is dead-lettered
+        .guard(store)                               // a permit per record; no breaker.call inside
+        .handler(record -> enrollments.save(record.key(), record.value()))
+        .classifier(FailureClassifier.poisonOn(InvalidEnrollmentException.class))
         .deadLetter(deadLetters, "enrollment-events.dlq")
-        .breaker(breaker)                          // open: pause, keep polling, stay in group
+        .maxPollInterval(Duration.ofMinutes(5))     // the consumer's max.poll.interval.ms
         .build();
     runner.start();
     return runner;
