@@ -593,6 +593,9 @@ public final class HeadroomHttpClient implements Instrumented {
     final long start;
     final CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
     final AtomicInteger pending = new AtomicInteger();
+    /** Won once by whoever hands the caller its answer: it records, then completes. */
+    final java.util.concurrent.atomic.AtomicBoolean won =
+        new java.util.concurrent.atomic.AtomicBoolean();
     volatile CompletableFuture<HttpResponse<T>> primary;
     volatile CompletableFuture<HttpResponse<T>> hedge;
     /** The last failed attempt of the round, for the caller when retries end. */
@@ -704,8 +707,9 @@ public final class HeadroomHttpClient implements Instrumented {
       }
       boolean usable = cause == null && !owner.retry.retriesStatus(response.statusCode());
       if (usable) {
-        if (result.complete(response)) {
+        if (won.compareAndSet(false, true)) {
           d.record(outcome, owner.clock.nanoTime() - start);
+          result.complete(response);
           cancel(primary);
           cancel(hedge);
         } else {
@@ -763,11 +767,15 @@ public final class HeadroomHttpClient implements Instrumented {
     private void finish() {
       HttpResponse<T> last = lastResponse;
       Throwable err = lastError;
-      boolean done = err != null ? result.completeExceptionally(err) : result.complete(last);
-      if (done) {
-        d.record(lastOutcome, owner.clock.nanoTime() - start);
-      } else {
+      if (!won.compareAndSet(false, true)) {
         closeQuietly(last);
+        return;
+      }
+      d.record(lastOutcome, owner.clock.nanoTime() - start);
+      if (err != null) {
+        result.completeExceptionally(err);
+      } else {
+        result.complete(last);
       }
     }
 
@@ -779,14 +787,16 @@ public final class HeadroomHttpClient implements Instrumented {
         finish();
         return;
       }
-      if (result.completeExceptionally(rejection)) {
+      if (won.compareAndSet(false, true)) {
         d.record(Outcome.REJECTED, owner.clock.nanoTime() - start);
+        result.completeExceptionally(rejection);
       }
     }
 
     private void fail(Throwable error, Outcome outcome) {
-      if (result.completeExceptionally(error)) {
+      if (won.compareAndSet(false, true)) {
         d.record(outcome, owner.clock.nanoTime() - start);
+        result.completeExceptionally(error);
       }
     }
 
