@@ -142,11 +142,15 @@ public final class HeadroomHttpClient implements Instrumented {
     this.client = b.client;
     this.keyOf = b.keyOf;
     Duration ceiling = b.deadlineCeiling;
-    this.guards = b.guards != null ? b.guards : name -> Guard.builder(name)
-        .breaker(BreakerConfig.defaults())
-        .limit(LimitPolicy.gradient().build())
-        .deadline(DeadlinePolicy.adaptive().ceiling(ceiling).build())
-        .build();
+    LimitPolicy limit = b.limit;
+    this.guards = b.guards != null ? b.guards : name -> {
+      Guard.Builder g = Guard.builder(name).breaker(BreakerConfig.defaults())
+          .deadline(DeadlinePolicy.adaptive().ceiling(ceiling).build());
+      if (limit != null) {
+        g.limit(limit);
+      }
+      return g.build();
+    };
     this.budgets = b.budgets;
     this.retry = b.retry;
     this.maxDependencies = b.maxDependencies;
@@ -995,6 +999,7 @@ public final class HeadroomHttpClient implements Instrumented {
     private RetryPolicy retry = RetryPolicy.defaults();
     private int maxDependencies = 64;
     private Duration deadlineCeiling = DEFAULT_DEADLINE_CEILING;
+    private LimitPolicy limit = LimitPolicy.aimd().build();
     private Clock wallClock = Clock.systemUTC();
     private NanoClock clock = NanoClock.system();
 
@@ -1062,6 +1067,18 @@ public final class HeadroomHttpClient implements Instrumented {
      */
     public Builder maxDependencies(int value) {
       this.maxDependencies = Checks.requireInRange("maxDependencies", value, 1, 10_000);
+      return this;
+    }
+
+    /**
+     * Sets the concurrency limit of the default guards; null for none. Ignored when
+     * {@link #guards} is set.
+     *
+     * @param value the limit policy, or null
+     * @return this builder
+     */
+    public Builder limit(LimitPolicy value) {
+      this.limit = value;
       return this;
     }
 
