@@ -159,7 +159,7 @@ class CascadeTest {
     HeadroomHttpClient client;
     try (Origin origin = new Origin()) {
       port = origin.uri("/").getPort();
-      client = HeadroomHttpClient.builder(HttpClient.newHttpClient()).limit(null).build();
+      client = HeadroomHttpClient.builder(HttpClient.newHttpClient()).build();
       headroom = drive(origin, request -> {
         HttpResponse<Void> r = client.send(request, BodyHandlers.discarding());
         return r.statusCode() == 200;
@@ -181,20 +181,23 @@ class CascadeTest {
               / (double) Math.max(1, headroom.attempts.get(s)))).append('\n');
     }
     System.out.println(table);
-    System.out.println(client);
-    dev.headroom.guard.Guard g = client.guardFor(HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + portOf(client) + "/")).build());
-    for (dev.headroom.guard.Guard.Outcome o : dev.headroom.guard.Guard.Outcome.values()) {
-      System.out.println(o + " " + g.count(o));
+    // Healthy: the defaults cost nothing.
+    assertTrue(headroom.ratio(0, a) >= 0.99, table.toString());
+    // Sick: every call ends within its attempts' deadlines (3 x the 2 s ceiling plus back-off),
+    // never the 30 s of the incident, and most still succeed.
+    assertTrue(headroom.maxLatency(a, b) <= 3 * 2000 + 2 * 1000 + 500, table.toString());
+    assertTrue(headroom.ratio(a, b) >= 0.6, table.toString());
+    // Recovered: >= 99.5% from the second second on, in every second (no relapse).
+    for (int s = (int) (b / 1000) + 1; s < c / 1000; s++) {
+      double ok = headroom.successes.get(s) / (double) Math.max(1, headroom.attempts.get(s));
+      assertTrue(ok >= 0.995, "second " + s + ": " + ok + "\n" + table);
     }
-    System.out.println(g);
+    assertTrue(client.guardFor(HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/")).build()).breaker().state()
+        == dev.headroom.breaker.BreakerState.CLOSED, "30% hangs do not open the breaker");
   }
 
   static int port;
-
-  static int portOf(HeadroomHttpClient c) {
-    return port;
-  }
 
   private static void row(StringBuilder t, String name, Run bare, Run headroom, long from,
       long to) {
