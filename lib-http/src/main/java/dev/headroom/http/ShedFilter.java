@@ -1,0 +1,177 @@
+package dev.headroom.http;
+
+import dev.headroom.core.Checks;
+import dev.headroom.core.metrics.Instrumented;
+import dev.headroom.core.metrics.MeterId;
+import dev.headroom.core.metrics.MeterSink;
+import dev.headroom.shed.LoadShedder;
+import dev.headroom.shed.Permit;
+import dev.headroom.shed.Priority;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * A servlet {@link Filter} that passes each request through a {@link LoadShedder}: the
+ * priority comes from {@link PriorityRules} (route, then header, then default; probe paths are
+ * CRITICAL and never shed), and a refused request is answered at once with
+ * {@code 429 Too Many Requests}, a {@code Retry-After} header from the shedder's hint and a
+ * one-line body naming the reason, e.g. {@code shed: LIMIT (priority LOW, retry after 1 s)}.
+ *
+ * <pre>{@code
+ * LoadShedder shedder = LoadShedder.builder("api").build();
+ * FilterRegistration.Dynamic f = context.addFilter("headroom-shed",
+ *     new ShedFilter(shedder, PriorityRules.builder().build()));
+ * f.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+ * }</pre>
+ *
+ * <p>An admitted request completes its permit when the chain returns, or, for an asynchronous
+ * request, when the container reports its completion, time-out or error: success, unless the
+ * response status is 5xx or the chain threw (a drop: overload evidence for an adaptive limit).
+ * Latency is measured by the shedder from admission.
+ *
+ * <p>Thread-safety: safe for concurrent use; the constructor is plain so that a container or a
+ * Spring configuration can build it. Admission takes no lock.
+ */
+public final class ShedFilter implements Filter, Instrumented {
+
+  private final LoadShedder shedder;
+  private final PriorityRules rules;
+
+  /**
+   * Creates the filter.
+   *
+   * @param shedder the shedder every request passes through
+   * @param rules how a request gets its priority
+   * @throws IllegalArgumentException if an argument is null
+   */
+  public ShedFilter(LoadShedder shedder, PriorityRules rules) {
+    this.shedder = Checks.requireNonNull("shedder", shedder);
+    this.rules = Checks.requireNonNull("rules", rules);
+  }
+
+  @Override
+  public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+      throws IOException, ServletException {
+    if (!(request instanceof HttpServletRequest) || !(response instanceof HttpServletResponse)) {
+      chain.doFilter(request, response);
+      return;
+    }
+    HttpServletRequest http = (HttpServletRequest) request;
+    HttpServletResponse out = (HttpServletResponse) response;
+    String path = http.getRequestURI().substring(http.getContextPath().length());
+    Priority priority = rules.resolve(path, http.getHeader(rules.header()));
+    Permit permit = shedder.tryAcquire(priority);
+    if (!permit.isAdmitted()) {
+      byte[] body = Refusal.body(permit);
+      out.setStatus(Refusal.STATUS);
+      out.setHeader("Retry-After", Refusal.retryAfter(permit));
+      out.setContentType("text/plain;charset=utf-8");
+      out.setContentLength(body.length);
+      out.getOutputStream().write(body);
+      return;
+    }
+    boolean async = false;
+    try {
+      chain.doFilter(request, response);
+      if (http.isAsyncStarted()) {
+        async = true;
+        http.getAsyncContext().addListener(new Completion(permit, out));
+      }
+    } catch (IOException | ServletException | RuntimeException | Error e) {
+      permit.onDropped();
+      throw e;
+    } finally {
+      if (!async) {
+        complete(permit, out.getStatus());
+      }
+    }
+  }
+
+  static void complete(Permit permit, int status) {
+    if (status >= 500) {
+      permit.onDropped();
+    } else {
+      permit.onSuccess();
+    }
+  }
+
+  /** Completes an asynchronous request's permit once the container is done with it. */
+  private static final class Completion implements AsyncListener {
+    private final Permit permit;
+    private final HttpServletResponse response;
+
+    Completion(Permit permit, HttpServletResponse response) {
+      this.permit = permit;
+      this.response = response;
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+      complete(permit, response.getStatus());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+      permit.onDropped();
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+      permit.onDropped();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+      event.getAsyncContext().addListener(this);
+    }
+  }
+
+  /**
+   * Returns the shedder.
+   *
+   * @return the shedder
+   */
+  public LoadShedder shedder() {
+    return shedder;
+  }
+
+  /**
+   * Returns the priority rules.
+   *
+   * @return the rules
+   */
+  public PriorityRules rules() {
+    return rules;
+  }
+
+  /**
+   * Describes the shedder's meters and {@code headroom.http.server.unknown_priority}.
+   *
+   * @param sink receives the meters
+   */
+  @Override
+  public void describeMeters(MeterSink sink) {
+    describe(sink, shedder, rules);
+  }
+
+  static void describe(MeterSink sink, LoadShedder shedder, PriorityRules rules) {
+    shedder.describeMeters(sink);
+    sink.counter(MeterId.of("headroom.http.server.unknown_priority")
+        .tag("name", shedder.name())
+        .description("Requests whose priority header held no priority"),
+        rules::unknownHeaderValues);
+  }
+
+  @Override
+  public String toString() {
+    return "ShedFilter[" + shedder + ", " + rules + "]";
+  }
+}
