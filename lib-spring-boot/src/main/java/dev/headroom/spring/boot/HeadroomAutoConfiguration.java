@@ -196,8 +196,9 @@ public class HeadroomAutoConfiguration {
       }
       for (String name : p.holdWhileOpen()) {
         breakers.get(name);
-        b.holdWhileOpen(name, () -> breakers.get(name).state()
-            == dev.headroom.breaker.BreakerState.OPEN);
+        // As ReplicaAdvisor.holdWhileOpen(CircuitBreaker): while it admits nothing (open or
+        // forced open), read through the name so a replaced breaker is followed.
+        b.holdWhileOpen(name, () -> breakers.get(name).admittedFraction() == 0.0);
       }
       return b.build();
     } catch (IllegalArgumentException | IllegalStateException e) {

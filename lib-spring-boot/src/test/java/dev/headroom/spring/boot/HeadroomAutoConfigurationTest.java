@@ -190,7 +190,7 @@ class HeadroomAutoConfigurationTest {
             "headroom.shedder.limit.initial=10")
         .run(context -> {
           MeterRegistry registry = context.getBean(MeterRegistry.class);
-          context.getBean(dev.headroom.core.metrics.HeadroomMeterBinder.class)
+          context.getBean(HeadroomMeters.class)
               .bindTo(registry);
           CircuitBreaker b = context.getBean(HeadroomBreakers.class).get("eligibility-api");
           b.get(() -> "ok");
