@@ -12,6 +12,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -20,6 +21,7 @@ import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 
 /**
@@ -45,7 +47,11 @@ import org.springframework.core.env.Environment;
  * application's start with {@code "headroom.breakers.payments: failureRateThreshold must be in
  * (0, 1] (was 1.5)"}, the library's {@link IllegalArgumentException} as its cause.
  */
-@AutoConfiguration
+// After ApplicationAvailabilityAutoConfiguration: its ApplicationAvailabilityBean is then
+// created, and so registered as a listener, before the readiness listener below, and records
+// Spring Boot's "ready" before this listener answers it with "warming up".
+@AutoConfiguration(afterName = "org.springframework.boot.autoconfigure.availability"
+    + ".ApplicationAvailabilityAutoConfiguration")
 @EnableConfigurationProperties(HeadroomProperties.class)
 public class HeadroomAutoConfiguration {
 
@@ -226,6 +232,7 @@ public class HeadroomAutoConfiguration {
    * Readiness from the warm-up gate and the shedder.
    *
    * @param publisher the context, where availability changes are published
+   * @param availability the application's availability, if there is one
    * @param gate the warm-up gate
    * @param shedder the shedder, if enabled
    * @param properties the properties
@@ -235,9 +242,10 @@ public class HeadroomAutoConfiguration {
   @ConditionalOnMissingBean
   @ConditionalOnProperty(prefix = "headroom.readiness", name = "enabled", matchIfMissing = true)
   public HeadroomReadiness headroomReadiness(ApplicationEventPublisher publisher,
-      WarmUpGate gate, ObjectProvider<HeadroomShedder> shedder, HeadroomProperties properties) {
-    return new HeadroomReadiness(publisher, gate, shedder.getIfAvailable(),
-        properties.readiness());
+      ObjectProvider<ApplicationAvailability> availability, WarmUpGate gate,
+      ObjectProvider<HeadroomShedder> shedder, HeadroomProperties properties) {
+    return new HeadroomReadiness(publisher, availability.getIfAvailable(), gate,
+        shedder.getIfAvailable(), properties.readiness());
   }
 
   /**
@@ -257,13 +265,19 @@ public class HeadroomAutoConfiguration {
   }
 
   /** Dispatches by event type itself, so that no generic type needs resolving from a lambda. */
-  private static final class ReadinessListener implements ApplicationListener<ApplicationEvent> {
+  private static final class ReadinessListener
+      implements ApplicationListener<ApplicationEvent>, Ordered {
     private final WarmUpGate gate;
     private final ObjectProvider<HeadroomReadiness> readiness;
 
     ReadinessListener(WarmUpGate gate, ObjectProvider<HeadroomReadiness> readiness) {
       this.gate = gate;
       this.readiness = readiness;
+    }
+
+    @Override
+    public int getOrder() {
+      return Ordered.LOWEST_PRECEDENCE; // after every ordered listener of the same event
     }
 
     @Override

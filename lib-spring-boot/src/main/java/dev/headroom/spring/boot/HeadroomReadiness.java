@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
@@ -24,8 +25,12 @@ import org.springframework.context.ApplicationEventPublisher;
  *       new connections elsewhere until it recovers: {@code REFUSING_TRAFFIC}. The next interval
  *       with fewer refusals makes it ready again.
  * </ul>
- * Otherwise {@code ACCEPTING_TRAFFIC}. It publishes an {@link AvailabilityChangeEvent} only when
- * the state it decides differs from the one it last published.
+ * Otherwise {@code ACCEPTING_TRAFFIC}. It only lowers readiness and lifts what it lowered: it
+ * publishes {@code REFUSING_TRAFFIC} (an {@link AvailabilityChangeEvent}) when it decides so and
+ * the application is accepting traffic, including right after Spring Boot marked it ready
+ * during a warm-up; and {@code ACCEPTING_TRAFFIC} only when the refusal was its own, so a
+ * refusal published by someone else (Spring Boot's graceful shutdown, the application) is never
+ * overridden.
  *
  * <p>Thread-safety: {@link #evaluate()} may be called from any thread; evaluations are
  * serialised.
@@ -33,6 +38,7 @@ import org.springframework.context.ApplicationEventPublisher;
 public final class HeadroomReadiness implements AutoCloseable {
 
   private final ApplicationEventPublisher publisher;
+  private final ApplicationAvailability availability;
   private final WarmUpGate gate;
   private final HeadroomShedder shedder;
   private final double refusedFraction;
@@ -41,22 +47,30 @@ public final class HeadroomReadiness implements AutoCloseable {
   private ScheduledExecutorService scheduler;
   private long lastAdmitted;
   private long lastRefused;
-  private ReadinessState published;
+  /** The state this evaluator last published; ACCEPTING until it lowers it. */
+  private ReadinessState published = ReadinessState.ACCEPTING_TRAFFIC;
+  /** Whether readiness is down because this evaluator put it down (and so may raise it). */
+  private boolean heldDown;
   private volatile String reason = "not evaluated yet";
 
   /**
    * Creates the evaluator; nothing runs until {@link #start()} or {@link #evaluate()}.
    *
    * @param publisher where availability changes are published
+   * @param availability the application's availability, whose readiness is compared with the
+   *     decision (so that a state another publisher set is corrected), or null to compare with
+   *     the last state this evaluator published
    * @param gate the warm-up gate
    * @param shedder the application's shedder, or null when there is none
    * @param properties the thresholds
    * @throws IllegalArgumentException {@code "headroom.readiness.refused-fraction must be in (0,
    *     1] (was 2)"} and the like for a bad value
    */
-  public HeadroomReadiness(ApplicationEventPublisher publisher, WarmUpGate gate,
-      HeadroomShedder shedder, HeadroomProperties.Readiness properties) {
+  public HeadroomReadiness(ApplicationEventPublisher publisher,
+      ApplicationAvailability availability, WarmUpGate gate, HeadroomShedder shedder,
+      HeadroomProperties.Readiness properties) {
     this.publisher = Checks.requireNonNull("publisher", publisher);
+    this.availability = availability;
     this.gate = Checks.requireNonNull("gate", gate);
     this.shedder = shedder;
     this.refusedFraction = Checks.requireFraction("headroom.readiness.refused-fraction",
@@ -89,6 +103,10 @@ public final class HeadroomReadiness implements AutoCloseable {
    * @return the state decided
    */
   public synchronized ReadinessState evaluate() {
+    return evaluate(availability != null ? availability.getReadinessState() : published);
+  }
+
+  private ReadinessState evaluate(ReadinessState current) {
     ReadinessState state = ReadinessState.ACCEPTING_TRAFFIC;
     String why = "warm-up over, shedder admitting";
     if (!gate.isOpen()) {
@@ -108,11 +126,25 @@ public final class HeadroomReadiness implements AutoCloseable {
       }
     }
     reason = why;
-    if (state != published) {
-      published = state;
-      AvailabilityChangeEvent.publish(publisher, this, state);
+    if (state == ReadinessState.REFUSING_TRAFFIC) {
+      if (current != ReadinessState.REFUSING_TRAFFIC) {
+        heldDown = true;
+        publish(state);
+      }
+    } else if (heldDown) {
+      // Raise only what this evaluator lowered: a REFUSING_TRAFFIC that someone else
+      // published (Spring Boot's graceful shutdown, the application) is left alone.
+      heldDown = false;
+      if (current != ReadinessState.ACCEPTING_TRAFFIC) {
+        publish(state);
+      }
     }
     return state;
+  }
+
+  private void publish(ReadinessState state) {
+    published = state;
+    AvailabilityChangeEvent.publish(publisher, this, state);
   }
 
   /**
@@ -122,8 +154,10 @@ public final class HeadroomReadiness implements AutoCloseable {
    * @param state the state published
    */
   public synchronized void onPublished(ReadinessState state) {
+    // Someone else decided: a refusal is theirs to lift, an acceptance is judged at once.
+    heldDown = false;
     published = state;
-    evaluate();
+    evaluate(state);
   }
 
   /**

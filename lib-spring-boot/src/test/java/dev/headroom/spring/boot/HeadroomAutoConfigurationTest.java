@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
 import org.springframework.boot.availability.ApplicationAvailability;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -209,6 +210,7 @@ class HeadroomAutoConfigurationTest {
         "headroom.readiness.minimum-requests=20", "headroom.readiness.refused-fraction=0.5")
         .run(context -> {
           context.getBean(WarmUpGate.class).start();
+          AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC); // as Boot
           HeadroomReadiness readiness = context.getBean(HeadroomReadiness.class);
           ApplicationAvailability availability = context.getBean(ApplicationAvailability.class);
           HeadroomShedder shedder = context.getBean(HeadroomShedder.class);
@@ -249,6 +251,9 @@ class HeadroomAutoConfigurationTest {
       WarmUpGate gate = context.getBean(WarmUpGate.class);
       HeadroomReadiness readiness = context.getBean(HeadroomReadiness.class);
       ApplicationAvailability availability = context.getBean(ApplicationAvailability.class);
+      // Spring Boot marks the application ready once started; the warm-up takes that back.
+      AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
+      assertThat(availability.getReadinessState()).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
       assertThat(readiness.evaluate()).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
       gate.start();
       gate.hold("plan-cache");
@@ -257,6 +262,21 @@ class HeadroomAutoConfigurationTest {
       gate.release("plan-cache");
       assertThat(readiness.evaluate()).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
       assertThat(availability.getReadinessState()).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
+    });
+  }
+
+  @Test
+  void aRefusalPublishedBySomeoneElseIsNeverLifted() {
+    runner.run(context -> {
+      context.getBean(WarmUpGate.class).start();
+      HeadroomReadiness readiness = context.getBean(HeadroomReadiness.class);
+      ApplicationAvailability availability = context.getBean(ApplicationAvailability.class);
+      AvailabilityChangeEvent.publish(context, ReadinessState.ACCEPTING_TRAFFIC);
+      assertThat(availability.getReadinessState()).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
+      // Spring Boot's graceful shutdown, or the application itself.
+      AvailabilityChangeEvent.publish(context, ReadinessState.REFUSING_TRAFFIC);
+      assertThat(readiness.evaluate()).isEqualTo(ReadinessState.ACCEPTING_TRAFFIC);
+      assertThat(availability.getReadinessState()).isEqualTo(ReadinessState.REFUSING_TRAFFIC);
     });
   }
 
