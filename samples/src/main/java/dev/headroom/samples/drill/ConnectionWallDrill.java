@@ -66,6 +66,11 @@ public final class ConnectionWallDrill implements DrillScenario {
     long failures() {
       return wall.get() + budget.get() + other.get();
     }
+
+    double successShare() {
+      long all = queries.get() + failures();
+      return all == 0 ? 0.0 : (double) queries.get() / all;
+    }
   }
 
   /** One pod: its pool and its worker threads. */
@@ -122,6 +127,8 @@ public final class ConnectionWallDrill implements DrillScenario {
         naive.wall.get(), Double.NaN, headroom.wall.get()));
     out.add(new Comparison("pods that never served a query", false, naive.podsThatNeverServed,
         Double.NaN, headroom.podsThatNeverServed));
+    out.add(new Comparison("calls that succeeded (%)", true, OverloadDrill.pct(
+        naive.successShare()), Double.NaN, OverloadDrill.pct(headroom.successShare())));
     out.add(new Comparison("queries served", true, naive.queries.get(), Double.NaN,
         headroom.queries.get()));
     out.add(new Comparison("peak server connections (limit " + ROLE_LIMIT + ")", false,
@@ -132,6 +139,10 @@ public final class ConnectionWallDrill implements DrillScenario {
         + " the budget (bounded wait, then fail fast): " + headroom.budget.get()
         + "; other failures: without " + naive.other.get() + ", with Headroom "
         + headroom.other.get());
+    out.note("queries served: the naive pods that got connections served more in all while the"
+        + " others served nothing (each of their calls waited 1 s for a connection, then"
+        + " failed); Headroom's pools stay inside the budget, which keeps room for the"
+        + " rollout surge and the operators, so fewer connections work at once");
     out.chart(Chart.lines("Connections the database holds for the service", "time (s)",
         "server connections", List.of(
             series("without: pools of " + NAIVE_POOL, "#d62728", true, naive, 1),
@@ -239,7 +250,9 @@ public final class ConnectionWallDrill implements DrillScenario {
       HikariDataSource ds = new HikariDataSource(config);
       return new Pod(ds, ds, null);
     }
-    PushedPodCountSource pods = PodCountSource.pushed().name(name).build();
+    // The drill tells every pod the new count in the same step that boots a pod.
+    PushedPodCountSource pods = PodCountSource.pushed().name(name)
+        .maxDelay(Duration.ofMillis(100)).build();
     pods.update(count);
     PoolSizer sizer = PoolSizer.builder().budget(budget).service("wall").podCountSource(pods)
         .ownsPodCountSource().build();

@@ -52,16 +52,26 @@ public final class FireDrill {
     System.exit(status);
   }
 
-  /** Kafka's broker and clients log through slf4j-simple: warnings only. */
+  /** Held so that java.util.logging keeps their levels (it references loggers weakly). */
+  private static final List<java.util.logging.Logger> QUIETED = new ArrayList<>();
+
+  /**
+   * Kafka's broker and clients and HikariCP log through slf4j-simple, Caffeine through
+   * java.util.logging: the drill's refusals and 429s are the point, so errors only.
+   */
   static void quietLogs() {
+    System.setProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "error");
+    System.setProperty("log4j2.statusLoggerLevel", "OFF");
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "error");
     System.setProperty("org.slf4j.simpleLogger.log.kafka", "error");
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.common.utils.AppInfoParser",
         "error");
-    java.util.logging.Logger.getLogger("com.zaxxer.hikari").setLevel(java.util.logging.Level.OFF);
-    java.util.logging.Logger.getLogger("com.github.benmanes.caffeine")
-        .setLevel(java.util.logging.Level.OFF);
+    for (String name : List.of("com.zaxxer.hikari", "com.github.benmanes.caffeine")) {
+      java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+      logger.setLevel(java.util.logging.Level.OFF);
+      QUIETED.add(logger);
+    }
   }
 
   static String names() {
