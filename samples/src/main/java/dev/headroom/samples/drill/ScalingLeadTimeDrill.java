@@ -210,7 +210,7 @@ public final class ScalingLeadTimeDrill implements DrillScenario {
         new Series("peer: queue depth, uncapped", "#ff7f0e", true, x, queue.backlog),
         new Series("Headroom: queue depth, capped", "#1f77b4", false, x, capped.backlog)))
         .band(SPIKE_START, END, "5,000 messages/min"));
-    out.chart(Chart.lines("Connections the fleet's pools may open", "time (s)", "connections",
+    out.chart(Chart.lines("Connections the fleet's pools ask for", "time (s)", "connections",
         List.of(
             new Series("without: CPU signal, pools of 10", "#d62728", true, x, cpu.connections),
             new Series("peer: queue depth, pools of 10", "#ff7f0e", true, x, queue.connections),

@@ -122,8 +122,8 @@ final class SvgChart {
         s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\""
             + " height=\"%.1f\" fill=\"%s\"/>%n", x, y, Math.max(1, barW - 2),
             TOP + PLOT_HEIGHT - y, series.color()));
-        if (barW >= 16) {
-          s.append(text(x + barW / 2 - 1, y - 4, "middle", "normal", barW >= 34 ? 11 : 9,
+        if (barW >= 30) {
+          s.append(text(x + barW / 2 - 1, y - 4, "middle", "normal", 11,
               DrillResult.format(v)));
         }
       }
@@ -174,7 +174,7 @@ final class SvgChart {
   }
 
   static double niceTop(double v) {
-    double step = niceStep(v / 5);
+    double step = niceStep(v / 8);
     return Math.ceil(v / step) * step;
   }
 
