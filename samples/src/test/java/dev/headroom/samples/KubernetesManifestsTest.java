@@ -172,6 +172,18 @@ class KubernetesManifestsTest {
       case "Deployment":
         schema = kubernetes("deployment-apps-v1.json");
         break;
+      case "PodDisruptionBudget":
+        schema = kubernetes("poddisruptionbudget-policy-v1.json");
+        break;
+      case "ServiceAccount":
+        schema = kubernetes("serviceaccount-v1.json");
+        break;
+      case "Role":
+        schema = kubernetes("role-rbac-v1.json");
+        break;
+      case "RoleBinding":
+        schema = kubernetes("rolebinding-rbac-v1.json");
+        break;
       default:
         throw new AssertionError("no schema for kind " + kind);
     }
@@ -234,14 +246,21 @@ class KubernetesManifestsTest {
           + doc.path("metadata").path("name").asText() + ": " + errors);
     }
     assertEquals(Set.of("ScaledObject", "TriggerAuthentication", "HorizontalPodAutoscaler",
-        "Service"), kinds);
-    assertTrue(docs.size() >= 9, docs.size() + " documents");
+        "Service", "Deployment", "PodDisruptionBudget", "ServiceAccount", "Role", "RoleBinding"),
+        kinds);
+    assertTrue(docs.size() >= 14, docs.size() + " documents");
   }
 
   @Test
   void theValidatorCatchesMistakes() throws IOException {
     for (JsonNode doc : documents()) {
       String kind = doc.path("kind").asText();
+      if (kind.equals("Deployment")) {
+        ObjectNode typo = doc.deepCopy();
+        ((ObjectNode) typo.path("spec").path("template").path("spec").path("containers").get(0))
+            .putObject("readinessProbes");
+        assertFalse(validate(typo).isEmpty(), "strict schemas refuse unknown fields");
+      }
       if (kind.equals("HorizontalPodAutoscaler")) {
         ObjectNode typo = doc.deepCopy();
         ((ObjectNode) typo.path("spec")).put("maxReplica", 60);
@@ -381,6 +400,117 @@ class KubernetesManifestsTest {
       }
     }
     assertEquals(4, checked);
+  }
+
+  static JsonNode only(String kind) throws IOException {
+    List<JsonNode> found = new ArrayList<>();
+    for (JsonNode doc : documents()) {
+      if (doc.path("kind").asText().equals(kind)) {
+        found.add(doc);
+      }
+    }
+    assertEquals(1, found.size(), "one " + kind + " in the samples");
+    return found.get(0);
+  }
+
+  /**
+   * The Deployment's probes: a startup probe gates warm-up (liveness and readiness wait for it)
+   * with a budget of at least a minute; liveness asks the process only (a TCP connect, or a
+   * path the endpoint answers from memory), never a dependency; every probe's port is the
+   * endpoint's and every path one the endpoint really serves (200 from a running one).
+   */
+  @Test
+  void theDeploymentsProbesUseOnlyWhatTheEndpointServesAndLivenessNeverADependency()
+      throws Exception {
+    JsonNode deployment = only("Deployment");
+    JsonNode container = deployment.path("spec").path("template").path("spec")
+        .path("containers").get(0);
+    Map<String, Integer> ports = new HashMap<>();
+    for (JsonNode p : container.path("ports")) {
+      ports.put(p.path("name").asText(), p.path("containerPort").asInt());
+    }
+    JsonNode startup = container.path("startupProbe");
+    assertFalse(startup.isMissingNode(), "a startup probe gates warm-up");
+    assertTrue(startup.path("periodSeconds").asInt(10) * startup.path("failureThreshold")
+        .asInt(3) >= 60, "at least a minute of warm-up before the kubelet gives up");
+    JsonNode liveness = container.path("livenessProbe");
+    assertFalse(liveness.has("exec"), "liveness runs no command that could call a dependency");
+    int checked = 0;
+    for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+      JsonNode p = container.path(probe);
+      assertFalse(p.isMissingNode(), probe);
+      JsonNode action = p.has("httpGet") ? p.path("httpGet") : p.path("tcpSocket");
+      assertFalse(action.isMissingNode(), probe + " is httpGet or tcpSocket");
+      JsonNode port = action.path("port");
+      int number = port.isInt() ? port.asInt() : ports.getOrDefault(port.asText(), -1);
+      assertEquals(KedaMetricsEndpoint.DEFAULT_PORT, number, probe + " on the endpoint's port");
+      if (p.has("httpGet")) {
+        String path = action.path("path").asText();
+        assertTrue(path.startsWith(KedaMetricsEndpoint.DEFAULT_PREFIX + "/"), probe + " " + path);
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(
+            "http://127.0.0.1:" + endpoint.port() + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), probe + " " + path + ": " + r.body());
+        checked++;
+      }
+    }
+    assertEquals(2, checked, "startup and readiness ask the endpoint over HTTP");
+  }
+
+  /** Fast up, slow down: the HPA scales out at once and in over 300 s of recommendations. */
+  @Test
+  void theHpaScalesUpAtOnceAndDownOverFiveMinutes() throws IOException {
+    JsonNode behavior = only("HorizontalPodAutoscaler").path("spec").path("behavior");
+    assertEquals(0, behavior.path("scaleUp").path("stabilizationWindowSeconds").asInt(-1));
+    boolean doubles = false;
+    for (JsonNode policy : behavior.path("scaleUp").path("policies")) {
+      doubles |= policy.path("type").asText().equals("Percent")
+          && policy.path("value").asInt() >= 100 && policy.path("periodSeconds").asInt() <= 15;
+    }
+    assertTrue(doubles, "scale-up may at least double every 15 s");
+    assertEquals(300, behavior.path("scaleDown").path("stabilizationWindowSeconds").asInt());
+    assertEquals(only("Deployment").path("metadata").path("name").asText(),
+        only("HorizontalPodAutoscaler").path("spec").path("scaleTargetRef").path("name")
+            .asText());
+  }
+
+  /**
+   * The Role grants exactly what KubernetesPodCount reads (get, list, watch on Deployments and
+   * pods) and is bound to the Deployment's ServiceAccount; the PodDisruptionBudget and the
+   * Service select the Deployment's pods.
+   */
+  @Test
+  void theRoleTheBindingThePdbAndTheServiceFitTheDeployment() throws IOException {
+    JsonNode deployment = only("Deployment");
+    JsonNode podLabels = deployment.path("spec").path("template").path("metadata")
+        .path("labels");
+    Map<String, Set<String>> granted = new TreeMap<>();
+    for (JsonNode rule : only("Role").path("rules")) {
+      for (JsonNode group : rule.path("apiGroups")) {
+        for (JsonNode resource : rule.path("resources")) {
+          Set<String> verbs = granted.computeIfAbsent(group.asText() + "/" + resource.asText(),
+              k -> new java.util.TreeSet<>());
+          rule.path("verbs").forEach(v -> verbs.add(v.asText()));
+        }
+      }
+    }
+    Set<String> read = Set.of("get", "list", "watch");
+    assertEquals(Map.of("apps/deployments", read, "/pods", read), granted);
+    JsonNode binding = only("RoleBinding");
+    assertEquals(only("Role").path("metadata").path("name").asText(),
+        binding.path("roleRef").path("name").asText());
+    String account = deployment.path("spec").path("template").path("spec")
+        .path("serviceAccountName").asText();
+    assertEquals(only("ServiceAccount").path("metadata").path("name").asText(), account);
+    assertEquals(account, binding.path("subjects").get(0).path("name").asText());
+    JsonNode pdb = only("PodDisruptionBudget").path("spec");
+    assertEquals(podLabels, pdb.path("selector").path("matchLabels"));
+    assertEquals(1, pdb.path("maxUnavailable").asInt(), "one voluntary eviction at a time");
+    for (JsonNode doc : documents()) {
+      if (doc.path("kind").asText().equals("Service")) {
+        assertEquals(podLabels, doc.path("spec").path("selector"));
+      }
+    }
   }
 
   @Test

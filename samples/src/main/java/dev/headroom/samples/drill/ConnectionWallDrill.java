@@ -1,0 +1,318 @@
+package dev.headroom.samples.drill;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.headroom.budget.PodCountSource;
+import dev.headroom.budget.PoolBudget;
+import dev.headroom.budget.PoolSizer;
+import dev.headroom.budget.PushedPodCountSource;
+import dev.headroom.jdbc.BudgetedDataSource;
+import dev.headroom.jdbc.BudgetedHikari;
+import dev.headroom.jdbc.ConnectionRejectedException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/**
+ * The connection wall against the real PostgreSQL: a role created with
+ * {@code CONNECTION LIMIT 30} plays the database's {@code max_connections} (the server's own
+ * settings are never touched); pods of one service, each a HikariCP pool in this process with
+ * four threads running {@code select pg_sleep(0.02)}, boot every 0.5 s from 4 to 12.
+ *
+ * <p>Without Headroom every pod's pool is sized 10, as for one pod. With Headroom every pod wraps
+ * the same pool configuration in {@link BudgetedHikari} following a {@link PoolSizer} over one
+ * {@link PoolBudget} built from the role's limit, told the pod count as it rises. A superuser
+ * connection samples {@code pg_stat_activity} every 100 ms.
+ */
+public final class ConnectionWallDrill implements DrillScenario {
+
+  static final int ROLE_LIMIT = 30;
+  static final int ADMIN_HEADROOM = 2;
+  static final int FIRST_PODS = 4;
+  static final int LAST_PODS = 12;
+  static final int THREADS_PER_POD = 4;
+  static final long BOOT_EVERY_MILLIS = 500;
+  static final long STEADY_MILLIS = 2_500;
+  static final int NAIVE_POOL = 10;
+  static final long SAMPLE_MILLIS = 100;
+
+  @Override
+  public String name() {
+    return "connection-wall";
+  }
+
+  /** What one fleet did. */
+  static final class Run {
+    final AtomicLong queries = new AtomicLong();
+    final AtomicLong wall = new AtomicLong();
+    final AtomicLong budget = new AtomicLong();
+    final AtomicLong other = new AtomicLong();
+    final List<double[]> samples = new ArrayList<>(); // {seconds, backends, failures, queries}
+    int peak;
+    long podsThatNeverServed;
+
+    long failures() {
+      return wall.get() + budget.get() + other.get();
+    }
+
+    double successShare() {
+      long all = queries.get() + failures();
+      return all == 0 ? 0.0 : (double) queries.get() / all;
+    }
+  }
+
+  /** One pod: its pool and its worker threads. */
+  private static final class Pod {
+    final DataSource dataSource;
+    final AutoCloseable closer;
+    final PushedPodCountSource count;
+    final AtomicLong served = new AtomicLong();
+    final List<Thread> workers = new ArrayList<>();
+
+    Pod(DataSource dataSource, AutoCloseable closer, PushedPodCountSource count) {
+      this.dataSource = dataSource;
+      this.closer = closer;
+      this.count = count;
+    }
+  }
+
+  @Override
+  public DrillResult run(DrillOptions options) throws Exception {
+    String role = "headroom_drill_" + ProcessHandle.current().pid() + "_"
+        + Long.toString(System.nanoTime() & 0xffffff, 36);
+    Run naive;
+    Run headroom;
+    PoolBudget budget;
+    try (Connection admin = DriverManager.getConnection(options.postgresUrl())) {
+      try (Statement s = admin.createStatement()) {
+        s.execute("create role " + role + " login connection limit " + ROLE_LIMIT);
+      }
+      try {
+        budget = PoolBudget.builder().maxConnections(ROLE_LIMIT).superuserReservedConnections(0)
+            .adminHeadroom(ADMIN_HEADROOM)
+            .service(PoolBudget.Service.builder("wall").maxReplicas(LAST_PODS).build()).build();
+        String url = roleUrl(options.postgresUrl(), role);
+        naive = fleet(admin, role, url, null);
+        awaitNoBackends(admin, role);
+        headroom = fleet(admin, role, url, budget);
+      } finally {
+        try (Statement s = admin.createStatement()) {
+          s.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = '"
+              + role + "'");
+          s.execute("drop role if exists " + role);
+        }
+      }
+    }
+    DrillResult out = new DrillResult(name(), "pods of one service boot from " + FIRST_PODS
+            + " to " + LAST_PODS + " under query load against a database limit of " + ROLE_LIMIT
+            + " connections",
+        "real PostgreSQL at " + options.postgresUrl().replaceAll("\\?.*", "") + " (a role with"
+            + " CONNECTION LIMIT " + ROLE_LIMIT + " plays max_connections), real HikariCP pools",
+        "HikariCP, maximumPoolSize " + NAIVE_POOL + " per pod", null);
+    out.add(new Comparison("calls that failed", false, naive.failures(), Double.NaN,
+        headroom.failures()));
+    out.add(new Comparison("calls refused by the database (SQLSTATE 53300)", false,
+        naive.wall.get(), Double.NaN, headroom.wall.get()));
+    out.add(new Comparison("pods that never served a query", false, naive.podsThatNeverServed,
+        Double.NaN, headroom.podsThatNeverServed));
+    out.add(new Comparison("calls that succeeded (%)", true, OverloadDrill.pct(
+        naive.successShare()), Double.NaN, OverloadDrill.pct(headroom.successShare())));
+    out.add(new Comparison("queries served", true, naive.queries.get(), Double.NaN,
+        headroom.queries.get()));
+    out.add(new Comparison("peak server connections (limit " + ROLE_LIMIT + ")", false,
+        naive.peak, Double.NaN, headroom.peak));
+    out.note("budget: " + budget.available() + " of " + ROLE_LIMIT + " connections for the"
+        + " service (" + ADMIN_HEADROOM + " kept for operators); per-pod pool at " + LAST_PODS
+        + " pods: " + budget.maxPoolSizeFor("wall", LAST_PODS) + "; Headroom calls rejected by"
+        + " the budget (bounded wait, then fail fast): " + headroom.budget.get()
+        + "; other failures: without " + naive.other.get() + ", with Headroom "
+        + headroom.other.get());
+    out.note("queries served: the naive pods that got connections served more in all while the"
+        + " others served nothing (each of their calls waited 1 s for a connection, then"
+        + " failed); Headroom's pools stay inside the budget, which keeps room for the"
+        + " rollout surge and the operators, so fewer connections work at once");
+    out.chart(Chart.lines("Connections the database holds for the service", "time (s)",
+        "server connections", List.of(
+            series("without: pools of " + NAIVE_POOL, "#d62728", true, naive, 1),
+            series("Headroom: pools sized by the budget", "#1f77b4", false, headroom, 1),
+            limitLine(naive, headroom))));
+    out.chart(Chart.lines("Calls that failed, cumulative", "time (s)", "failed calls",
+        List.of(series("without: pools of " + NAIVE_POOL, "#d62728", true, naive, 2),
+            series("Headroom: pools sized by the budget", "#1f77b4", false, headroom, 2))));
+    return out;
+  }
+
+  private static Series limitLine(Run a, Run b) {
+    double end = Math.max(a.samples.get(a.samples.size() - 1)[0],
+        b.samples.get(b.samples.size() - 1)[0]);
+    return new Series("database limit (" + ROLE_LIMIT + ")", "#7f7f7f", true,
+        new double[] {0, end}, new double[] {ROLE_LIMIT, ROLE_LIMIT});
+  }
+
+  private static Series series(String name, String color, boolean dashed, Run r, int column) {
+    double[] x = new double[r.samples.size()];
+    double[] y = new double[r.samples.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = r.samples.get(i)[0];
+      y[i] = r.samples.get(i)[column];
+    }
+    return new Series(name, color, dashed, x, y);
+  }
+
+  static String roleUrl(String adminUrl, String role) {
+    int q = adminUrl.indexOf('?');
+    String base = q < 0 ? adminUrl : adminUrl.substring(0, q);
+    return base + "?user=" + role + "&ApplicationName=headroom-drill";
+  }
+
+  private static Run fleet(Connection admin, String role, String url, PoolBudget budget)
+      throws Exception {
+    Run run = new Run();
+    AtomicBoolean running = new AtomicBoolean(true);
+    List<Pod> pods = new ArrayList<>();
+    CountDownLatch samplerStopped = new CountDownLatch(1);
+    long start = System.nanoTime();
+    Thread sampler = new Thread(() -> {
+      try (PreparedStatement ps = admin.prepareStatement(
+          "select count(*) from pg_stat_activity where usename = ?")) {
+        ps.setString(1, role);
+        while (running.get()) {
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            int n = rs.getInt(1);
+            run.peak = Math.max(run.peak, n);
+            run.samples.add(new double[] {(System.nanoTime() - start) / 1e9, n,
+                run.failures(), run.queries.get()});
+          }
+          Thread.sleep(SAMPLE_MILLIS); // the sampling period
+        }
+      } catch (SQLException | InterruptedException e) {
+        run.other.incrementAndGet();
+      } finally {
+        samplerStopped.countDown();
+      }
+    }, "drill-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
+    try {
+      for (int i = 0; i < LAST_PODS; i++) {
+        if (i >= FIRST_PODS) {
+          Thread.sleep(BOOT_EVERY_MILLIS); // the rollout's pace
+        }
+        int count = i + 1;
+        for (Pod p : pods) {
+          if (p.count != null) {
+            p.count.update(count);
+          }
+        }
+        Pod pod = boot("pod-" + i, url, budget, count);
+        pods.add(pod);
+        startLoad(pod, run, running);
+      }
+      Thread.sleep(STEADY_MILLIS);
+    } finally {
+      running.set(false);
+      for (Pod p : pods) {
+        for (Thread t : p.workers) {
+          t.join(TimeUnit.SECONDS.toMillis(15));
+        }
+      }
+      samplerStopped.await(5, TimeUnit.SECONDS);
+      for (Pod p : pods) {
+        p.closer.close();
+      }
+    }
+    run.podsThatNeverServed = pods.stream().filter(p -> p.served.get() == 0).count();
+    return run;
+  }
+
+  private static Pod boot(String name, String url, PoolBudget budget, int count) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(name);
+    config.setJdbcUrl(url);
+    config.setMaximumPoolSize(NAIVE_POOL);
+    config.setConnectionTimeout(1_000);
+    config.setValidationTimeout(500);
+    config.setInitializationFailTimeout(-1);
+    if (budget == null) {
+      HikariDataSource ds = new HikariDataSource(config);
+      return new Pod(ds, ds, null);
+    }
+    // The drill tells every pod the new count in the same step that boots a pod.
+    PushedPodCountSource pods = PodCountSource.pushed().name(name)
+        .maxDelay(Duration.ofMillis(100)).build();
+    pods.update(count);
+    PoolSizer sizer = PoolSizer.builder().budget(budget).service("wall").podCountSource(pods)
+        .ownsPodCountSource().build();
+    BudgetedDataSource ds = BudgetedHikari.builder(name, config).sizer(sizer)
+        .acquireTimeout(Duration.ofSeconds(3)).build();
+    return new Pod(ds, ds, pods);
+  }
+
+  private static void startLoad(Pod pod, Run run, AtomicBoolean running) {
+    for (int t = 0; t < THREADS_PER_POD; t++) {
+      Thread worker = new Thread(() -> {
+        while (running.get()) {
+          try (Connection c = pod.dataSource.getConnection();
+              Statement s = c.createStatement()) {
+            s.execute("select pg_sleep(0.02)");
+            run.queries.incrementAndGet();
+            pod.served.incrementAndGet();
+          } catch (SQLException e) {
+            if (refusedForLimit(e)) {
+              run.wall.incrementAndGet();
+            } else if (e instanceof ConnectionRejectedException) {
+              run.budget.incrementAndGet();
+            } else {
+              run.other.incrementAndGet();
+            }
+          }
+        }
+      }, "drill-worker");
+      worker.setDaemon(true);
+      pod.workers.add(worker);
+      worker.start();
+    }
+  }
+
+  /** SQLSTATE 53300 anywhere in the cause chain (HikariCP wraps the driver's refusal). */
+  static boolean refusedForLimit(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException sql && "53300".equals(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void awaitNoBackends(Connection admin, String role) throws Exception {
+    try (PreparedStatement ps = admin.prepareStatement(
+        "select count(*) from pg_stat_activity where usename = ?")) {
+      ps.setString(1, role);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() - deadline < 0) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getInt(1) == 0) {
+            return;
+          }
+        }
+        Thread.sleep(50); // polling the server: backends leave on their own schedule
+      }
+    }
+    throw new IllegalStateException(String.format(Locale.ROOT,
+        "role %s still has backends 10 s after its pools closed", role));
+  }
+}

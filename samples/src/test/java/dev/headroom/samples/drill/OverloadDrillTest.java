@@ -1,0 +1,59 @@
+package dev.headroom.samples.drill;
+
+import static dev.headroom.samples.drill.DrillAssertions.atLeastBoth;
+import static dev.headroom.samples.drill.DrillAssertions.beatsBoth;
+import static dev.headroom.samples.drill.DrillAssertions.beatsNaiveAndMatchesPeer;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.headroom.shed.LimitPolicy;
+import dev.headroom.shed.Priority;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The overload scenario in lib-core's simulator with fixed seeds: Headroom's defaults keep
+ * CRITICAL whole, give HIGH more than the hand-tuned limit, and serve the 1x load after the
+ * spike, where no limit leaves the backend collapsed.
+ */
+class OverloadDrillTest {
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {1, 2, 3})
+  void headroomBeatsNoLimitAndTheHandTunedLimit(long seed) {
+    DrillResult r = new OverloadDrill().run(DrillAssertions.options(seed));
+    beatsNaiveAndMatchesPeer(r, "CRITICAL goodput during the spike (%)");
+    assertEquals(100.0, r.comparison("CRITICAL goodput during the spike (%)").headroom(), 0.5);
+    beatsNaiveAndMatchesPeer(r, "HIGH goodput during the spike (%)");
+    beatsBoth(r, "goodput at 1x, from 5 s after the spike (%)");
+    atLeastBoth(r, "goodput at 1x before the spike (%)");
+    assertTrue(r.comparison("goodput at 1x, from 5 s after the spike (%)").naive() < 5,
+        "without a limit the backend stays collapsed\n" + r.consoleTable());
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {1, 2})
+  void theSampledUnlimitedRunIsTheRunWithoutAShedder(long seed) {
+    Object scenario = OverloadDrill.scenario();
+    OverloadDrill.Result nothing = OverloadDrill.simulate(scenario, seed, clock -> null);
+    OverloadDrill.Run sampled = OverloadDrill.run(scenario, seed,
+        b -> b.limit(LimitPolicy.fixed(OverloadDrill.ADMIT_ALL)));
+    for (String phase : new String[] {"BEFORE", "SPIKE", "AFTER"}) {
+      for (Priority p : Priority.values()) {
+        assertEquals(nothing.goodput(phase, p), sampled.result().goodput(phase, p),
+            phase + " " + p);
+      }
+    }
+    assertEquals(500, sampled.inFlight().size(), "one sample per 100 ms of the 50 s replay");
+    assertTrue(sampled.inFlight().stream().mapToInt(Integer::intValue).max().orElse(0) > 1_000,
+        "the collapse shows in the series");
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {4})
+  void reRunsAreIdentical(long seed) {
+    String a = new OverloadDrill().run(DrillAssertions.options(seed)).comparisons().toString();
+    String b = new OverloadDrill().run(DrillAssertions.options(seed)).comparisons().toString();
+    assertEquals(a, b);
+  }
+}
