@@ -2,6 +2,7 @@ package dev.headroom.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,8 +123,9 @@ class HeadroomHttpClientTest {
   @Test
   void overloadAnswersBackTheLimitOffButDoNotTripTheBreaker() throws Exception {
     origin.behave(n -> Origin.Action.status(429, Map.of("Retry-After", "1")));
+    // The default guard has no limit (see Builder#limit); configure one to watch it back off.
     HeadroomHttpClient client = HeadroomHttpClient.builder(jdk).retry(RetryPolicy.none())
-        .build();
+        .limit(LimitPolicy.gradient().build()).build();
     for (int i = 0; i < 20; i++) {
       assertEquals(429, client.send(get(), BodyHandlers.ofString()).statusCode());
     }
@@ -131,6 +133,8 @@ class HeadroomHttpClientTest {
     assertEquals(20, guard.count(Guard.Outcome.OVERLOAD));
     assertEquals(BreakerState.CLOSED, guard.breaker().state());
     assertTrue(guard.limit().limit() <= LimitPolicy.gradient().build().initialLimit());
+    assertNull(HeadroomHttpClient.builder(jdk).build().guardFor(get()).limit(),
+        "no limit unless configured");
 
     // The same count of plain 500s trips it (5 consecutive failures at low volume).
     origin.behave(n -> Origin.Action.status(500, Map.of()));
