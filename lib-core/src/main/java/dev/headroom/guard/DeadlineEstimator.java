@@ -16,10 +16,17 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * is recomputed from both generations by whichever thread wins a CAS on {@code nextRecompute};
  * inside the bucket that holds the wanted rank the value is interpolated linearly. With fewer
  * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
- * deadline in force are counted per period; when a period has at least 10 cut calls and at least twice as
- * many cut as succeeded, a multiplier on the deadline doubles, and otherwise it fades by 0.9 a
- * period towards 1. Once every {@code exploreInterval} one call (the CAS winner on
- * {@code nextExplore}) is given the ceiling, so that a slower new normal is still observed.
+ * deadline in force are counted per period, and a multiplier on the deadline (the expansion)
+ * follows them: a period with at least 10 cut calls and no success sets it so that the deadline
+ * is the ceiling (nothing finished inside the deadline, so the estimate says nothing about the
+ * new normal: this is the step from 20 ms to 800 ms); at least 10 cut and at least twice as many
+ * cut as succeeded doubles it; as many successes as cuts, one at least, fades it by 0.9 towards
+ * 1; any other period (none of either, or a mix) leaves it, so that the 800 ms a slower normal
+ * takes to show its first success does not fade the expansion that made room for it. When the
+ * percentile rises, the expansion is divided by the rise (not below 1): the histogram now holds
+ * part of what the expansion stood for, and the deadline stays where it was instead of growing
+ * by both. Once every {@code exploreInterval} one call (the CAS winner on {@code nextExplore})
+ * is given the ceiling, so that a slower new normal is still observed.
  *
  * <p>Races. {@link #recordSuccess} increments one {@link AtomicLongArray} cell (plain atomic
  * add, no lock, no allocation). Rotation is done by the thread that wins the CAS on
@@ -79,6 +86,8 @@ final class DeadlineEstimator {
   private volatile long deadlineNanos;
   /** Written only by recompute winners (volatile: successive winners are different threads). */
   private volatile double expansion = 1.0;
+  /** The percentile x headroom of the last recompute, 0 before the first; as above. */
+  private volatile double lastBase;
 
   DeadlineEstimator(DeadlinePolicy policy, NanoClock clock) {
     this.clock = clock;
@@ -182,25 +191,38 @@ final class DeadlineEstimator {
   private void recompute() {
     long successes = period.getAndSet(0, 0L);
     long cut = period.getAndSet(1, 0L);
-    if (cut >= MIN_CUT && cut >= 2 * successes) {
-      expansion = Math.min(expansion * 2.0, (double) ceilingNanos / floorNanos);
-    } else {
-      expansion = Math.max(1.0, expansion * 0.9);
-    }
     AtomicLongArray a = generations[0];
     AtomicLongArray b = generations[1];
     long total = 0;
     for (int i = 0; i < BUCKETS; i++) {
       total += a.get(i) + b.get(i);
     }
-    long d;
     if (total < MIN_SAMPLES) {
-      d = ceilingNanos;
-    } else {
-      double value = valueAtRank(a, b, percentile * total);
-      double scaled = value * headroom * expansion;
-      d = scaled >= ceilingNanos ? ceilingNanos : Math.max(floorNanos, (long) scaled);
+      deadlineNanos = ceilingNanos;
+      return;
     }
+    double base = Math.max(1.0, valueAtRank(a, b, percentile * total) * headroom);
+    double e = expansion;
+    double previous = lastBase;
+    if (previous > 0 && base > previous) {
+      // The histogram has caught up with part of what the expansion stood for: keep the
+      // deadline where it was rather than multiply the new base by the old correction.
+      e = Math.max(1.0, e * previous / base);
+    }
+    double max = Math.max(1.0, ceilingNanos / base);
+    if (cut >= MIN_CUT && successes == 0) {
+      // Nothing finished inside the deadline: the estimate says nothing about the new normal.
+      e = max;
+    } else if (cut >= MIN_CUT && cut >= 2 * successes) {
+      e = e * 2.0;
+    } else if (successes > 0 && successes >= cut) {
+      e = e * 0.9; // fade only on evidence that the deadline is long enough
+    }
+    e = Math.max(1.0, Math.min(e, max));
+    expansion = e;
+    lastBase = base;
+    double scaled = base * e;
+    long d = scaled >= ceilingNanos ? ceilingNanos : (long) scaled;
     deadlineNanos = Math.min(ceilingNanos, Math.max(floorNanos, d));
   }
 

@@ -10,9 +10,11 @@ import java.time.Duration;
  * <p>The adaptive deadline is {@code percentile(recent successes) x headroom}, kept within
  * {@code [floor, ceiling]}. With fewer than 100 recent successes it is the ceiling. Once every
  * {@code exploreInterval} one call is given the ceiling instead, so that when the dependency's
- * normal latency rises the estimator still sees the slower successes and follows them. When most
- * calls of a recompute period are cut short by the deadline (at least 10 cut, and at least twice
- * as many cut as succeeded) the deadline doubles, and the doubling fades by 0.9 a period after.
+ * normal latency rises the estimator still sees the slower successes and follows them. When the
+ * calls of a 100 ms recompute period are cut short by the deadline and none succeeded (at least
+ * 10 cut), the deadline goes to the ceiling at once; when most were cut (at least 10, and at
+ * least twice as many as succeeded) it doubles; the increase fades by 0.9 a period only while
+ * at least as many calls succeed as are cut, and gives way as the percentile itself rises.
  *
  * <pre>{@code
  * DeadlinePolicy.fixed(Duration.ofMillis(1500));

@@ -137,19 +137,21 @@ class DeadlineEstimatorTest {
   @Test
   void expandsWhenCallsAreCutShort() {
     Replay r = new Replay(40, 30, 7);
-    // The second after the shift most calls are cut; the expansion doubles the deadline per
-    // 100 ms period until they fit, well before the histogram has 800 ms samples to show.
+    // The step: in the first period after the shift every call is cut and none succeeds, so
+    // the deadline goes to the ceiling at once; fewer than a fifth of that second's calls are
+    // cut (it was 86% when the expansion could only double per period).
+    assertTrue(r.cutFraction[30] < 0.2, "cut in the second of the shift: " + r.cutFraction[30]);
     assertTrue(r.deadlineMs[31] > 800, "1 s after the shift: " + r.deadlineMs[31]);
-    assertTrue(r.cutFraction[33] < 0.5, "cut 3 s after the shift: " + r.cutFraction[33]);
-    // Calls still running under the old, shorter deadline do not keep doubling the new one:
-    // the expansion stops near the new normal instead of running up to the 10 s ceiling.
-    for (int s = 30; s < 40; s++) {
-      assertTrue(r.deadlineMs[s] < 5000, s + " s: " + r.deadlineMs[s]);
+    assertTrue(r.cutFraction[33] < 0.05, "cut 3 s after the shift: " + r.cutFraction[33]);
+    // Once the 800 ms successes show, the percentile takes over from the expansion and the
+    // deadline comes back from the ceiling to near the new normal within two seconds.
+    for (int s = 32; s < 40; s++) {
+      assertTrue(r.deadlineMs[s] < 2800, s + " s: " + r.deadlineMs[s]);
     }
   }
 
   @Test
-  void expansionDoublesPerPeriodAndFades() {
+  void expansionDoublesPerPeriodAndFadesOnlyOnEvidence() {
     DeadlinePolicy policy = DeadlinePolicy.adaptive().build();
     DeadlineEstimator e = new DeadlineEstimator(policy, clock);
     for (int i = 0; i < 1000; i++) {
@@ -158,23 +160,73 @@ class DeadlineEstimatorTest {
     clock.advance(Duration.ofMillis(100));
     long base = e.deadlineNanos(clock.nanoTime());
     assertTrue(base > 100 * MS && base < 120 * MS, "base " + base);
+    // Ten cut, five succeeded: most were cut, the deadline doubles.
     for (int i = 0; i < 10; i++) {
       e.recordCut(base, clock.nanoTime());
+    }
+    for (int i = 0; i < 5; i++) {
+      e.recordSuccess(100 * MS, clock.nanoTime());
     }
     clock.advance(Duration.ofMillis(100));
     long doubled = e.deadlineNanos(clock.nanoTime());
     assertEquals(2.0, doubled / (double) base, 0.001);
+    // A period with no outcome is no evidence: the expansion holds.
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(2.0, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
+    // As many successes as cuts: it fades by 0.9.
+    e.recordCut(doubled, clock.nanoTime());
+    e.recordSuccess(100 * MS, clock.nanoTime());
     clock.advance(Duration.ofMillis(100));
     assertEquals(1.8, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
-    // Nine cut: fewer than ten, no expansion; nor do cuts under an older, shorter deadline.
+    // Nine cut: fewer than ten, no expansion; nor do cuts under an older, shorter deadline;
+    // and no success, so no fading either.
+    long current = e.deadlineNanos(clock.nanoTime());
     for (int i = 0; i < 9; i++) {
-      e.recordCut(doubled, clock.nanoTime());
+      e.recordCut(current, clock.nanoTime());
     }
     for (int i = 0; i < 20; i++) {
       e.recordCut(base, clock.nanoTime());
     }
     clock.advance(Duration.ofMillis(100));
-    assertEquals(1.62, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
+    assertEquals(1.8, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
+    // Ten cut at the deadline in force and nothing succeeded: straight to the ceiling.
+    for (int i = 0; i < 10; i++) {
+      e.recordCut(current, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(e.ceilingNanos(), e.deadlineNanos(clock.nanoTime()));
+  }
+
+  @Test
+  void aRisingPercentileTakesOverFromTheExpansion() {
+    DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
+    for (int i = 0; i < 1000; i++) {
+      e.recordSuccess(20 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long base = e.deadlineNanos(clock.nanoTime());
+    for (int i = 0; i < 10; i++) {
+      e.recordCut(base, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(e.ceilingNanos(), e.deadlineNanos(clock.nanoTime()), "the step: ceiling");
+    // The slower normal shows: 800 ms successes, more than 0.1% of the histogram. The
+    // percentile rises to about 880 ms and the expansion gives way; successes fade the rest.
+    for (int i = 0; i < 50; i++) {
+      e.recordSuccess(800 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long after = e.deadlineNanos(clock.nanoTime());
+    assertTrue(after <= e.ceilingNanos(), "not above the ceiling: " + after);
+    for (int p = 0; p < 40; p++) {
+      for (int i = 0; i < 20; i++) {
+        e.recordSuccess(800 * MS, clock.nanoTime());
+      }
+      clock.advance(Duration.ofMillis(100));
+      e.deadlineNanos(clock.nanoTime());
+    }
+    double ms = e.deadlineNanos(clock.nanoTime()) / (double) MS;
+    assertTrue(ms > 800 && ms < 1000, "settled near 800 x 1.1: " + ms);
   }
 
   @Test

@@ -175,11 +175,27 @@ class CascadeTest {
     row(table, "recovered", bare, headroom, b, c);
     table.append("in flight during sick: bare ").append(bare.maxInFlightSick.get())
         .append(", headroom ").append(headroom.maxInFlightSick.get()).append('\n');
+    for (int s = (int) (a / 1000); s < b / 1000; s++) {
+      table.append("sick second ").append(s).append(": bare ")
+          .append(String.format("%.4f", bare.successes.get(s)
+              / (double) Math.max(1, bare.attempts.get(s))))
+          .append(", headroom ").append(String.format("%.4f", headroom.successes.get(s)
+              / (double) Math.max(1, headroom.attempts.get(s)))).append('\n');
+    }
     for (int s = (int) (b / 1000); s < c / 1000; s++) {
       table.append("recovered second ").append(s).append(": ")
           .append(String.format("%.4f", headroom.successes.get(s)
               / (double) Math.max(1, headroom.attempts.get(s)))).append('\n');
     }
+    HttpRequest any = HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/")).build();
+    table.append("headroom outcomes:");
+    for (HeadroomHttpClient.Outcome o : HeadroomHttpClient.Outcome.values()) {
+      table.append(' ').append(o.tag()).append(' ').append(client.count(any, o));
+    }
+    table.append(", retries ").append(client.retries(any)).append(", budget exhausted ")
+        .append(client.budgetExhausted(any)).append(", guard ").append(client.guardFor(any))
+        .append('\n');
     System.out.println(table);
     // Healthy: the defaults cost nothing.
     assertTrue(headroom.ratio(0, a) >= 0.99, table.toString());
@@ -187,6 +203,11 @@ class CascadeTest {
     // never the 30 s of the incident, and most still succeed.
     assertTrue(headroom.maxLatency(a, b) <= 3 * 2000 + 2 * 1000 + 500, table.toString());
     assertTrue(headroom.ratio(a, b) >= 0.6, table.toString());
+    // Never worse than the bare 1.5 s deadline in any phase (half a percent for one call's
+    // real-time noise).
+    assertTrue(headroom.ratio(0, a) >= bare.ratio(0, a) - 0.005, table.toString());
+    assertTrue(headroom.ratio(a, b) >= bare.ratio(a, b) - 0.005, table.toString());
+    assertTrue(headroom.ratio(b, c) >= bare.ratio(b, c) - 0.005, table.toString());
     // Recovered: >= 99.5% from the second second on, in every second (no relapse).
     for (int s = (int) (b / 1000) + 1; s < c / 1000; s++) {
       double ok = headroom.successes.get(s) / (double) Math.max(1, headroom.attempts.get(s));
