@@ -73,12 +73,12 @@ public final class ShedHandler implements HttpHandler, Instrumented {
       permit.onDropped();
       throw e;
     }
-    ShedFilter.complete(permit, exchange.getResponseCode());
+    Refusal.complete(permit, exchange.getResponseCode());
   }
 
   @Override
   public void describeMeters(MeterSink sink) {
-    ShedFilter.describe(sink, shedder, rules);
+    Refusal.describe(sink, shedder, rules);
   }
 
   @Override

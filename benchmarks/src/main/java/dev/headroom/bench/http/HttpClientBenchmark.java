@@ -43,6 +43,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code Failsafe.with(retryPolicy, circuitBreaker, timeout)}). The difference to {@code bare}
  * is each wrapper's overhead per call.
  *
+ * <p>The fork runs with {@code sun.net.httpserver.nodelay=true}: the JDK server writes headers
+ * and body apart, and without TCP_NODELAY every answer waits about 40 ms for the client's
+ * delayed ACK, which would bury the overhead measured here.
+ *
  * <p>{@code java -jar benchmarks/target/benchmarks.jar HttpClientBenchmark}
  */
 @State(Scope.Benchmark)
@@ -50,7 +54,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Dsun.net.httpserver.nodelay=true")
 public class HttpClientBenchmark {
 
   /** Which client. */

@@ -38,6 +38,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * the same path as the servlet {@code ShedFilter}. {@code admission}: the wrapper's own work
  * without the network (resolve the priority from path and header, acquire, complete).
  *
+ * <p>The fork runs with {@code sun.net.httpserver.nodelay=true}: the JDK server writes headers
+ * and body apart, and without TCP_NODELAY every answer waits about 40 ms for the client's
+ * delayed ACK, which would bury the overhead measured here.
+ *
  * <p>{@code java -jar benchmarks/target/benchmarks.jar ShedFilterBenchmark}
  */
 @State(Scope.Benchmark)
@@ -45,7 +49,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Dsun.net.httpserver.nodelay=true")
 public class ShedFilterBenchmark {
 
   /** Whether the handler is wrapped. */
