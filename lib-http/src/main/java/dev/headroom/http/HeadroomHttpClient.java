@@ -22,7 +22,10 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,6 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -137,6 +141,7 @@ public final class HeadroomHttpClient implements Instrumented {
   private final AtomicInteger created = new AtomicInteger();
   private final LongAdder overflowed = new LongAdder();
   private volatile Dependency overflow;
+  private final Consumer<String> newDependency;
 
   private HeadroomHttpClient(Builder b) {
     this.client = b.client;
@@ -158,6 +163,7 @@ public final class HeadroomHttpClient implements Instrumented {
     this.wallClock = b.wallClock;
     this.clock = b.clock;
     this.maxRetryAfterNanos = retry.maxRetryAfter().toNanos();
+    this.newDependency = b.newDependency;
   }
 
   /**
@@ -182,29 +188,74 @@ public final class HeadroomHttpClient implements Instrumented {
     if (d != null) {
       return d;
     }
+    // The slow path: a key not seen yet, or one the full registry sends to the overflow guard.
+    Dependency[] made = new Dependency[1];
     d = dependencies.computeIfAbsent(key, k -> {
       if (created.incrementAndGet() > maxDependencies) {
         created.decrementAndGet();
         return null;
       }
-      return new Dependency(k, guard(k), budget(k));
+      made[0] = new Dependency(k, guard(k), budget(k));
+      return made[0];
     });
     if (d != null) {
+      if (made[0] != null) {
+        newDependency.accept(d.name); // once per key: only the thread that created it gets here
+      }
       return d;
     }
     overflowed.increment();
     Dependency o = overflow;
     if (o == null) {
+      boolean first = false;
       synchronized (this) {
         // Once, when the registry first overflows; never on the steady path.
         o = overflow;
         if (o == null) {
           o = new Dependency(OVERFLOW, guard(OVERFLOW), budget(OVERFLOW));
           overflow = o;
+          first = true;
         }
+      }
+      if (first) {
+        newDependency.accept(OVERFLOW);
       }
     }
     return o;
+  }
+
+  /**
+   * Returns every dependency's guard, by dependency name (the overflow guard as
+   * {@code "overflow"}, once the registry has overflowed): a snapshot, in no particular order.
+   *
+   * @return the guards
+   */
+  public Map<String, Guard> guards() {
+    Map<String, Guard> out = new TreeMap<>();
+    dependencies.forEach((name, d) -> out.put(name, d.guard));
+    Dependency o = overflow;
+    if (o != null) {
+      out.put(OVERFLOW, o.guard);
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * Returns the retry policy.
+   *
+   * @return the policy
+   */
+  public RetryPolicy retryPolicy() {
+    return retry;
+  }
+
+  /**
+   * Returns the most guards the registry makes before requests share the overflow guard.
+   *
+   * @return the maximum
+   */
+  public int maxDependencies() {
+    return maxDependencies;
   }
 
   private Guard guard(String name) {
@@ -1003,6 +1054,7 @@ public final class HeadroomHttpClient implements Instrumented {
     private LimitPolicy limit;
     private Clock wallClock = Clock.systemUTC();
     private NanoClock clock = NanoClock.system();
+    private Consumer<String> newDependency = name -> { };
 
     private Builder(HttpClient client) {
       this.client = client;
@@ -1101,6 +1153,24 @@ public final class HeadroomHttpClient implements Instrumented {
      */
     public Builder deadlineCeiling(Duration value) {
       this.deadlineCeiling = Checks.requirePositive("deadlineCeiling", value);
+      return this;
+    }
+
+    /**
+     * Sets a listener told the name of each dependency once its guard, budget and meters
+     * exist: the first request to a new key creates them, and the meters
+     * {@link #describeMeters} declares grow by that dependency's. A binding made once at
+     * startup uses it to bind the new meters (describing the client again declares them).
+     * Called once per dependency (and once for {@code "overflow"}), on the thread of the
+     * request that created it, before that request is sent; it must not throw or block. None
+     * by default.
+     *
+     * @param listener gets the dependency's name
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     */
+    public Builder onNewDependency(Consumer<String> listener) {
+      this.newDependency = Checks.requireNonNull("onNewDependency", listener);
       return this;
     }
 

@@ -17,6 +17,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.function.Supplier;
 
 /**
  * A servlet {@link Filter} that passes each request through a {@link LoadShedder}: the
@@ -37,23 +38,61 @@ import java.io.IOException;
  * response status is 5xx or the chain threw (a drop: overload evidence for an adaptive limit).
  * Latency is measured by the shedder from admission.
  *
- * <p>Thread-safety: safe for concurrent use; the constructor is plain so that a container or a
- * Spring configuration can build it. Admission takes no lock.
+ * <p>When the shedder is replaced at run time (a new limit or new shares build a new
+ * {@code LoadShedder}, since its configuration is immutable), build the filter on a
+ * {@link Supplier} instead: {@link #ShedFilter(Supplier, PriorityRules)} asks it for the
+ * current shedder on every request, so a replacement takes effect from the next request, while
+ * a request already admitted completes its permit on the shedder that admitted it.
+ *
+ * <p>Thread-safety: safe for concurrent use; the constructors are plain so that a container or
+ * a Spring configuration can build it. Admission takes no lock and allocates nothing beyond
+ * what the supplier does (a volatile read, for a supplier that returns a published reference).
  */
 public final class ShedFilter implements Filter, Instrumented {
 
-  private final LoadShedder shedder;
+  /** The shedder of the next request; a fixed one for the first constructor. */
+  private final Supplier<LoadShedder> shedders;
+  /** Whether {@link #shedders} always returns the same shedder. */
+  private final boolean fixed;
   private final PriorityRules rules;
 
   /**
-   * Creates the filter.
+   * Creates the filter around one shedder.
    *
    * @param shedder the shedder every request passes through
    * @param rules how a request gets its priority
    * @throws IllegalArgumentException if an argument is null
    */
   public ShedFilter(LoadShedder shedder, PriorityRules rules) {
-    this.shedder = Checks.requireNonNull("shedder", shedder);
+    Checks.requireNonNull("shedder", shedder);
+    this.shedders = () -> shedder;
+    this.fixed = true;
+    this.rules = Checks.requireNonNull("rules", rules);
+  }
+
+  /**
+   * Creates the filter around a shedder that may be replaced: every request is admitted by the
+   * shedder the supplier returns at its arrival.
+   *
+   * <pre>{@code
+   * AtomicReference<LoadShedder> current = new AtomicReference<>(shedder);
+   * ShedFilter filter = new ShedFilter(current::get, rules);
+   * current.set(LoadShedder.builder("api").limit(LimitPolicy.fixed(64)).build()); // live
+   * }</pre>
+   *
+   * <p>The supplier is called on the request path, once per request: it must be cheap, take no
+   * lock and never return null (a null fails the request with a
+   * {@link NullPointerException}). With a supplier, {@link #describeMeters} declares only the
+   * filter's own meter: the shedders come and go, and their meters are their owner's to
+   * declare (a meter bound to one instance would go stale when it is replaced).
+   *
+   * @param shedders returns the current shedder
+   * @param rules how a request gets its priority
+   * @throws IllegalArgumentException if an argument is null
+   */
+  public ShedFilter(Supplier<LoadShedder> shedders, PriorityRules rules) {
+    this.shedders = Checks.requireNonNull("shedders", shedders);
+    this.fixed = false;
     this.rules = Checks.requireNonNull("rules", rules);
   }
 
@@ -68,7 +107,7 @@ public final class ShedFilter implements Filter, Instrumented {
     HttpServletResponse out = (HttpServletResponse) response;
     String path = http.getRequestURI().substring(http.getContextPath().length());
     Priority priority = rules.resolve(path, http.getHeader(rules.header()));
-    Permit permit = shedder.tryAcquire(priority);
+    Permit permit = shedders.get().tryAcquire(priority);
     if (!permit.isAdmitted()) {
       byte[] body = Refusal.body(permit);
       out.setStatus(Refusal.STATUS);
@@ -135,12 +174,12 @@ public final class ShedFilter implements Filter, Instrumented {
   }
 
   /**
-   * Returns the shedder.
+   * Returns the shedder the next request would pass through.
    *
    * @return the shedder
    */
   public LoadShedder shedder() {
-    return shedder;
+    return shedders.get();
   }
 
   /**
@@ -153,25 +192,34 @@ public final class ShedFilter implements Filter, Instrumented {
   }
 
   /**
-   * Describes the shedder's meters and {@code headroom.http.server.unknown_priority}.
+   * Describes {@code headroom.http.server.unknown_priority} (tag {@code name}: the shedder's
+   * name), and, for a filter built on one shedder, that shedder's meters.
    *
    * @param sink receives the meters
    */
   @Override
   public void describeMeters(MeterSink sink) {
-    describe(sink, shedder, rules);
+    if (fixed) {
+      describe(sink, shedders.get(), rules);
+    } else {
+      describeRules(sink, shedders.get().name(), rules);
+    }
   }
 
   static void describe(MeterSink sink, LoadShedder shedder, PriorityRules rules) {
     shedder.describeMeters(sink);
-    sink.counter(MeterId.of("headroom.http.server.unknown_priority")
-        .tag("name", shedder.name())
+    describeRules(sink, shedder.name(), rules);
+  }
+
+  private static void describeRules(MeterSink sink, String name, PriorityRules rules) {
+    sink.counter(MeterId.of("headroom.http.server.unknown_priority").tag("name", name)
         .description("Requests whose priority header held no priority"),
         rules::unknownHeaderValues);
   }
 
   @Override
   public String toString() {
-    return "ShedFilter[" + shedder + ", " + rules + "]";
+    return "ShedFilter[" + (fixed ? shedders.get().toString() : "current " + shedders.get())
+        + ", " + rules + "]";
   }
 }

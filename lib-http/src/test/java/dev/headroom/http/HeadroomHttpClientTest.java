@@ -3,6 +3,7 @@ package dev.headroom.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
@@ -289,6 +291,36 @@ class HeadroomHttpClientTest {
     assertEquals(1, client.overflowed());
     assertEquals(HeadroomHttpClient.OVERFLOW, client.guardFor(b).name());
     assertEquals("127.0.0.1:" + a.uri().getPort(), client.guardFor(a).name());
+  }
+
+  @Test
+  void eachNewDependencyIsAnnouncedOnceAndListedWithItsGuard() throws Exception {
+    List<String> announced = new CopyOnWriteArrayList<>();
+    RetryPolicy retry = RetryPolicy.builder().maxAttempts(2).build();
+    HeadroomHttpClient client = HeadroomHttpClient.builder(jdk).maxDependencies(1).retry(retry)
+        .onNewDependency(announced::add).build();
+    HttpRequest a = get();
+    HttpRequest b = HttpRequest.newBuilder(
+        URI.create(a.uri().toString().replace("127.0.0.1", "localhost"))).build();
+    assertTrue(client.guards().isEmpty());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(200, client.send(a, BodyHandlers.ofString()).statusCode());
+      assertEquals(200, client.send(b, BodyHandlers.ofString()).statusCode());
+    }
+    String origin = "127.0.0.1:" + a.uri().getPort();
+    assertEquals(List.of(origin, HeadroomHttpClient.OVERFLOW), announced);
+    assertEquals(List.of(origin, HeadroomHttpClient.OVERFLOW),
+        List.copyOf(client.guards().keySet()));
+    assertSame(client.guardFor(a), client.guards().get(origin));
+    assertEquals(1, client.maxDependencies());
+    assertSame(retry, client.retryPolicy());
+  }
+
+  @Test
+  void theListenerMustBeGiven() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> HeadroomHttpClient.builder(jdk).onNewDependency(null));
+    assertEquals("onNewDependency must be non-null (was null)", e.getMessage());
   }
 
   @Test
