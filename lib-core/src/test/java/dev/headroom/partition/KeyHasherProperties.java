@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.UUID;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -70,21 +71,61 @@ class KeyHasherProperties {
       @ForAll("tuples") List<Object> b) {
     CompositeKey ka = CompositeKey.of(a.toArray());
     CompositeKey kb = CompositeKey.of(b.toArray());
-    // The encoding is injective: equal bytes exactly when the normalized fields are equal,
-    // where a key of one string field is its UTF-8 bytes (by design the same record key as a
-    // byte[] key, as Kafka's StringSerializer would write it: "\0" and {0} are one key).
-    assertEquals(plain(a).equals(plain(b)), Arrays.equals(ka.encode(), kb.encode()));
+    boolean sameBytes = Arrays.equals(ka.encode(), kb.encode());
+    if (isPlain(a) == isPlain(b)) {
+      // Injective among plain keys and among tagged keys: equal bytes exactly when the
+      // normalized fields are equal, where a key of one string field is its UTF-8 bytes (by
+      // design the same record key as a byte[] key, as Kafka's StringSerializer would write it:
+      // "\0" and {0} are one key).
+      assertEquals(plain(a).equals(plain(b)), sameBytes);
+    } else if (sameBytes) {
+      // A plain key's bytes can be a tagged encoding (documented: the text "\0" and the key of
+      // one null field are both 00); decode reads such bytes back as the tagged key.
+      CompositeKey tagged = isPlain(a) ? kb : ka;
+      assertEquals(tagged, CompositeKey.decode(tagged.encode()));
+    }
     // Decoding gives the same bytes back (an unpaired surrogate was already '?' in the bytes).
     org.junit.jupiter.api.Assertions.assertArrayEquals(ka.encode(),
         CompositeKey.decode(ka.encode()).encode());
   }
 
-  /** The key with a lone string field replaced by its UTF-8 bytes. */
+  private static boolean isPlain(List<Object> fields) {
+    return fields.size() == 1
+        && (fields.get(0) instanceof String || fields.get(0) instanceof byte[]);
+  }
+
+  /**
+   * The key as its encoding sees it: a lone string field is its UTF-8 bytes, and every string
+   * field is what its UTF-8 bytes decode to (an unpaired surrogate is written as '?', as
+   * Kafka's StringSerializer writes it, so {@code "\uD800"} and {@code "?"} are one field).
+   */
   private static CompositeKey plain(List<Object> fields) {
     if (fields.size() == 1 && fields.get(0) instanceof String s) {
       return CompositeKey.of((Object) s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
-    return CompositeKey.of(fields.toArray());
+    Object[] out = new Object[fields.size()];
+    for (int i = 0; i < out.length; i++) {
+      Object f = fields.get(i);
+      out[i] = f instanceof String s ? new String(s.getBytes(java.nio.charset.StandardCharsets
+          .UTF_8), java.nio.charset.StandardCharsets.UTF_8) : f;
+    }
+    return CompositeKey.of(out);
+  }
+
+  @Example
+  void theTextOfOneNulCharacterHasTheBytesOfTheKeyOfOneNullField() {
+    CompositeKey text = CompositeKey.of("\0");
+    CompositeKey nothing = CompositeKey.of((Object) null);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(text.encode(), nothing.encode());
+    assertEquals(nothing, CompositeKey.decode(text.encode()));
+  }
+
+  @Example
+  void anUnpairedSurrogateIsTheSameFieldAsAQuestionMark() {
+    CompositeKey surrogate = CompositeKey.of("\uD800", 1);
+    CompositeKey question = CompositeKey.of("?", 1);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(question.encode(), surrogate.encode());
+    assertEquals(plain(List.of("\uD800", 1)), plain(List.of("?", 1)));
   }
 
   private static KeyHasher put(KeyHasher h, List<Object> fields) {

@@ -38,8 +38,11 @@ final class Refusal {
 
   static void describe(MeterSink sink, LoadShedder shedder, PriorityRules rules) {
     shedder.describeMeters(sink);
-    sink.counter(MeterId.of("headroom.http.server.unknown_priority")
-        .tag("name", shedder.name())
+    describeRules(sink, shedder.name(), rules);
+  }
+
+  static void describeRules(MeterSink sink, String name, PriorityRules rules) {
+    sink.counter(MeterId.of("headroom.http.server.unknown_priority").tag("name", name)
         .description("Requests whose priority header held no priority"),
         rules::unknownHeaderValues);
   }

@@ -2,7 +2,6 @@ package dev.headroom.http;
 
 import dev.headroom.core.Checks;
 import dev.headroom.core.metrics.Instrumented;
-import dev.headroom.core.metrics.MeterId;
 import dev.headroom.core.metrics.MeterSink;
 import dev.headroom.shed.LoadShedder;
 import dev.headroom.shed.Permit;
@@ -129,16 +128,8 @@ public final class ShedFilter implements Filter, Instrumented {
       throw e;
     } finally {
       if (!async) {
-        complete(permit, out.getStatus());
+        Refusal.complete(permit, out.getStatus());
       }
-    }
-  }
-
-  static void complete(Permit permit, int status) {
-    if (status >= 500) {
-      permit.onDropped();
-    } else {
-      permit.onSuccess();
     }
   }
 
@@ -154,7 +145,7 @@ public final class ShedFilter implements Filter, Instrumented {
 
     @Override
     public void onComplete(AsyncEvent event) {
-      complete(permit, response.getStatus());
+      Refusal.complete(permit, response.getStatus());
     }
 
     @Override
@@ -200,21 +191,10 @@ public final class ShedFilter implements Filter, Instrumented {
   @Override
   public void describeMeters(MeterSink sink) {
     if (fixed) {
-      describe(sink, shedders.get(), rules);
+      Refusal.describe(sink, shedders.get(), rules);
     } else {
-      describeRules(sink, shedders.get().name(), rules);
+      Refusal.describeRules(sink, shedders.get().name(), rules);
     }
-  }
-
-  static void describe(MeterSink sink, LoadShedder shedder, PriorityRules rules) {
-    shedder.describeMeters(sink);
-    describeRules(sink, shedder.name(), rules);
-  }
-
-  private static void describeRules(MeterSink sink, String name, PriorityRules rules) {
-    sink.counter(MeterId.of("headroom.http.server.unknown_priority").tag("name", name)
-        .description("Requests whose priority header held no priority"),
-        rules::unknownHeaderValues);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.headroom.spring.boot;
 
 import dev.headroom.budget.PoolBudget;
 import dev.headroom.budget.PoolSizer;
+import dev.headroom.core.metrics.Instrumented;
 import dev.headroom.signal.ReplicaAdvisor;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
@@ -53,6 +54,7 @@ public class HeadroomActuatorAutoConfiguration {
    * @param dataSources the application's data sources
    * @param readiness the readiness evaluator, if enabled
    * @param reloader the reloader, if enabled
+   * @param primitives every Instrumented bean
    * @return the endpoint
    */
   @Bean
@@ -62,8 +64,8 @@ public class HeadroomActuatorAutoConfiguration {
       ObjectProvider<HeadroomShedder> shedder, ObjectProvider<PoolBudget> budget,
       ObjectProvider<PoolSizer> sizer, ObjectProvider<ReplicaAdvisor> advisor,
       ObjectProvider<DataSource> dataSources, ObjectProvider<HeadroomReadiness> readiness,
-      ObjectProvider<HeadroomReloader> reloader) {
+      ObjectProvider<HeadroomReloader> reloader, ObjectProvider<Instrumented> primitives) {
     return new HeadroomEndpoint(breakers, guards, shedder, budget, sizer, advisor, dataSources,
-        readiness, reloader);
+        readiness, reloader, primitives);
   }
 }

@@ -2,6 +2,7 @@ package dev.headroom.spring.boot;
 
 import dev.headroom.budget.PoolBudget;
 import dev.headroom.budget.PoolSizer;
+import dev.headroom.core.metrics.Instrumented;
 import dev.headroom.signal.ReplicaAdvisor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,6 +33,7 @@ public class HeadroomEndpoint {
   private final ObjectProvider<DataSource> dataSources;
   private final ObjectProvider<HeadroomReadiness> readiness;
   private final ObjectProvider<HeadroomReloader> reloader;
+  private final ObjectProvider<Instrumented> primitives;
 
   /**
    * Creates the endpoint.
@@ -45,12 +47,14 @@ public class HeadroomEndpoint {
    * @param dataSources the application's data sources (the budgeted ones are shown)
    * @param readiness the readiness evaluator, if enabled
    * @param reloader the reloader, if enabled
+   * @param primitives every Instrumented bean (the HTTP clients among them are shown)
    */
   public HeadroomEndpoint(HeadroomBreakers breakers, HeadroomGuards guards,
       ObjectProvider<HeadroomShedder> shedder, ObjectProvider<PoolBudget> budget,
       ObjectProvider<PoolSizer> sizer, ObjectProvider<ReplicaAdvisor> advisor,
       ObjectProvider<DataSource> dataSources, ObjectProvider<HeadroomReadiness> readiness,
-      ObjectProvider<HeadroomReloader> reloader) {
+      ObjectProvider<HeadroomReloader> reloader, ObjectProvider<Instrumented> primitives) {
+    this.primitives = primitives;
     this.breakers = breakers;
     this.guards = guards;
     this.shedder = shedder;
@@ -94,6 +98,15 @@ public class HeadroomEndpoint {
       }
     }
     out.put("budgets", budgets);
+    if (HttpState.PRESENT) {
+      Map<String, Object> http = new LinkedHashMap<>();
+      int[] n = {0};
+      primitives.orderedStream().forEach(p -> HttpState.put("client" + (n[0]++ == 0 ? "" : n[0]),
+          p, http));
+      if (!http.isEmpty()) {
+        out.put("http", http);
+      }
+    }
     advisor.ifAvailable(a -> out.put("replicaAdvice", HeadroomState.advice(a)));
     readiness.ifAvailable(r -> out.put("readiness", r.reason()));
     reloader.ifAvailable(r -> out.put("reload", r.lastOutcome() == null ? Map.of("file",

@@ -41,6 +41,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param readiness what the readiness state follows
  * @param metrics the Micrometer binding
  * @param reload live re-reading of changeable properties from a file
+ * @param http the shedding filter in front of the application's servlets, and the HTTP client
  */
 @ConfigurationProperties("headroom")
 public record HeadroomProperties(
@@ -53,7 +54,8 @@ public record HeadroomProperties(
     @DefaultValue Signals signals,
     @DefaultValue Readiness readiness,
     @DefaultValue Metrics metrics,
-    @DefaultValue Reload reload) {
+    @DefaultValue Reload reload,
+    @DefaultValue Http http) {
 
   /** Replaces absent maps by empty ones and keeps the configured order. */
   public HeadroomProperties {
@@ -300,4 +302,95 @@ public record HeadroomProperties(
    * @param interval how often the file is checked
    */
   public record Reload(String file, @DefaultValue("10s") Duration interval) {}
+
+  /**
+   * HTTP: the shedding filter on the server side, the resilient client on the calling side.
+   * Both need headroom-http on the class path. Read at startup only.
+   *
+   * @param filter the shedding filter
+   * @param client the {@code HeadroomHttpClient} bean
+   */
+  public record Http(@DefaultValue Filter filter, @DefaultValue Client client) {}
+
+  /**
+   * The shedding filter ({@code ShedFilter}): every request of a servlet web application passes
+   * through the application's shedder ({@code headroom.shedder}, which must be enabled), and a
+   * refused one is answered {@code 429} with {@code Retry-After}. Actuator's endpoints are
+   * never shed.
+   *
+   * @param enabled whether to register the filter
+   * @param routes path prefixes and the priority of requests under them, tried in order; a
+   *     trailing {@code /**} is taken as the prefix ending in {@code /}; in YAML write each key
+   *     in brackets ({@code "[/reports/**]": low}) so that its slashes are kept
+   * @param header the request header a priority is read from (low, normal, high); default
+   *     {@code X-Priority}
+   * @param defaultPriority the priority of requests no route and no header places; default
+   *     normal
+   * @param healthPrefix a path prefix that is never shed; default Actuator's base path when
+   *     Actuator is served on the application's port, else {@code /health}
+   * @param order the filter's order; default {@code Ordered.HIGHEST_PRECEDENCE + 10}, after
+   *     character encoding and the request observation, before security
+   */
+  public record Filter(
+      @DefaultValue("false") boolean enabled,
+      Map<String, Priority> routes,
+      String header,
+      Priority defaultPriority,
+      String healthPrefix,
+      Integer order) {
+
+    /** Replaces an absent map by an empty one and keeps the configured order. */
+    public Filter {
+      routes = ordered(routes);
+    }
+  }
+
+  /**
+   * The {@code HeadroomHttpClient} bean: one guard (breaker, optional limit, adaptive deadline)
+   * and one retry budget per dependency (the request URI's {@code host:port}). An option left
+   * out keeps the library's default.
+   *
+   * @param enabled whether to create the client
+   * @param maxDependencies the most dependencies with a guard of their own, in [1, 10000];
+   *     further ones share the overflow guard
+   * @param deadlineCeiling the ceiling of each dependency's adaptive deadline
+   * @param limit each dependency's concurrency limit; absent for none
+   * @param connectTimeout the connect timeout of the JDK client built when the application has
+   *     no {@code java.net.http.HttpClient} bean
+   * @param retry the retry policy
+   * @param retryBudget each dependency's retry budget
+   */
+  public record Client(
+      @DefaultValue("false") boolean enabled,
+      Integer maxDependencies,
+      Duration deadlineCeiling,
+      Limit limit,
+      Duration connectTimeout,
+      @DefaultValue Retry retry,
+      @DefaultValue RetryBudget retryBudget) {}
+
+  /**
+   * The client's retry policy; each option maps to the {@code RetryPolicy.Builder} setter of the
+   * same name.
+   *
+   * @param maxAttempts the most attempts per call, the first included, in [1, 10]
+   * @param baseBackoff the back-off cap of the first retry
+   * @param maxBackoff the largest back-off cap
+   * @param maxRetryAfter the longest {@code Retry-After} wait honoured
+   * @param retryNonIdempotent whether a non-idempotent request may be retried
+   * @param hedgeAfter when set, an idempotent call still unanswered after it is hedged
+   * @param retryStatuses the statuses that are retried
+   */
+  public record Retry(Integer maxAttempts, Duration baseBackoff, Duration maxBackoff,
+      Duration maxRetryAfter, Boolean retryNonIdempotent, Duration hedgeAfter,
+      List<Integer> retryStatuses) {}
+
+  /**
+   * Each dependency's retry budget, Finagle's ratio form ({@code RetryBudget.ratio()}).
+   *
+   * @param percentCanRetry retries allowed as a fraction of requests, in [0, 1]
+   * @param ttl the window requests and retries are counted over
+   * @param minRetriesPerSecond the floor of retries allowed per second
+   */
+  public record RetryBudget(Double percentCanRetry, Duration ttl, Integer minRetriesPerSecond) {}
 }
