@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.headroom.budget.PoolBudget;
 import dev.headroom.budget.PoolSizer;
 import dev.headroom.guard.Guard;
+import dev.headroom.http.HeadroomHttpClient;
+import dev.headroom.http.ShedFilter;
 import dev.headroom.shed.LimitPolicy;
 import dev.headroom.shed.Priority;
 import dev.headroom.signal.ReplicaAdvisor;
@@ -17,7 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.env.YamlPropertySourceLoader;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.core.env.PropertySource;
 import org.springframework.core.io.ByteArrayResource;
 
@@ -41,8 +43,9 @@ class ReadmeApplicationYamlTest {
   void theReadmesApplicationYamlBindsAndBuilds() throws IOException {
     List<PropertySource<?>> yaml = new YamlPropertySourceLoader().load("readme",
         new ByteArrayResource(readmeYaml().getBytes(StandardCharsets.UTF_8)));
-    new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(HeadroomAutoConfiguration.class))
+    new WebApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(HeadroomAutoConfiguration.class,
+            HeadroomHttpAutoConfiguration.class))
         .withInitializer(c -> yaml.forEach(c.getEnvironment().getPropertySources()::addFirst))
         // The reload file is a ConfigMap path on a real pod; polling it is not this test's part.
         .withPropertyValues("headroom.reload.interval=1h")
@@ -69,6 +72,15 @@ class ReadmeApplicationYamlTest {
               .isEqualTo(Duration.ofSeconds(20));
           assertThat(context.getBean(HeadroomReloader.class).file())
               .isEqualTo(Path.of("/etc/headroom/headroom.yml"));
+          ShedFilter filter = context.getBean(ShedFilter.class);
+          assertThat(filter.rules().resolve("/enrollments/submit", null))
+              .isEqualTo(Priority.CRITICAL);
+          assertThat(filter.rules().resolve("/plans/prefetch/77", "high"))
+              .isEqualTo(Priority.LOW);
+          assertThat(filter.rules().resolve("/actuator/health", "low"))
+              .isEqualTo(Priority.CRITICAL);
+          HeadroomHttpClient client = context.getBean(HeadroomHttpClient.class);
+          assertThat(client.retryPolicy().maxRetryAfter()).isEqualTo(Duration.ofSeconds(5));
         });
   }
 }
