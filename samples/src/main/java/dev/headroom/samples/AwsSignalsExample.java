@@ -28,19 +28,24 @@ public final class AwsSignalsExample {
    */
   public static CloudWatchPublisher wire(SqsAsyncClient sqs, CloudWatchAsyncClient cloudWatch,
       String queueUrl) {
-    SqsQueueDepth depth = SqsQueueDepth.builder(sqs, queueUrl)
-        .includeInFlight(true)        // KEDA's scaleOnInFlight, the default
+    // tag::depth[]
+    SqsQueueDepth depth = SqsQueueDepth.builder(sqs, queueUrl)   // SqsAsyncClient.create()
+        .includeInFlight(true)                                   // KEDA's scaleOnInFlight
         .build()
-        .start();                     // polls every 10 s on its own thread
-    Signal queue = depth.signal("remittance-queue", 24);  // KEDA's queueLength: 24 per pod
+        .start();                                                // polls every 10 s
+    Signal queue = depth.signal("remittance-queue", 24);
+    // end::depth[]
     ReplicaAdvisor advisor = ReplicaAdvisor.builder("remittance")
         .signal(queue)
         .currentReplicas(() -> 5)     // a PodCountSource in a cluster
         .build();
-    return CloudWatchPublisher.builder(cloudWatch, "Headroom")
-        .advisor(advisor)             // remittance-queue and desired-replicas
-        .highResolution(true)         // 1 s storage, sampled every 10 s
+    // tag::publisher[]
+    CloudWatchPublisher publisher = CloudWatchPublisher.builder(cloudWatch, "Headroom")
+        .advisor(advisor)                                        // its signals and the advice
+        .highResolution(true)                                    // 1 s storage
         .build()
         .start();
+    // end::publisher[]
+    return publisher;
   }
 }

@@ -38,26 +38,37 @@ public final class BreakerExample {
     Replica replica = new Replica();
     Map<Integer, String> cache = new ConcurrentHashMap<>();
 
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    // tag::breaker[]
     CircuitBreaker breaker = CircuitBreaker.builder("replica-db")
         // defaults: half of >= 100 calls in 10 s fail (5 in a row at low volume), open 1 s,
         // ramp 1% -> 50% -> 100%; name the exceptions that do not mean the replica is down:
         .ignore(IllegalArgumentException.class)
         .listener((b, from, to) -> System.out.println(b.name() + ": " + from + " -> " + to))
         .build();
-    new HeadroomMeterBinder(breaker).bindTo(new SimpleMeterRegistry());
+    new HeadroomMeterBinder(breaker).bindTo(registry);
+    // end::breaker[]
 
     for (int id = 0; id < 20; id++) {
       replica.down = id >= 5;
-      int member = id;
-      String value = breaker.call(() -> {
-        String fresh = replica.loadMember(member);
-        cache.put(member, fresh);
-        return fresh;
-      }, error -> cache.getOrDefault(member % 5, "unknown")); // stale data beats no data
+      String value = load(breaker, replica, cache, id);
       System.out.println(id + " -> " + value + " (" + breaker.state() + ")");
     }
     if (breaker.state() != BreakerState.OPEN) {
       throw new IllegalStateException("expected the breaker to be open");
     }
+  }
+
+  /** One load through the breaker, with the last answer as the fallback. */
+  private static String load(CircuitBreaker breaker, Replica replica, Map<Integer, String> cache,
+      int member) throws Exception {
+    // tag::call[]
+    String value = breaker.call(() -> {
+      String fresh = replica.loadMember(member);
+      cache.put(member, fresh);
+      return fresh;
+    }, error -> cache.getOrDefault(member % 5, "unknown")); // stale data beats no data
+    // end::call[]
+    return value;
   }
 }

@@ -35,16 +35,19 @@ public final class BudgetedDataSourceExample {
    * @return the data source to hand to the application
    */
   public static BudgetedDataSource wrap(HikariDataSource hikari) {
+    // tag::wrap[]
     CircuitBreaker breaker = CircuitBreaker.builder("orders-db")
         .consecutiveFailures(5)
         .build();
-    return BudgetedDataSource.builder("orders-db", hikari)
+    BudgetedDataSource dataSource = BudgetedDataSource.builder("orders-db", hikari)
         .maxPoolSize(5)                              // this pod's share of the budget
         .minIdle(2)
         .acquireTimeout(Duration.ofMillis(500))      // then SQLTransientConnectionException
         .defaultQueryTimeout(Duration.ofSeconds(2))  // a slow replica cannot hold a thread 30 s
         .breaker(breaker)                            // database down: fail fast, ramp back
         .build();
+    // end::wrap[]
+    return dataSource;
   }
 
   /**
@@ -59,6 +62,7 @@ public final class BudgetedDataSourceExample {
    */
   public static BudgetedDataSource follow(HikariConfig config, PostgresLimits limits,
       PodCountSource pods) {
+    // tag::follow[]
     PoolBudget budget = limits.budgetBuilder()       // max_connections and reserved slots
         .adminHeadroom(5)                            // an operator, a migration
         .service(PoolBudget.Service.builder("orders").maxReplicas(20).maxSurge(5).build())
@@ -71,6 +75,7 @@ public final class BudgetedDataSourceExample {
     return BudgetedHikari.builder("orders-db", config)
         .sizer(sizer)                                // starts at its size, follows every change
         .build();
+    // end::follow[]
   }
 
   /**
@@ -95,7 +100,9 @@ public final class BudgetedDataSourceExample {
             + limits.reservedTotal() + ", open by application "
             + PostgresIntrospection.connectionsByApplication(c));
       }
-      dataSource.resize(3, 1); // what a pool sizer's listener does when the pod count rises
+      // tag::resize[]
+      dataSource.resize(3, 1); // live, e.g. when the pod count rises
+      // end::resize[]
       System.out.println(dataSource.maxPoolSize() + " permits, " + dataSource.inUse()
           + " in use, " + dataSource.openConnections() + " open");
     }

@@ -31,6 +31,7 @@ public final class FleetTierExample {
       PodLedger ledger) {}
 
   static Pod pod(RedisClient client, String name, Function<String, String> api) {
+    // tag::fleet[]
     StatefulRedisConnection<String, byte[]> redis =
         client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
 
@@ -50,6 +51,7 @@ public final class FleetTierExample {
         .podCount(() -> ledger.liveCount().orElse(20))
         .build();
     Function<String, String> loader = taxApi.guard(api, Duration.ofMillis(200));
+    // end::fleet[]
 
     new HeadroomMeterBinder(credits, taxApi, ledger).bindTo(new SimpleMeterRegistry());
     return new Pod(credits, loader, ledger);

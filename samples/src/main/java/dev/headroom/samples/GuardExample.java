@@ -56,14 +56,16 @@ public final class GuardExample {
     OrdersDao slowDao = new OrdersDao(Duration.ofSeconds(30));
     long id = 42;
 
+    // tag::guard[]
     Guard orders = Guard.builder("orders-db")
         .breaker(BreakerConfig.defaults())
         .limit(LimitPolicy.gradient().build())
         .deadline(DeadlinePolicy.adaptive().build())   // p99.9 of recent successes x 1.1, in [10 ms, 10 s]
         .build();
-    Order o = orders.call(timeout -> dao.find(id, timeout));                           // sync
-    Order p = orders.call(timeout -> slowDao.find(id, timeout), e -> Order.unknown(id)); // fallback
-    CompletionStage<Order> s = orders.stage(timeout -> dao.findAsync(id));             // async
+    Order o = orders.call(timeout -> dao.find(id, timeout));                           // sync; pass the timeout on
+    Order p = orders.call(timeout -> slowDao.find(id, timeout), e -> Order.unknown(id)); // fallback, also on refusals
+    CompletionStage<Order> s = orders.stage(timeout -> dao.findAsync(id));             // deadline enforced, inner future cancelled
+    // end::guard[]
     System.out.println(o.status() + " " + p.status() + " "
         + s.toCompletableFuture().get().status());
   }

@@ -47,6 +47,7 @@ public final class KafkaConsumerExample {
    * @return the running monitor; close it on shutdown
    */
   public static ConsumerLagMonitor lagSignal(Admin admin, MeterRegistry registry) {
+    // tag::lag[]
     ConsumerLagMonitor lag = ConsumerLagMonitor.builder(admin, "enrollment-workers")
         .topics(List.of("enrollment-events"))      // also partitions nobody has committed yet
         .interval(Duration.ofSeconds(15))          // polled on its own thread
@@ -56,6 +57,7 @@ public final class KafkaConsumerExample {
     lag.refresh();                                 // first reading, so per-partition gauges exist
     lag.start();
     new HeadroomMeterBinder(lag).bindTo(registry); // headroom.kafka.lag{,.partition,.hot,...}
+    // end::lag[]
     return lag;
   }
 
@@ -74,24 +76,6 @@ public final class KafkaConsumerExample {
   }
 
   /**
-   * The consumer configuration the README documents, with the reason for each setting.
-   *
-   * @param bootstrap the bootstrap servers
-   * @return the settings
-   */
-  public static Map<String, Object> consumerConfig(String bootstrap) {
-    return Map.of(
-        "bootstrap.servers", bootstrap,
-        "group.id", "enrollment-workers",
-        "enable.auto.commit", "false",       // the runner commits what is done, nothing else
-        "auto.offset.reset", "earliest",     // a new group reads what was produced before it
-        "session.timeout.ms", "45000",       // how long a crashed member keeps its partitions
-        "heartbeat.interval.ms", "3000",     // at most a third of the session timeout
-        "max.poll.interval.ms", "300000",    // the runner polls within half of it
-        "max.poll.records", "500");          // bounds a poll's work and the redelivery window
-  }
-
-  /**
    * Starts a runner for the {@code enrollment-events} topic.
    *
    * @param bootstrap the bootstrap servers
@@ -100,15 +84,24 @@ public final class KafkaConsumerExample {
    */
   public static ConsumerRunner<String, String> runner(String bootstrap,
       EnrollmentStore enrollments) {
-    Guard store = Guard.builder("enrollment-store")
-        .breaker(BreakerConfig.defaults())
-        .build();
-    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(bootstrap),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
     KafkaProducer<byte[], byte[]> deadLetters = new KafkaProducer<>(Map.of(
         "bootstrap.servers", bootstrap, "acks", "all"),
         new ByteArraySerializer(), new ByteArraySerializer());
 
+    // tag::runner[]
+    Guard store = Guard.builder("enrollment-store")
+        .breaker(BreakerConfig.defaults())
+        .build();
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+        "bootstrap.servers", bootstrap,
+        "group.id", "enrollment-workers",
+        "enable.auto.commit", "false",       // the runner commits what is done, nothing else
+        "auto.offset.reset", "earliest",     // a new group reads what was produced before it
+        "session.timeout.ms", "45000",       // how long a crashed member keeps its partitions
+        "heartbeat.interval.ms", "3000",     // at most a third of the session timeout
+        "max.poll.interval.ms", "300000",    // the runner polls within half of it
+        "max.poll.records", "500"),          // bounds a poll's work and the redelivery window
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
     ConsumerRunner<String, String> runner = ConsumerRunner
         .builder("enrollment-workers", consumer, new StringDeserializer(),
             new StringDeserializer())
@@ -120,6 +113,7 @@ public final class KafkaConsumerExample {
         .maxPollInterval(Duration.ofMinutes(5))     // the consumer's max.poll.interval.ms
         .build();
     runner.start();
+    // end::runner[]
     return runner;
   }
 }

@@ -25,8 +25,10 @@ public final class MetricsExample {
     Instrumented source = sink -> sink.counter(
         MeterId.of("headroom.sample.requests").tag("name", "demo"), requests::sum);
 
+    // tag::bind[]
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     new HeadroomMeterBinder(source).bindTo(registry);
+    // end::bind[]
     requests.add(3);
 
     for (Meter meter : registry.getMeters()) {

@@ -37,6 +37,7 @@ public final class PlanServerExample implements AutoCloseable {
    */
   public PlanServerExample(HttpHandler app) throws IOException {
     shedder = LoadShedder.builder("plans").build();
+    // tag::rules[]
     PriorityRules rules = PriorityRules.builder()
         .route("/plans/submit", Priority.CRITICAL)   // the request the incident lost
         .route("/prefetch/", Priority.LOW)           // shed first
@@ -47,12 +48,15 @@ public final class PlanServerExample implements AutoCloseable {
         .warmUp("credit-cache-preload")              // not started until the preload is done
         .shedderRefusingMost(shedder, 0.5)           // not ready while shedding most traffic
         .build();
+    // end::rules[]
 
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     workers = Executors.newFixedThreadPool(32);
     server.setExecutor(workers);
+    // tag::contexts[]
     server.createContext("/health/", new ProbeHandler(gate));   // startup, ready, live
     server.createContext("/", new ShedHandler(shedder, rules, app));
+    // end::contexts[]
     server.start();
   }
 

@@ -23,6 +23,7 @@ public final class PoolBudgetExample {
    * @param args ignored
    */
   public static void main(String[] args) {
+    // tag::budget[]
     PoolBudget budget = PoolBudget.builder()
         .maxConnections(500)                 // SHOW max_connections
         .superuserReservedConnections(3)     // SHOW superuser_reserved_connections
@@ -34,9 +35,11 @@ public final class PoolBudgetExample {
             .build())
         .build();
     System.out.print(budget.explain());
+    // end::budget[]
 
     // In a pod: KubernetesPodCount.builder().deployment("enrollment").build() (see inPod()).
     // Here: 20 pods, as before the enrollment peak.
+    // tag::sizer[]
     try (PodCountSource pods = PodCountSource.fixed(20);
         PoolSizer sizer = PoolSizer.builder()
             .budget(budget)
@@ -47,11 +50,11 @@ public final class PoolBudgetExample {
             .build()) {
       sizer.addListener((before, now) -> System.out.println(
           "resize the pool, lowering first: " + before + " -> " + now));
-      sizer.staticPoolFinding().ifPresent(f -> System.out.println(f.message()));
-      System.out.println("at 20 pods each pod may open " + sizer.maxPoolSize()
-          + " connections, keeping " + sizer.minIdle() + " idle; sized for "
-          + sizer.sizedForPods() + " pods (20 + surge 24)");
+      // at 20 pods each pod may open sizer.maxPoolSize() = 11 connections (487 / (20 + 24)),
+      // keeping sizer.minIdle() = 4 idle
+      System.out.println(sizer.maxPoolSize() + " connections, " + sizer.minIdle() + " idle");
     }
+    // end::sizer[]
   }
 
   /**
@@ -61,10 +64,12 @@ public final class PoolBudgetExample {
    * @return the running source
    */
   static KubernetesPodCount inPod() {
+    // tag::inPod[]
     KubernetesPodCount pods = KubernetesPodCount.builder()
         .deployment("enrollment")             // the pod's own namespace by default
         .maxDelay(Duration.ofSeconds(1))      // a watch down longer: count unknown until back
         .build();
+    // end::inPod[]
     return pods;
   }
 

@@ -13,6 +13,7 @@ import dev.headroom.signal.ReplicaAdvisor;
 import dev.headroom.signal.Signal;
 import dev.headroom.signal.Signals;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -41,18 +42,28 @@ public final class ScalingSignalsExample {
         .build();
     PodCountSource pods = PodCountSource.fixed(5);     // KubernetesScale in a cluster
 
+    // tag::signals[]
     Signal queue = Signal.fleetTotal("remittance-queue", "messages", 100, queueDepth::get);
-    Signal waiting = Signals.shedderWaiting("api-waiting", shedder, 10);
+    Signal waiting = Signals.shedderWaiting("api-waiting", shedder, 10);       // shedder.waiting()
+    Signal busy = Signals.shedderUtilisation("api-utilisation", shedder, 0.7); // inFlight / limit
+    // end::signals[]
+
+    // tag::advisor[]
     ReplicaAdvisor advisor = ReplicaAdvisor.builder("remittance")
         .signal(queue)
         .signal(waiting)
-        .currentReplicas(pods)
-        .database("enrollment-db", budget, "remittance")  // never past 38 pods
-        .holdWhileOpen(eligibility)                        // no scale-out while it is open
+        .currentReplicas(pods)                              // a PodCountSource
+        .database("enrollment-db", budget, "remittance")    // never past the budget's maxReplicas
+        .holdWhileOpen(eligibility)                         // no scale-out while it is open
         .build();
+    ReplicaAdvice advice = advisor.latest();
+    // 38 pods: capped by database budget 'enrollment-db' at 38 pods (signals ask for 60)
+    // end::advisor[]
 
     SimpleMeterRegistry registry = new SimpleMeterRegistry();  // Prometheus in production
-    new HeadroomMeterBinder(advisor, queue, waiting).withEnvironmentTags().bindTo(registry);
+    // tag::meters[]
+    new HeadroomMeterBinder(advisor, queue, waiting, busy).withEnvironmentTags().bindTo(registry);
+    // end::meters[]
 
     try (KedaMetricsEndpoint endpoint = KedaMetricsEndpoint.builder()
         .advisor(advisor)                                  // its signals, and the advice
@@ -60,11 +71,31 @@ public final class ScalingSignalsExample {
         .port(0)                                           // 9095 by default
         .build()
         .start()) {
-      ReplicaAdvice advice = advisor.latest();
       System.out.println(advice.desiredReplicas() + " pods: " + advice.reason());
-      // 38 pods: capped by database budget 'enrollment-db' at 38 pods (signals ask for 60)
       System.out.println("KEDA reads http://127.0.0.1:" + endpoint.port()
           + "/headroom/signals, valueLocation signals.remittance-queue.fleetValue");
     }
+  }
+
+  /**
+   * The endpoint as a pod serves it to KEDA: every interface, port 9095, a bearer token. Not
+   * called by {@link #main}, which binds a free loopback port instead.
+   *
+   * @param advisor the advisor whose signals and advice are served
+   * @param token the bearer token KEDA's TriggerAuthentication holds
+   * @return the started endpoint; close it on shutdown
+   * @throws java.net.UnknownHostException never for 0.0.0.0
+   */
+  static KedaMetricsEndpoint inPod(ReplicaAdvisor advisor, String token)
+      throws java.net.UnknownHostException {
+    // tag::endpoint[]
+    KedaMetricsEndpoint endpoint = KedaMetricsEndpoint.builder()
+        .advisor(advisor)                                   // its signals and the advice
+        .auth(EndpointAuth.bearer(token))                   // or apiKey(...), basic(...)
+        .bindAddress(InetAddress.getByName("0.0.0.0"))      // loopback by default
+        .build()
+        .start();                                           // port 9095
+    // end::endpoint[]
+    return endpoint;
   }
 }

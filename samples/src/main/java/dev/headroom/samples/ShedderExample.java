@@ -12,16 +12,19 @@ import java.time.Duration;
  */
 public final class ShedderExample {
 
+  // tag::shedder[]
   private static final LoadShedder SHEDDER = LoadShedder.builder("api")
       .limit(LimitPolicy.gradient().minLimit(4).maxLimit(200).build())
       .maxWait(Duration.ofMillis(20))          // optional: wait briefly for a slot
       .build();
+  // end::shedder[]
 
   private ShedderExample() {}
 
   /** What the handler returns, reduced to a status and a Retry-After header. */
   record Response(int status, long retryAfterSeconds) {}
 
+  // tag::handle[]
   static Response handle(Priority priority, Runnable work) {
     try (Permit permit = SHEDDER.tryAcquire(priority)) {
       if (!permit.isAdmitted()) {
@@ -37,6 +40,7 @@ public final class ShedderExample {
       }
     }
   }
+  // end::handle[]
 
   /**
    * Serves a few requests and prints what the shedder saw.

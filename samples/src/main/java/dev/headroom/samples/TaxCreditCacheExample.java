@@ -56,6 +56,7 @@ public final class TaxCreditCacheExample {
     TaxCreditApi api = new TaxCreditApi();
     ExecutorService refresher = Executors.newFixedThreadPool(2);
 
+    // tag::cache[]
     HeadroomCache<String, TaxCredit> credits = HeadroomCache.<String, TaxCredit>builder("tax-credit")
         .ttl(Duration.ofSeconds(60))           // the TTL that cut the API's calls by 91%
         .staleIfError(Duration.ofMinutes(5))   // serve the last answer while the API fails
@@ -63,10 +64,13 @@ public final class TaxCreditCacheExample {
         .maximumSize(100_000)
         .refreshExecutor(refresher)            // early refreshes run here, not on requests
         .build();
+    // end::cache[]
 
     for (int i = 0; i < 3_000; i++) {
-      String member = "member-" + (i % 200);
-      TaxCredit credit = credits.get(member, api::fetch);
+      String memberId = "member-" + (i % 200);
+      // tag::get[]
+      TaxCredit credit = credits.get(memberId, api::fetch);
+      // end::get[]
       if (credit.cents() <= 0) {
         throw new IllegalStateException("unexpected credit " + credit);
       }

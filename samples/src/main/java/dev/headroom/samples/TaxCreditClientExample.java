@@ -138,9 +138,11 @@ public final class TaxCreditClientExample {
       ExecutorService callers = Executors.newFixedThreadPool(64);
       try {
         // Plain HTTP/1.1 on loopback: no h2c upgrade attempt ahead of the first requests.
+        // tag::client[]
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         HeadroomHttpClient client = HeadroomHttpClient.builder(http)
             .build(); // per-host guard, adaptive deadline, retries within a 20% budget
+        // end::client[]
         // The cache reads this clock so that the demo can move it past the TTL at once.
         AtomicLong skew = new AtomicLong();
         HeadroomCache<String, HttpResponse<String>> credits =
@@ -166,11 +168,12 @@ public final class TaxCreditClientExample {
             work.add(callers.submit(() -> {
               HttpRequest get = HttpRequest.newBuilder(api.uri(member)).GET().build();
               try {
-                CachedResponse<String> r = client.sendCached(get, BodyHandlers.ofString(),
-                    credits);
-                if (r.response().statusCode() != 200) {
+                // tag::send[]
+                CachedResponse<String> c = client.sendCached(get, BodyHandlers.ofString(), credits);
+                // end::send[]
+                if (c.response().statusCode() != 200) {
                   failures.incrementAndGet();
-                } else if (r.stale()) {
+                } else if (c.stale()) {
                   stale.incrementAndGet();
                 }
               } catch (IOException | RuntimeException e) {
