@@ -122,8 +122,42 @@ public final class OverloadScenario {
     final long[][] offered = new long[3][4];
     final long[][] good = new long[3][4];
     final long[][] shed = new long[3][4];
+    /** The latency of every good request, by phase and priority, in nanoseconds. */
+    final long[][][] latencies = new long[3][4][64];
+    final int[][] latencyCount = new int[3][4];
     /** The limit every 100 ms. */
     public final List<Integer> limits = new ArrayList<>();
+
+    void recordLatency(int phase, int priority, long nanos) {
+      long[] a = latencies[phase][priority];
+      int n = latencyCount[phase][priority];
+      if (n == a.length) {
+        a = java.util.Arrays.copyOf(a, 2 * n);
+        latencies[phase][priority] = a;
+      }
+      a[n] = nanos;
+      latencyCount[phase][priority] = n + 1;
+    }
+
+    /**
+     * A quantile of the latency of a priority's good requests in a phase (admission, queueing
+     * in the backend and service: what the caller waited).
+     *
+     * @param phase the phase
+     * @param priority the priority
+     * @param quantile in (0, 1], e.g. 0.99
+     * @return milliseconds, or NaN if no request of that priority succeeded in the phase
+     */
+    public double latencyMillis(Phase phase, Priority priority, double quantile) {
+      int n = latencyCount[phase.ordinal()][priority.ordinal()];
+      if (n == 0) {
+        return Double.NaN;
+      }
+      long[] sorted = java.util.Arrays.copyOf(latencies[phase.ordinal()][priority.ordinal()], n);
+      java.util.Arrays.sort(sorted);
+      int index = Math.max(0, (int) Math.ceil(quantile * n) - 1);
+      return sorted[index] / 1e6;
+    }
 
     /**
      * The goodput of a priority in a phase.
@@ -254,6 +288,7 @@ public final class OverloadScenario {
         }
         if (r.phase >= 0) {
           result.good[r.phase][r.priority]++;
+          result.recordLatency(r.phase, r.priority, latency);
         }
       } else if (now == deadlineAt) {
         Request r = byStart.pollFirst();

@@ -210,14 +210,16 @@ public final class DrillResult {
     boolean beatsNaive = c.headroomBeats(c.naive());
     boolean tiesNaive = !beatsNaive && c.headroomAtLeast(c.naive());
     if (!c.hasPeer()) {
-      return beatsNaive ? "better" : tiesNaive ? "same" : "WORSE";
+      return Double.isNaN(c.naive()) ? "naive served none"
+          : beatsNaive ? "better" : tiesNaive ? "same" : "WORSE";
     }
     boolean beatsPeer = c.headroomBeats(c.peer());
     boolean tiesPeer = !beatsPeer && c.headroomAtLeast(c.peer());
     if (beatsNaive && beatsPeer) {
       return "better than both";
     }
-    String n = beatsNaive ? "better than naive" : tiesNaive ? "same as naive" : "WORSE than naive";
+    String n = Double.isNaN(c.naive()) ? "naive served none"
+        : beatsNaive ? "better than naive" : tiesNaive ? "same as naive" : "WORSE than naive";
     String p = beatsPeer ? "better than peer" : tiesPeer ? "same as peer" : "WORSE than peer";
     return n + ", " + p;
   }

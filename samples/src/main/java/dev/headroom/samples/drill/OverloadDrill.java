@@ -64,6 +64,12 @@ public final class OverloadDrill implements DrillScenario {
           Simulators.type(SIM + "$Phase"), Priority.class}, phase(phase), priority);
     }
 
+    double latencyMillis(String phase, Priority priority, double quantile) {
+      return (double) Simulators.call(raw.getClass(), raw, "latencyMillis", new Class<?>[] {
+          Simulators.type(SIM + "$Phase"), Priority.class, double.class}, phase(phase), priority,
+          quantile);
+    }
+
     double goodput(String phase) {
       return (double) Simulators.call(raw.getClass(), raw, "goodput", new Class<?>[] {
           Simulators.type(SIM + "$Phase")}, phase(phase));
@@ -156,9 +162,15 @@ public final class OverloadDrill implements DrillScenario {
         pct(ideal(scenario, Priority.HIGH)),
         pct(ideal(scenario, Priority.NORMAL)),
         pct(ideal(scenario, Priority.LOW))));
-    out.note("p99 latency per priority: not measured; OverloadScenario.Result records no"
-        + " per-request latency (a good request is by definition answered within the 2 s"
-        + " timeout)");
+    for (Priority p : new Priority[] {Priority.CRITICAL, Priority.HIGH}) {
+      out.add(new Comparison(p + " p99 latency during the spike (ms)", false,
+          nothing.latencyMillis("SPIKE", p, 0.99),
+          fixed.result().latencyMillis("SPIKE", p, 0.99),
+          headroom.result().latencyMillis("SPIKE", p, 0.99)));
+    }
+    out.note("latency is what a caller of a good request waited: admission, queueing in the"
+        + " backend and service; a request past the 2 s client timeout is not good and not"
+        + " counted");
     boolean same = unlimited.result().toString().replaceAll("limit every second:.*", "")
         .equals(nothing.toString().replaceAll("limit every second:.*", ""));
     out.note("the in-flight series of 'no limit' is sampled through a shedder with limit "

@@ -26,6 +26,13 @@ class OverloadDrillTest {
     assertEquals(100.0, r.comparison("CRITICAL goodput during the spike (%)").headroom(), 0.5);
     beatsNaiveAndMatchesPeer(r, "HIGH goodput during the spike (%)");
     beatsBoth(r, "goodput at 1x, from 5 s after the spike (%)");
+    // Latency of the good requests: without a limit none is good during the spike; the
+    // adaptive limit keeps more in flight than the hand-tuned 60, so its p99 is higher (a gap
+    // the README names), but far inside the 2 s timeout.
+    Comparison p99 = r.comparison("CRITICAL p99 latency during the spike (ms)");
+    assertTrue(Double.isNaN(p99.naive()), "no CRITICAL request is good without a limit");
+    assertTrue(p99.headroom() < 100, "CRITICAL p99 " + p99.headroom() + " ms");
+    assertTrue(r.comparison("HIGH p99 latency during the spike (ms)").headroom() < 100);
     atLeastBoth(r, "goodput at 1x before the spike (%)");
     assertTrue(r.comparison("goodput at 1x, from 5 s after the spike (%)").naive() < 5,
         "without a limit the backend stays collapsed\n" + r.consoleTable());
