@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.headroom.breaker.BreakerConfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,12 +20,7 @@ import org.junit.jupiter.api.Test;
 class ReadmeBreakerDefaultsTest {
 
   private static String section() throws IOException {
-    Path base = Path.of(System.getProperty("headroom.basedir", "."));
-    Path file = base.resolve("../README.md").normalize();
-    if (!Files.exists(file)) {
-      file = Path.of("README.md");
-    }
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String text = ReadmeDefaultsTest.readme();
     int start = text.indexOf("## Circuit breaker");
     assertTrue(start >= 0, "README has no circuit breaker section");
     int end = text.indexOf("\n## ", start + 3);

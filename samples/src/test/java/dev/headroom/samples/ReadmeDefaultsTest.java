@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class ReadmeDefaultsTest {
 
-  private static String readme() throws IOException {
+  /** README.md's text, found from the samples module (or the working directory). */
+  static String readme() throws IOException {
     Path base = Path.of(System.getProperty("headroom.basedir", "."));
     Path file = base.resolve("../README.md").normalize();
     if (!Files.exists(file)) {
