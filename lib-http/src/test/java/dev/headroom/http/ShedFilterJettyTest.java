@@ -8,10 +8,6 @@ import dev.headroom.shed.LoadShedder;
 import dev.headroom.shed.Priority;
 import dev.headroom.shed.ShedReason;
 import jakarta.servlet.DispatcherType;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +24,6 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,40 +49,13 @@ class ShedFilterJettyTest {
     gate = ReadinessGate.builder().warmUp("cache-preload").shedderRefusingMost(shedder, 0.5)
         .build();
     server = new Server();
-    ServerConnector connector = new ServerConnector(server);
-    connector.setHost("127.0.0.1");
-    connector.setPort(0);
-    server.addConnector(connector);
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
-    context.addServlet(new ServletHolder(new HttpServlet() {
-      @Override
-      protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        entered.countDown();
-        try {
-          if (!release.await(10, TimeUnit.SECONDS)) {
-            resp.setStatus(500);
-            return;
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        resp.setStatus(200);
-        resp.getWriter().write("done");
-      }
-    }), "/work/*");
-    context.addServlet(new ServletHolder(new HttpServlet() {
-      @Override
-      protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        resp.getWriter().write("bulk");
-      }
-    }), "/bulk/*");
+    ServletContextHandler context = Jetty.context();
+    context.addServlet(new ServletHolder(Jetty.holding(entered, release, "done")), "/work/*");
+    context.addServlet(new ServletHolder(Jetty.answering("bulk")), "/bulk/*");
     context.addServlet(new ServletHolder(new ProbeServlet(gate)), "/health/*");
     context.addFilter(new FilterHolder(new ShedFilter(shedder, rules)), "/*",
         EnumSet.of(DispatcherType.REQUEST));
-    server.setHandler(context);
-    server.start();
-    port = connector.getLocalPort();
+    port = Jetty.start(server, context);
   }
 
   @AfterEach

@@ -12,10 +12,6 @@ import dev.headroom.shed.LoadShedder;
 import dev.headroom.shed.Priority;
 import dev.headroom.shed.ShedReason;
 import jakarta.servlet.DispatcherType;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,7 +32,6 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,37 +60,11 @@ class ShedFilterLiveShedderJettyTest {
   @BeforeEach
   void start() throws Exception {
     server = new Server();
-    ServerConnector connector = new ServerConnector(server);
-    connector.setHost("127.0.0.1");
-    connector.setPort(0);
-    server.addConnector(connector);
-    ServletContextHandler context = new ServletContextHandler();
-    context.setContextPath("/");
-    context.addServlet(new ServletHolder(new HttpServlet() {
-      @Override
-      protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        entered.countDown();
-        try {
-          if (!release.await(10, TimeUnit.SECONDS)) {
-            resp.setStatus(500);
-            return;
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        resp.getWriter().write("held");
-      }
-    }), "/hold/*");
-    context.addServlet(new ServletHolder(new HttpServlet() {
-      @Override
-      protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-        resp.getWriter().write("fast");
-      }
-    }), "/fast/*");
+    ServletContextHandler context = Jetty.context();
+    context.addServlet(new ServletHolder(Jetty.holding(entered, release, "held")), "/hold/*");
+    context.addServlet(new ServletHolder(Jetty.answering("fast")), "/fast/*");
     context.addFilter(new FilterHolder(filter), "/*", EnumSet.of(DispatcherType.REQUEST));
-    server.setHandler(context);
-    server.start();
-    port = connector.getLocalPort();
+    port = Jetty.start(server, context);
   }
 
   @AfterEach
