@@ -93,10 +93,11 @@ class DependencyScenarioTest {
         double h = median(g, r -> r.goodput(i));
         // Known gap, in the README: in the degraded phase the limit first halves (less
         // concurrency is the cure for overload) and gives the concurrency back once latency
-        // did not come down with it, about 2 s of a 30 s phase: 3 points below the bare
-        // deadline with a fixed deadline, 5 with the adaptive one (which also has to learn the
-        // new latency). Elsewhere the guard costs nothing.
-        double allowed = i == 1 ? 0.06 : 0.01;
+        // did not come down with it, about 2 s of a 30 s phase: 2.8 points below the bare
+        // deadline with a fixed deadline, 3.5 with the adaptive one (which also has to learn
+        // the new latency; 5 before it went to its ceiling on a period of nothing but cuts).
+        // Elsewhere the guard costs nothing.
+        double allowed = i == 1 ? 0.04 : 0.01;
         assertTrue(h >= b - allowed, c + " phase " + i + ": " + h + " vs bare " + b);
       }
       assertTrue(median(g, r -> r.goodput(2)) >= 0.995,
