@@ -38,7 +38,12 @@ final class DependencyScenario {
    * deadline fixed; the same guard with the adaptive deadline, its ceiling the scenario's
    * deadline.
    */
-  enum Client { BARE, BREAKER, GUARD_FIXED, GUARD_ADAPTIVE }
+  /**
+   * Who calls the dependency: a bare deadline, the breaker alone, a guard with the gradient
+   * limit and a fixed or adaptive deadline, or a guard without a limit (breaker and adaptive
+   * deadline, as {@code HeadroomHttpClient} builds by default).
+   */
+  enum Client { BARE, BREAKER, GUARD_FIXED, GUARD_ADAPTIVE, GUARD_NO_LIMIT }
 
   private static final long DEFAULT_DEADLINE_NANOS = 1_500_000_000L;
   private static final int ARRIVAL = 0;
@@ -160,14 +165,17 @@ final class DependencyScenario {
     ManualClock clock = new ManualClock();
     long origin = clock.nanoTime();
     Guard guard = null;
-    if (client == Client.GUARD_FIXED || client == Client.GUARD_ADAPTIVE) {
-      guard = Guard.builder("dependency").clock(clock)
+    if (client == Client.GUARD_FIXED || client == Client.GUARD_ADAPTIVE
+        || client == Client.GUARD_NO_LIMIT) {
+      Guard.Builder g = Guard.builder("dependency").clock(clock)
           .breaker(BreakerConfig.defaults())
-          .limit(LimitPolicy.gradient().build())
           .deadline(client == Client.GUARD_FIXED
               ? DeadlinePolicy.fixed(Duration.ofNanos(deadlineNanos))
-              : DeadlinePolicy.adaptive().ceiling(Duration.ofNanos(deadlineNanos)).build())
-          .build();
+              : DeadlinePolicy.adaptive().ceiling(Duration.ofNanos(deadlineNanos)).build());
+      if (client != Client.GUARD_NO_LIMIT) {
+        g.limit(LimitPolicy.gradient().build());
+      }
+      guard = g.build();
     }
     CircuitBreaker breaker = client == Client.BREAKER
         ? CircuitBreaker.builder("dependency").clock(clock).build()

@@ -1,5 +1,6 @@
 package dev.headroom.spring.boot;
 
+import dev.headroom.core.Checks;
 import dev.headroom.core.metrics.HeadroomMeterBinder;
 import dev.headroom.http.HeadroomHttpClient;
 import dev.headroom.http.PriorityRules;
@@ -75,7 +76,7 @@ public class HeadroomHttpAutoConfiguration {
       HttpClient http = jdk.getIfAvailable(() -> {
         HttpClient.Builder b = HttpClient.newBuilder();
         if (p.connectTimeout() != null) {
-          b.connectTimeout(p.connectTimeout());
+          b.connectTimeout(Checks.requirePositive("connectTimeout", p.connectTimeout()));
         }
         return b.build();
       });
@@ -226,6 +227,9 @@ public class HeadroomHttpAutoConfiguration {
       if (path.endsWith("/**")) {
         path = path.substring(0, path.length() - 2);
       }
+      // A prefix, not a pattern: any other wildcard would be taken literally and never match.
+      Checks.requireArgument(path.indexOf('*') < 0, "routes",
+          "a path prefix, optionally ending in /** (e.g. /reports/**)", route.getKey());
       b.route(path, route.getValue());
     }
     if (p.header() != null) {

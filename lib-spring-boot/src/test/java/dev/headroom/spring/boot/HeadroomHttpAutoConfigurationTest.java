@@ -75,6 +75,16 @@ class HeadroomHttpAutoConfigurationTest {
   }
 
   @Test
+  void aRouteThatIsAPatternRatherThanAPrefixFailsStartup() {
+    runner.withPropertyValues("headroom.shedder.enabled=true",
+        "headroom.http.filter.enabled=true", "headroom.http.filter.routes.[/reports/*]=low")
+        .run(context -> assertThat(HeadroomAutoConfigurationTest.causes(
+            context.getStartupFailure())).anySatisfy(t -> assertThat(t.getMessage())
+                .isEqualTo("headroom.http.filter: routes must be a path prefix, optionally"
+                    + " ending in /** (e.g. /reports/**) (was \"/reports/*\")")));
+  }
+
+  @Test
   void theClientBindsItsOptions() {
     runner.withPropertyValues("headroom.http.client.enabled=true",
         "headroom.http.client.max-dependencies=8",
@@ -106,5 +116,10 @@ class HeadroomHttpAutoConfigurationTest {
         .run(context -> assertThat(HeadroomAutoConfigurationTest.causes(
             context.getStartupFailure())).anySatisfy(t -> assertThat(t.getMessage())
                 .startsWith("headroom.http.client: percentCanRetry")));
+    runner.withPropertyValues("headroom.http.client.enabled=true",
+        "headroom.http.client.connect-timeout=0s")
+        .run(context -> assertThat(HeadroomAutoConfigurationTest.causes(
+            context.getStartupFailure())).anySatisfy(t -> assertThat(t.getMessage())
+                .startsWith("headroom.http.client: connectTimeout must be")));
   }
 }
