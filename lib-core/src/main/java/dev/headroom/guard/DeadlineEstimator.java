@@ -112,6 +112,14 @@ final class DeadlineEstimator {
     return floorNanos;
   }
 
+  /**
+   * The deadline as last recomputed, without recomputing: what a reader outside the call path
+   * (a gauge, a trace) sees, so that reading it never moves the recompute schedule.
+   */
+  long lastDeadlineNanos() {
+    return deadlineNanos;
+  }
+
   /** The deadline in force now, recomputed first if a period has passed. */
   long deadlineNanos(long now) {
     maybeRecompute(now);

@@ -153,6 +153,8 @@ abstract class LimitController {
     private boolean probeHold;
     /** Consecutive windows, after the limit was halved, whose latency did not come down. */
     private int notHelped;
+    /** The longest mean latency of a window's drops seen: about the callers' deadline. */
+    private double dropLatency;
     /** Nanoseconds left during which a verdict's baseline is not lowered. */
     private long settle;
     /** Nanoseconds of windows closed since the limit reached half of where the decline began. */
@@ -186,6 +188,9 @@ abstract class LimitController {
       // shortest the request would have taken, so the mean is a lower bound when drops exist.
       double mean = (w.successNanos + (double) w.dropNanos) / n;
       boolean censored = w.drops * 2 > n; // most requests gave up: the mean is the timeout
+      if (w.drops > 0) {
+        dropLatency = Math.max(dropLatency, w.dropNanos / (double) w.drops);
+      }
       double previous = smoothed;
       smoothed = previous == 0 ? mean : 0.5 * previous + 0.5 * mean;
       deviation = previous == 0 ? 0.0 : 0.8 * deviation + 0.2 * Math.abs(mean - previous);
@@ -295,8 +300,10 @@ abstract class LimitController {
           if (notHelped >= 2) {
             baseline = Math.max(smoothed, mean);
             // The first answers after the limit opens up are the fast ones (the slow and the
-            // timed-out come later): for two of these latencies, do not lower the baseline.
-            settle = (long) (2 * baseline);
+            // timed-out come later, a timeout only one deadline after its call was admitted):
+            // for two of these latencies, or two deadlines if longer, do not lower the
+            // baseline, or the windows before the first timeouts would undo the verdict.
+            settle = (long) (2 * Math.max(baseline, dropLatency));
             // Give back what was taken, or what the demand needs at the latency now accepted
             // (Little's law: offered calls per second times the latency), if that is more.
             double offeredPerNano = (n + w.refused) / (double) w.nanos;

@@ -263,15 +263,58 @@ class GuardTest {
   }
 
   @Test
-  void timeoutAtTheAdaptiveCeilingIsEvidence() {
+  void anExplorerTimingOutAtTheCeilingIsABreakerFailureButNoLimitDrop() {
     Guard guard = taughtAdaptiveGuard();
     GuardPermit explorer = guard.tryAcquire();
     assertEquals(DeadlinePolicy.DEFAULT_CEILING, explorer.timeout());
     clock.advance(DeadlinePolicy.DEFAULT_CEILING);
     explorer.onFailure(new SocketTimeoutException());
 
+    // Every other call would have been cut at about 22 ms, and cuts do not count for the
+    // limit: one hung explorer in a window of fast answers must not read as overload.
+    assertEquals(1, guard.breaker().failureCount());
+    assertEquals(0.0, shed(guard, "dropped"));
+    assertEquals(1.0, shed(guard, "ignored"));
+    assertEquals(1, guard.count(Guard.Outcome.TIMEOUT));
+  }
+
+  @Test
+  void aTimeoutAtTheCeilingWhileTheDeadlineIsTheCeilingIsEvidenceForBoth() {
+    // Fewer than 100 successes: the adaptive deadline is its ceiling for every call.
+    Guard guard = Guard.builder("db").clock(clock).breaker(lenient())
+        .limit(LimitPolicy.fixed(10)).deadline(DeadlinePolicy.adaptive().build()).build();
+    GuardPermit p = guard.tryAcquire();
+    assertEquals(DeadlinePolicy.DEFAULT_CEILING, p.timeout());
+    clock.advance(DeadlinePolicy.DEFAULT_CEILING);
+    p.onTimeout();
+
     assertEquals(1, guard.breaker().failureCount());
     assertEquals(1.0, shed(guard, "dropped"));
+  }
+
+  @Test
+  void readingTheDeadlineNeverMovesWhenTheGuardRecomputesIt() {
+    // Two guards see the same calls; one is also read, as a gauge would read it, in the
+    // middle of calls. Through a shift from 10-32 to 40-62 ms their deadlines stay equal: a
+    // reading never recomputes, so it cannot move the periods the recomputes are made of.
+    Guard read = Guard.builder("read").clock(clock).breaker(lenient())
+        .deadline(DeadlinePolicy.adaptive().build()).build();
+    Guard unread = Guard.builder("unread").clock(clock).breaker(lenient())
+        .deadline(DeadlinePolicy.adaptive().build()).build();
+    for (int i = 0; i < 600; i++) {
+      long ms = (i < 300 ? 10 : 40) + (i * 37L) % 23; // varied, so that each sample counts
+      GuardPermit a = read.tryAcquire();
+      GuardPermit b = unread.tryAcquire();
+      clock.advance(Duration.ofMillis(ms / 2));
+      if (i % 3 == 0) {
+        read.deadline();
+      }
+      clock.advance(Duration.ofMillis(ms - ms / 2));
+      a.onSuccess();
+      b.onSuccess();
+      assertEquals(unread.deadline(), read.deadline(), "after call " + i);
+    }
+    assertTrue(read.deadline().compareTo(Duration.ofMillis(60)) > 0, read.deadline()::toString);
   }
 
   // ------------------------------------------------------------------- refusals

@@ -17,10 +17,14 @@ import org.junit.jupiter.api.Test;
  * builds by default) stays within 6 points of the bare deadline in every phase of every shape
  * (measured worst: 5.0, at 800 ms and 50 calls/s, where the adaptive deadline cuts the lognormal
  * tail that a fixed 1.5 s lets through; it gains up to 11 points where calls hang). A guard with
- * the gradient limit does not: under hangs its limit reads the cut calls as overload, down to 38
- * points below bare with the adaptive deadline and 66 with a fixed 1.5 s one (20% hangs, 100 ms,
- * 400/s: 19% against 79%). That gap is reported, not asserted, and named in
- * the README; {@code -Dsim.report=true} prints the table.
+ * the gradient limit does not: a step in latency costs the limit a halving and a verdict, which
+ * at 50 calls/s and 800 ms takes seconds, and under a fixed deadline the hung calls' timeouts
+ * arrive one deadline late and in random numbers per window. Measured, seeds 1-3: at most 23.6
+ * points below bare with the adaptive deadline (1.8 on average per phase; 38 while an
+ * explorer's timeout counted as a drop) and 66 with a fixed 1.5 s one (3.8 on average; 20%
+ * hangs, 10 ms, 50/s, seed 3: 12% against 79%; the case 20% hangs, 100 ms, 400/s went from 19%
+ * to 68% against 79% once a verdict's baseline was held for two deadlines). That gap is
+ * reported, not asserted, and named in the README; {@code -Dsim.report=true} prints the table.
  */
 class GuardFamilyTest {
 
@@ -28,9 +32,15 @@ class GuardFamilyTest {
   void aGuardWithoutALimitStaysWithinSixPointsOfTheBareDeadlineAcrossTheFamily() {
     boolean report = Boolean.getBoolean("sim.report");
     StringBuilder table = new StringBuilder("| hang | median | rate | bare | guard, no limit"
-        + " | guard, gradient limit, adaptive deadline |\n|---|---|---|---|---|---|\n");
+        + " | guard, gradient limit, adaptive deadline | guard, gradient limit, 1.5 s |\n"
+        + "|---|---|---|---|---|---|---|\n");
     double worstNoLimit = 0;
     double worstLimited = 0;
+    double worstFixed = 0;
+    double sumLimited = 0;
+    double sumFixed = 0;
+    int cells = 0;
+    String worstCell = "";
     for (double hang : new double[] {0.0, 0.2, 0.4}) {
       for (int median : new int[] {10, 100, 400, 800}) {
         for (int rate : new int[] {50, 400}) {
@@ -44,6 +54,7 @@ class GuardFamilyTest {
             Result bare = s.run(Client.BARE, seed);
             Result noLimit = s.run(Client.GUARD_NO_LIMIT, seed);
             Result limited = report ? s.run(Client.GUARD_ADAPTIVE, seed) : null;
+            Result fixed = report ? s.run(Client.GUARD_FIXED, seed) : null;
             for (int p = 0; p < 3; p++) {
               double gap = bare.goodput(p) - noLimit.goodput(p);
               worstNoLimit = Math.max(worstNoLimit, gap);
@@ -52,11 +63,21 @@ class GuardFamilyTest {
                   100 * hang, median, rate, seed, p, noLimit.goodput(p), bare.goodput(p)));
               if (limited != null) {
                 worstLimited = Math.max(worstLimited, bare.goodput(p) - limited.goodput(p));
+                if (bare.goodput(p) - fixed.goodput(p) > worstFixed) {
+                  worstFixed = bare.goodput(p) - fixed.goodput(p);
+                  worstCell = String.format(Locale.ROOT, "hang %.0f%%, %d ms, %d/s, seed %d,"
+                      + " phase %d: %.1f%% against %.1f%%", 100 * hang, median, rate, seed, p,
+                      100 * fixed.goodput(p), 100 * bare.goodput(p));
+                }
+                sumLimited += Math.max(0, bare.goodput(p) - limited.goodput(p));
+                sumFixed += Math.max(0, bare.goodput(p) - fixed.goodput(p));
+                cells++;
               }
             }
             if (report && seed == 1) {
-              table.append(String.format(Locale.ROOT, "| %.0f%% | %d ms | %d/s | %s | %s | %s |%n",
-                  100 * hang, median, rate, phases(bare), phases(noLimit), phases(limited)));
+              table.append(String.format(Locale.ROOT, "| %.0f%% | %d ms | %d/s | %s | %s | %s | %s"
+                  + " |%n", 100 * hang, median, rate, phases(bare), phases(noLimit),
+                  phases(limited), phases(fixed)));
             }
           }
         }
@@ -64,8 +85,10 @@ class GuardFamilyTest {
     }
     if (report) {
       System.out.printf(Locale.ROOT, "%n%s%nworst points below bare, seeds 1-3: guard without a"
-          + " limit %.1f, guard with the gradient limit %.1f%n", table, 100 * worstNoLimit,
-          100 * worstLimited);
+          + " limit %.1f, guard with the gradient limit %.1f (adaptive deadline), %.1f (fixed"
+          + " 1.5 s: %s); mean points below bare per phase: %.2f and %.2f%n", table,
+          100 * worstNoLimit, 100 * worstLimited, 100 * worstFixed, worstCell,
+          100 * sumLimited / cells, 100 * sumFixed / cells);
     }
   }
 
