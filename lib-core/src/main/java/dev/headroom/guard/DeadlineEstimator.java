@@ -16,8 +16,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * is recomputed from both generations by whichever thread wins a CAS on {@code nextRecompute};
  * inside the bucket that holds the wanted rank the value is interpolated linearly. With fewer
  * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
- * deadline in force are counted per period, and a multiplier on the deadline (the expansion)
- * follows them: a period with at least 10 cut calls and no success sets it so that the deadline
+ * deadline in force and successes are counted, and a multiplier on the deadline (the expansion)
+ * follows them, decided on once they hold {@link #MIN_CUT} outcomes (a "period" below: one
+ * 100 ms period at 100 calls/s, several at lower rates, at most {@link #EVIDENCE_NANOS}): a
+ * period with at least 10 cut calls and no success sets it so that the deadline
  * is the ceiling (nothing finished inside the deadline, so the estimate says nothing about the
  * new normal: this is the step from 20 ms to 800 ms); at least 10 cut and at least twice as many
  * cut as succeeded doubles it; as many successes as cuts, one at least, fades it by 0.9 towards
@@ -45,8 +47,10 @@ final class DeadlineEstimator {
   static final int MIN_SAMPLES = 100;
   /** The deadline is recomputed at most this often. */
   static final long PERIOD_NANOS = 100_000_000L;
-  /** Cut calls in one period needed before the deadline expands. */
+  /** Cut calls needed before the deadline expands; also the outcomes a decision waits for. */
   static final int MIN_CUT = 10;
+  /** The longest the outcomes of successive periods add up before they are decided on. */
+  static final long EVIDENCE_NANOS = 5_000_000_000L;
 
   private static final int SUB_BITS = 4;
   private static final int SUB = 1 << SUB_BITS;
@@ -88,6 +92,8 @@ final class DeadlineEstimator {
   private volatile double expansion = 1.0;
   /** The percentile x headroom of the last recompute, 0 before the first; as above. */
   private volatile double lastBase;
+  /** When the outcomes now in {@code period} began to add up; as above. */
+  private volatile long evidenceStart;
 
   DeadlineEstimator(DeadlinePolicy policy, NanoClock clock) {
     this.clock = clock;
@@ -100,6 +106,7 @@ final class DeadlineEstimator {
     long now = clock.nanoTime();
     this.generationStart = now;
     this.nextRecompute = now + PERIOD_NANOS;
+    this.evidenceStart = now;
     this.nextExplore = now + exploreNanos;
     this.deadlineNanos = ceilingNanos;
   }
@@ -192,13 +199,26 @@ final class DeadlineEstimator {
     long next = nextRecompute;
     if (now - next >= 0 && NEXT_RECOMPUTE.compareAndSet(this, next, now + PERIOD_NANOS)) {
       rotateIfDue(now);
-      recompute();
+      recompute(now);
     }
   }
 
-  private void recompute() {
-    long successes = period.getAndSet(0, 0L);
-    long cut = period.getAndSet(1, 0L);
+  private void recompute(long now) {
+    // The evidence about the deadline: successes and cut calls since the last decision. It is
+    // decided on once it holds MIN_CUT outcomes (one period at 100 calls/s and more, two at
+    // 50/s) or is EVIDENCE_NANOS old; until then the periods' outcomes add up and the
+    // expansion holds, so that a slow caller gets the same rules as a busy one. Taken with
+    // getAndAdd of what was read, so that an outcome recorded meanwhile is kept for the next.
+    long successes = period.get(0);
+    long cut = period.get(1);
+    if (successes + cut >= MIN_CUT || now - evidenceStart >= EVIDENCE_NANOS) {
+      period.getAndAdd(0, -successes);
+      period.getAndAdd(1, -cut);
+      evidenceStart = now;
+    } else {
+      successes = 0;
+      cut = 0;
+    }
     AtomicLongArray a = generations[0];
     AtomicLongArray b = generations[1];
     long total = 0;

@@ -173,9 +173,17 @@ class DeadlineEstimatorTest {
     // A period with no outcome is no evidence: the expansion holds.
     clock.advance(Duration.ofMillis(100));
     assertEquals(2.0, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
-    // As many successes as cuts: it fades by 0.9.
+    // Fewer than ten outcomes are not decided on: a cut and a success, held.
     e.recordCut(doubled, clock.nanoTime());
     e.recordSuccess(100 * MS, clock.nanoTime());
+    clock.advance(Duration.ofMillis(100));
+    assertEquals(2.0, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
+    // They add up with the next period's: five of each, as many successes as cuts, so it
+    // fades by 0.9 (a caller at 50 calls/s decides every 200 ms as one at 100/s every 100 ms).
+    for (int i = 0; i < 4; i++) {
+      e.recordCut(doubled, clock.nanoTime());
+      e.recordSuccess(100 * MS, clock.nanoTime());
+    }
     clock.advance(Duration.ofMillis(100));
     assertEquals(1.8, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
     // Nine cut: fewer than ten, no expansion; nor do cuts under an older, shorter deadline;
@@ -189,12 +197,38 @@ class DeadlineEstimatorTest {
     }
     clock.advance(Duration.ofMillis(100));
     assertEquals(1.8, e.deadlineNanos(clock.nanoTime()) / (double) base, 0.001);
-    // Ten cut at the deadline in force and nothing succeeded: straight to the ceiling.
-    for (int i = 0; i < 10; i++) {
-      e.recordCut(current, clock.nanoTime());
-    }
+    // One more cut at the deadline in force, with the nine held: ten cut and nothing
+    // succeeded, straight to the ceiling.
+    e.recordCut(current, clock.nanoTime());
     clock.advance(Duration.ofMillis(100));
     assertEquals(e.ceilingNanos(), e.deadlineNanos(clock.nanoTime()));
+  }
+
+  @Test
+  void outcomesTooFewToReachTenAreDecidedOnAfterFiveSeconds() {
+    DeadlinePolicy policy = DeadlinePolicy.adaptive().build();
+    DeadlineEstimator e = new DeadlineEstimator(policy, clock);
+    for (int i = 0; i < 1000; i++) {
+      e.recordSuccess(100 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long base = e.deadlineNanos(clock.nanoTime());
+    for (int i = 0; i < 20; i++) {
+      e.recordCut(base, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long raised = e.deadlineNanos(clock.nanoTime());
+    assertEquals(e.ceilingNanos(), raised, "twenty cut, none succeeded");
+    // One success every second (2 calls/s, half of them failing otherwise): the expansion
+    // holds until the evidence is five seconds old, then fades on it.
+    for (int second = 1; second <= 4; second++) {
+      e.recordSuccess(100 * MS, clock.nanoTime());
+      clock.advance(Duration.ofSeconds(1));
+      assertEquals(raised, e.deadlineNanos(clock.nanoTime()), "after " + second + " s");
+    }
+    e.recordSuccess(100 * MS, clock.nanoTime());
+    clock.advance(Duration.ofSeconds(1));
+    assertTrue(e.deadlineNanos(clock.nanoTime()) < raised, "faded on five successes in 5 s");
   }
 
   @Test
