@@ -153,6 +153,15 @@ abstract class LimitController {
     private boolean probeHold;
     /** Consecutive windows, after the limit was halved, whose latency did not come down. */
     private int notHelped;
+    /** The drop share a "not load" verdict accepted; it fades as the drops do. */
+    private double acceptedDrops;
+    /** The window drop share, smoothed (EWMA, weight one half). */
+    private double dropShare;
+    /** Windows after the cut whose latency came down, but not by half. */
+    private int helped;
+    /** Drops and completions in the current run of decreases. */
+    private long declineDrops;
+    private long declineN;
     /** The longest mean latency of a window's drops seen: about the callers' deadline. */
     private double dropLatency;
     /** Nanoseconds left during which a verdict's baseline is not lowered. */
@@ -186,11 +195,29 @@ abstract class LimitController {
       }
       // Dropped requests count at the latency they were dropped at: a timeout is the
       // shortest the request would have taken, so the mean is a lower bound when drops exist.
-      double mean = (w.successNanos + (double) w.dropNanos) / n;
-      boolean censored = w.drops * 2 > n; // most requests gave up: the mean is the timeout
+      // Drops a "not load" verdict accepted (calls that hang whatever the load) are left out,
+      // up to their expected number plus two binomial deviations: how many of them fall in a
+      // window is chance, and one 1.5 s timeout among ten 10 ms answers would multiply the
+      // mean by fifteen. Beyond that allowance drops count again, so overload still shows.
+      double all = (w.successNanos + (double) w.dropNanos) / n;
+      double mean = all;
       if (w.drops > 0) {
-        dropLatency = Math.max(dropLatency, w.dropNanos / (double) w.drops);
+        double dropMean = w.dropNanos / (double) w.drops;
+        dropLatency = Math.max(dropLatency, dropMean);
+        double expected = n * acceptedDrops;
+        double allowance = acceptedDrops == 0 ? 0.0
+            : expected + 2.0 * Math.sqrt(expected * (1.0 - acceptedDrops)) + 1.0;
+        long left = Math.min(w.drops, (long) allowance);
+        if (left > 0 && left < n) {
+          mean = (w.successNanos + (w.drops - left) * dropMean) / (n - left);
+        }
       }
+      double share = w.drops / (double) n;
+      dropShare = 0.5 * dropShare + 0.5 * share;
+      if (dropShare < acceptedDrops) {
+        acceptedDrops += 0.05 * (dropShare - acceptedDrops); // fewer drops now: forget slowly
+      }
+      boolean censored = w.drops * 2 > n; // most requests gave up: the mean is the timeout
       double previous = smoothed;
       smoothed = previous == 0 ? mean : 0.5 * previous + 0.5 * mean;
       deviation = previous == 0 ? 0.0 : 0.8 * deviation + 0.2 * Math.abs(mean - previous);
@@ -274,11 +301,20 @@ abstract class LimitController {
       // Latency above tolerance while the limit is in use.
       slowStart = false;
       healthy *= 0.9; // what was fine before may not be now (capacity lost): forget slowly
-      if (declineFrom == 0) {
+      boolean starts = declineFrom == 0;
+      if (starts) {
         declineFrom = current;
         declinePeak = Math.max(latency, mean);
         notHelped = 0;
+        helped = 0;
         drained = 0;
+        declineDrops = 0;
+        declineN = 0;
+      }
+      declineDrops += w.drops;
+      declineN += n;
+      if (starts) {
+        // The run of decreases begins with this window.
       } else if (current > 0.5 * declineFrom + 1) {
         // Judge "helped" against the worst seen before the halving, raw: the smoothed mean
         // lags a sudden rise by a window.
@@ -295,19 +331,29 @@ abstract class LimitController {
         // evidence of that too). If it did come down, the load is the cause:
         // a new run of decreases starts here, again down to half at most before judging.
         if (mean >= 0.8 * declinePeak) {
+          helped = 0;
           // Two windows within a fifth of the peak, or one at the peak or above: not helped.
           notHelped += mean >= declinePeak ? 2 : 1;
           if (notHelped >= 2) {
             baseline = Math.max(smoothed, mean);
+            double runShare = declineDrops / (double) declineN;
+            if (runShare > acceptedDrops && w.successes > 0) {
+              // The drops did not come down either: they too are the new normal. Accept
+              // their share, and take as the baseline the latency without them.
+              acceptedDrops = runShare;
+              baseline = w.successNanos / (double) w.successes;
+              smoothed = baseline;
+            }
             // The first answers after the limit opens up are the fast ones (the slow and the
             // timed-out come later, a timeout only one deadline after its call was admitted):
             // for two of these latencies, or two deadlines if longer, do not lower the
             // baseline, or the windows before the first timeouts would undo the verdict.
             settle = (long) (2 * Math.max(baseline, dropLatency));
             // Give back what was taken, or what the demand needs at the latency now accepted
-            // (Little's law: offered calls per second times the latency), if that is more.
+            // (Little's law: offered calls per second times the time each held its slot, a
+            // drop until it was dropped), if that is more.
             double offeredPerNano = (n + w.refused) / (double) w.nanos;
-            double restore = Math.max(declineFrom, offeredPerNano * mean);
+            double restore = Math.max(declineFrom, offeredPerNano * all);
             declineFrom = 0;
             slowStart = true;
             return clamp(restore);
@@ -319,10 +365,18 @@ abstract class LimitController {
           // not enough to say it did.
           return clamp(current);
         }
+        if (mean >= 0.5 * declinePeak && ++helped < 2) {
+          // Lower, but not by half: one window of a few calls, some of them timeouts, is
+          // noisy; the next must confirm before the load is blamed and the limit halved again.
+          return clamp(current);
+        }
         notHelped = 0;
+        helped = 0;
         drained = 0;
         declineFrom = current;
         declinePeak = Math.max(latency, mean);
+        declineDrops = w.drops;
+        declineN = n;
       }
       // A run of decreases stops at half of where it began until the verdict: below that, a
       // slow dependency's windows fill so slowly (they wait for minSamples) that the verdict

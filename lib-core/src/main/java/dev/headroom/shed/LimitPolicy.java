@@ -295,8 +295,16 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    *       once when that ratio is under one half.
    *   <li><b>Not load</b>: once the limit has been halved from where the decrease began and
    *       two windows later latency is still at least 80% of its peak, the rise is not caused
-   *       by load (a slow replica, a new code path): the baseline takes the new latency and the
-   *       limit returns to where the decrease began.
+   *       by load (a slow replica, a new code path, calls that hang): the baseline takes the
+   *       new latency and the limit returns to where the decrease began, or to what the demand
+   *       needs if more. A drop share that did not come down with the limit is accepted too:
+   *       from then on that many drops per window (plus two binomial deviations) are left out
+   *       of the mean, so that how many hung calls time out in a window, which is chance, does
+   *       not start the next decrease; the accepted share fades as drops fall. The baseline is
+   *       held for two latencies or two deadlines, whichever is longer, since the timeouts of
+   *       the calls let in arrive one deadline later. A window lower than the peak but not by
+   *       half must be confirmed by the next before the load is blamed and the limit halved
+   *       again.
    *   <li><b>Within tolerance</b>, with the limit full or more than 1% of demand refused: the
    *       limit grows by the demand ratio (offered / served, at most double) back up to the
    *       largest in-flight already seen healthy, or in slow start (until demand is first met);

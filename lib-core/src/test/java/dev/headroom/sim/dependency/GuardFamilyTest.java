@@ -17,19 +17,20 @@ import org.junit.jupiter.api.Test;
  * builds by default) stays within 5 points of the bare deadline in every phase of every shape
  * (measured worst: 4.1; 5.0 while a caller at 50 calls/s, five calls per 100 ms, could never
  * reach the estimator's "10 cut" rules; it gains up to 14 points where calls hang). A guard with
- * the gradient limit does not: a step in latency costs the limit a halving and a verdict, which
- * at 50 calls/s and 800 ms takes seconds, and under a fixed deadline the hung calls' timeouts
- * arrive one deadline late and in random numbers per window. Measured, seeds 1-3: at most 18.7
- * points below bare with the adaptive deadline (1.9 on average per phase; 38 while an
- * explorer's timeout counted as a drop) and 66 with a fixed 1.5 s one (3.8 on average; 20%
- * hangs, 10 ms, 50/s, seed 3: 12% against 79%; the case 20% hangs, 100 ms, 400/s went from 19%
- * to 68% against 79% once a verdict's baseline was held for two deadlines). That gap is
- * reported, not asserted, and named in the README; {@code -Dsim.report=true} prints the table.
+ * the gradient limit does not, cell by cell: a step in latency costs the limit a halving and a
+ * verdict, which at 50 calls/s and 800 ms takes seconds, and the breaker, fed timeouts by a
+ * fixed deadline, opens where 40% of calls hang. Measured, seeds 1-3, worst and mean points
+ * below bare per phase: 18.7 and 1.81 with the adaptive deadline, 37.2 and 2.97 with a fixed
+ * 1.5 s one (40% hangs, 10 ms, 50/s, seed 3: 24% against 61%). Before the controller accepted
+ * a steady share of hung calls' timeouts, they were 38 and 1.83 (while an explorer's timeout
+ * counted as a limit drop) and 66 and 4.24 (20% hangs, 100 ms, 400/s: 19% against 79%). The
+ * means are asserted; the worst cells are reported and named in the README;
+ * {@code -Dsim.report=true} prints the table.
  */
 class GuardFamilyTest {
 
   @Test
-  void aGuardWithoutALimitStaysWithinFivePointsOfTheBareDeadlineAcrossTheFamily() {
+  void guardsStayNearTheBareDeadlineAcrossTheFamily() {
     boolean report = Boolean.getBoolean("sim.report");
     StringBuilder table = new StringBuilder("| hang | median | rate | bare | guard, no limit"
         + " | guard, gradient limit, adaptive deadline | guard, gradient limit, 1.5 s |\n"
@@ -53,26 +54,24 @@ class GuardFamilyTest {
           for (int seed = 1; seed <= 3; seed++) {
             Result bare = s.run(Client.BARE, seed);
             Result noLimit = s.run(Client.GUARD_NO_LIMIT, seed);
-            Result limited = report ? s.run(Client.GUARD_ADAPTIVE, seed) : null;
-            Result fixed = report ? s.run(Client.GUARD_FIXED, seed) : null;
+            Result limited = s.run(Client.GUARD_ADAPTIVE, seed);
+            Result fixed = s.run(Client.GUARD_FIXED, seed);
             for (int p = 0; p < 3; p++) {
               double gap = bare.goodput(p) - noLimit.goodput(p);
               worstNoLimit = Math.max(worstNoLimit, gap);
               assertTrue(gap <= 0.05, String.format(Locale.ROOT,
                   "hang %.0f%%, median %d ms, %d/s, seed %d, phase %d: guard %.3f vs bare %.3f",
                   100 * hang, median, rate, seed, p, noLimit.goodput(p), bare.goodput(p)));
-              if (limited != null) {
-                worstLimited = Math.max(worstLimited, bare.goodput(p) - limited.goodput(p));
-                if (bare.goodput(p) - fixed.goodput(p) > worstFixed) {
-                  worstFixed = bare.goodput(p) - fixed.goodput(p);
-                  worstCell = String.format(Locale.ROOT, "hang %.0f%%, %d ms, %d/s, seed %d,"
-                      + " phase %d: %.1f%% against %.1f%%", 100 * hang, median, rate, seed, p,
-                      100 * fixed.goodput(p), 100 * bare.goodput(p));
-                }
-                sumLimited += Math.max(0, bare.goodput(p) - limited.goodput(p));
-                sumFixed += Math.max(0, bare.goodput(p) - fixed.goodput(p));
-                cells++;
+              worstLimited = Math.max(worstLimited, bare.goodput(p) - limited.goodput(p));
+              if (bare.goodput(p) - fixed.goodput(p) > worstFixed) {
+                worstFixed = bare.goodput(p) - fixed.goodput(p);
+                worstCell = String.format(Locale.ROOT, "hang %.0f%%, %d ms, %d/s, seed %d,"
+                    + " phase %d: %.1f%% against %.1f%%", 100 * hang, median, rate, seed, p,
+                    100 * fixed.goodput(p), 100 * bare.goodput(p));
               }
+              sumLimited += Math.max(0, bare.goodput(p) - limited.goodput(p));
+              sumFixed += Math.max(0, bare.goodput(p) - fixed.goodput(p));
+              cells++;
             }
             if (report && seed == 1) {
               table.append(String.format(Locale.ROOT, "| %.0f%% | %d ms | %d/s | %s | %s | %s | %s"
@@ -83,6 +82,12 @@ class GuardFamilyTest {
         }
       }
     }
+    // The gradient-limited guards: not asserted per cell (see the class comment), but on
+    // average, so that the family does not get worse unnoticed (measured 1.81 and 2.97).
+    assertTrue(sumLimited / cells <= 0.025, "limited, adaptive deadline: mean gap "
+        + 100 * sumLimited / cells);
+    assertTrue(sumFixed / cells <= 0.035, "limited, fixed deadline: mean gap "
+        + 100 * sumFixed / cells);
     if (report) {
       System.out.printf(Locale.ROOT, "%n%s%nworst points below bare, seeds 1-3: guard without a"
           + " limit %.1f, guard with the gradient limit %.1f (adaptive deadline), %.1f (fixed"
