@@ -133,6 +133,13 @@ public final class Guard implements Instrumented {
   private final Predicate<Throwable> timeoutWhen;
   private final Predicate<Throwable> overloadWhen;
   private final LongAdder[] counts = new LongAdder[OUTCOMES.length];
+  /**
+   * The success counter, or null where a part the guard built itself already counts every
+   * success (its limit, else its breaker): the success path then pays no atomic add of its
+   * own. A part passed in as an instance may be shared, so it is not counted on.
+   */
+  private final LongAdder successes;
+  private final boolean ownLimit;
 
   private Guard(Builder b) {
     this.name = b.name;
@@ -172,6 +179,9 @@ public final class Guard implements Instrumented {
     for (int i = 0; i < counts.length; i++) {
       counts[i] = new LongAdder();
     }
+    this.ownLimit = b.limitInstance == null && limit != null;
+    boolean ownBreaker = b.breakerInstance == null && breaker != null;
+    this.successes = ownLimit || ownBreaker ? null : counts[SUCCESS];
   }
 
   /**
@@ -269,7 +279,9 @@ public final class Guard implements Instrumented {
     if (estimator != null) {
       estimator.recordSuccess(latency, clock.nanoTime());
     }
-    counts[Outcome.SUCCESS.ordinal()].increment();
+    if (successes != null) {
+      successes.increment();
+    }
   }
 
   void completeTimeout(long b, Permit p, long latency, long timeoutNanos, Throwable error) {
@@ -410,7 +422,9 @@ public final class Guard implements Instrumented {
     if (estimator != null) {
       estimator.recordSuccess(latency, clock.nanoTime());
     }
-    counts[SUCCESS].increment();
+    if (successes != null) {
+      successes.increment();
+    }
     return result;
   }
 
@@ -626,7 +640,11 @@ public final class Guard implements Instrumented {
   }
 
   /**
-   * Returns how many calls ended with an outcome.
+   * Returns how many calls ended with an outcome. Successes are read from the limit the guard
+   * built, else from the breaker it built, which count each success already (the success path
+   * then pays no add of the guard's own); a limit or breaker passed to the builder may be
+   * shared with other callers, so with those the guard counts its successes itself. A call
+   * made directly on {@link #limit()} is therefore counted as this guard's.
    *
    * @param outcome the outcome
    * @return the count since the guard was built
@@ -634,6 +652,9 @@ public final class Guard implements Instrumented {
    */
   public long count(Outcome outcome) {
     Checks.requireNonNull("outcome", outcome);
+    if (outcome == Outcome.SUCCESS && successes == null) {
+      return ownLimit ? limit.successCount() : breaker.successCount() + breaker.slowCount();
+    }
     return counts[outcome.ordinal()].sum();
   }
 

@@ -992,7 +992,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   }
 
   /**
-   * Successful completions, derived rather than counted, which saves the success path one
+   * Returns the successful completions, derived rather than counted, which saves the success path one
    * atomic add: every admission ends as exactly one success, drop or ignore, so successes =
    * admitted - inFlight - drops - ignores. Read in this order (admitted first, drops and
    * ignores last), concurrent admissions and completions can only make the result smaller
@@ -1000,8 +1000,10 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    * counter must be, and it is exact whenever the shedder is quiescent. (Admissions count
    * after their increment of inFlight and drops and ignores before their decrement, so a
    * request in transition is at worst subtracted twice, never zero times.)
+   *
+   * @return the requests completed with a success so far
    */
-  long successCount() {
+  public long successCount() {
     long admittedTotal = 0;
     for (LongAdder a : admitted) {
       admittedTotal += a.sum();

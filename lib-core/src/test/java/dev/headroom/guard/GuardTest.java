@@ -226,6 +226,36 @@ class GuardTest {
     assertEquals(1, guard.count(Guard.Outcome.FAILURE));
   }
 
+  // ------------------------------------------------------------------- success count
+
+  @Test
+  void successesAreCountedOnceWhateverCountsThem() throws Exception {
+    // Its own limit counts them (derived, no add of the guard's own on the success path).
+    Guard limited = Guard.builder("limited").clock(clock).limit(LimitPolicy.fixed(10)).build();
+    // Its own breaker counts them, slow or not.
+    Guard broken = Guard.builder("broken").clock(clock).breaker(lenient()).build();
+    // A breaker passed in may be shared: the guard counts for itself.
+    CircuitBreaker shared = CircuitBreaker.builder("shared").clock(clock).build();
+    Guard sharing = Guard.builder("sharing").clock(clock).breaker(shared).build();
+    // Nothing to count them: the guard does.
+    Guard bare = Guard.builder("bare").clock(clock).build();
+    for (Guard g : new Guard[] {limited, broken, sharing, bare}) {
+      for (int i = 0; i < 7; i++) {
+        g.call(timeout -> "ok");
+      }
+      GuardPermit p = g.tryAcquire();
+      p.onSuccess();
+      p.onSuccess(); // completes once
+      assertThrows(IllegalStateException.class,
+          () -> g.call(timeout -> { throw new IllegalStateException("failed"); }));
+    }
+    shared.onSuccess(shared.tryAcquire(), 1_000_000L); // someone else's call on the breaker
+    for (Guard g : new Guard[] {limited, broken, sharing, bare}) {
+      assertEquals(8, g.count(Guard.Outcome.SUCCESS), g::toString);
+      assertEquals(1, g.count(Guard.Outcome.FAILURE), g::toString);
+    }
+  }
+
   // ------------------------------------------------------------------- adaptive cut
 
   /** Teaches an adaptive guard that calls take 20 ms and returns it past the explorer. */

@@ -51,6 +51,15 @@ class PodLedgerProperties {
         ledgers.add(PodLedger.builder(redis.connect()).namespace(redis.namespace)
             .podId("pod-" + i).heartbeatInterval(Duration.ofSeconds(10)).build());
       }
+      // Each pod's first heartbeat goes out on its own connection, asynchronously: the
+      // sequence starts once all five have landed (each records 0), or the first snapshot,
+      // read on pod 0's connection, may not see them yet.
+      long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (ledgers.stream().anyMatch(l -> l.heartbeats() == 0)
+          && System.nanoTime() - until < 0) {
+        Thread.onSpinWait();
+      }
+      ledgers.forEach(l -> assertEquals(1, l.heartbeats(), "first heartbeat of " + l));
       Map<Integer, Integer> model = new HashMap<>();
       for (int i = 0; i < PODS; i++) {
         model.put(i, 0); // the first heartbeat records 0
