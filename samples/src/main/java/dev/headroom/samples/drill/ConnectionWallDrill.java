@@ -29,7 +29,10 @@ import javax.sql.DataSource;
  * The connection wall against the real PostgreSQL: a role created with
  * {@code CONNECTION LIMIT 30} plays the database's {@code max_connections} (the server's own
  * settings are never touched); pods of one service, each a HikariCP pool in this process with
- * four threads running {@code select pg_sleep(0.02)}, boot every 0.5 s from 4 to 12.
+ * four threads running {@code select pg_sleep(0.02)}, boot every 0.5 s from 4 to 12. When no
+ * PostgreSQL answers at the URL (a connection error, SQLSTATE class 08), the same fleets run
+ * against a {@link ModelDatabase} with the same limit and a 20 ms query, and the result says
+ * so in what it ran on; any other error (a refused login, say) fails the scenario.
  *
  * <p>Without Headroom every pod's pool is sized 10, as for one pod. With Headroom every pod wraps
  * the same pool configuration in {@link BudgetedHikari} following a {@link PoolSizer} over one
@@ -88,39 +91,105 @@ public final class ConnectionWallDrill implements DrillScenario {
     }
   }
 
+  /** Where the fleets' pools connect, and how the connections they hold are counted. */
+  private interface Backend {
+    /** Points a pool at the database. */
+    void configure(HikariConfig config);
+
+    /** The connections the database holds for the service now. */
+    int connections() throws SQLException;
+
+    /** Waits until the database holds none (the pools of a fleet closed). */
+    void awaitEmpty() throws Exception;
+  }
+
   @Override
   public DrillResult run(DrillOptions options) throws Exception {
-    String role = "headroom_drill_" + ProcessHandle.current().pid() + "_"
-        + Long.toString(System.nanoTime() & 0xffffff, 36);
+    PoolBudget budget = PoolBudget.builder().maxConnections(ROLE_LIMIT)
+        .superuserReservedConnections(0).adminHeadroom(ADMIN_HEADROOM)
+        .service(PoolBudget.Service.builder("wall").maxReplicas(LAST_PODS).build()).build();
     Run naive;
     Run headroom;
-    PoolBudget budget;
-    try (Connection admin = DriverManager.getConnection(options.postgresUrl())) {
-      try (Statement s = admin.createStatement()) {
-        s.execute("create role " + role + " login connection limit " + ROLE_LIMIT);
-      }
-      try {
-        budget = PoolBudget.builder().maxConnections(ROLE_LIMIT).superuserReservedConnections(0)
-            .adminHeadroom(ADMIN_HEADROOM)
-            .service(PoolBudget.Service.builder("wall").maxReplicas(LAST_PODS).build()).build();
-        String url = roleUrl(options.postgresUrl(), role);
-        naive = fleet(admin, role, url, null);
-        awaitNoBackends(admin, role);
-        headroom = fleet(admin, role, url, budget);
-      } finally {
+    String ranOn;
+    Connection admin = connectOrNull(options.postgresUrl());
+    if (admin == null) {
+      ModelDatabase model = new ModelDatabase(ROLE_LIMIT, 20);
+      Backend backend = new Backend() {
+        @Override
+        public void configure(HikariConfig config) {
+          config.setDataSource(model.dataSource());
+        }
+
+        @Override
+        public int connections() {
+          return model.open();
+        }
+
+        @Override
+        public void awaitEmpty() {
+          if (model.open() != 0) {
+            throw new IllegalStateException("the model database still holds " + model.open()
+                + " connections after the pools closed");
+          }
+        }
+      };
+      naive = fleet(backend, null);
+      backend.awaitEmpty();
+      headroom = fleet(backend, budget);
+      ranOn = "A MODEL of a database, not PostgreSQL (none answered at "
+          + options.postgresUrl().replaceAll("\\?.*", "") + "): a hard limit of " + ROLE_LIMIT
+          + " connections, SQLSTATE 53300 beyond it, 20 ms per query; real HikariCP pools";
+    } else {
+      String role = "headroom_drill_" + ProcessHandle.current().pid() + "_"
+          + Long.toString(System.nanoTime() & 0xffffff, 36);
+      try (admin) {
         try (Statement s = admin.createStatement()) {
-          s.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = '"
-              + role + "'");
-          s.execute("drop role if exists " + role);
+          s.execute("create role " + role + " login connection limit " + ROLE_LIMIT);
+        }
+        try {
+          String url = roleUrl(options.postgresUrl(), role);
+          Backend backend = new Backend() {
+            @Override
+            public void configure(HikariConfig config) {
+              config.setJdbcUrl(url);
+            }
+
+            @Override
+            public int connections() throws SQLException {
+              try (PreparedStatement ps = admin.prepareStatement(
+                  "select count(*) from pg_stat_activity where usename = ?")) {
+                ps.setString(1, role);
+                try (ResultSet rs = ps.executeQuery()) {
+                  rs.next();
+                  return rs.getInt(1);
+                }
+              }
+            }
+
+            @Override
+            public void awaitEmpty() throws Exception {
+              awaitNoBackends(admin, role);
+            }
+          };
+          naive = fleet(backend, null);
+          backend.awaitEmpty();
+          headroom = fleet(backend, budget);
+        } finally {
+          try (Statement s = admin.createStatement()) {
+            s.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = '"
+                + role + "'");
+            s.execute("drop role if exists " + role);
+          }
         }
       }
+      ranOn = "real PostgreSQL at " + options.postgresUrl().replaceAll("\\?.*", "")
+          + " (a role with CONNECTION LIMIT " + ROLE_LIMIT + " plays max_connections), real"
+          + " HikariCP pools";
     }
     DrillResult out = new DrillResult(name(), "pods of one service boot from " + FIRST_PODS
             + " to " + LAST_PODS + " under query load against a database limit of " + ROLE_LIMIT
             + " connections",
-        "real PostgreSQL at " + options.postgresUrl().replaceAll("\\?.*", "") + " (a role with"
-            + " CONNECTION LIMIT " + ROLE_LIMIT + " plays max_connections), real HikariCP pools",
-        "HikariCP, maximumPoolSize " + NAIVE_POOL + " per pod", null);
+        ranOn, "HikariCP, maximumPoolSize " + NAIVE_POOL + " per pod", null);
     out.add(new Comparison("calls that failed", false, naive.failures(), Double.NaN,
         headroom.failures()));
     out.add(new Comparison("calls refused by the database (SQLSTATE 53300)", false,
@@ -177,25 +246,35 @@ public final class ConnectionWallDrill implements DrillScenario {
     return base + "?user=" + role + "&ApplicationName=headroom-drill";
   }
 
-  private static Run fleet(Connection admin, String role, String url, PoolBudget budget)
-      throws Exception {
+  /**
+   * A connection to the PostgreSQL at {@code url}, or null when none answers there (SQLSTATE
+   * class 08, a connection error: the drill then runs on the model). Any other refusal is an
+   * error of the set-up and is thrown.
+   */
+  static Connection connectOrNull(String url) throws SQLException {
+    try {
+      return DriverManager.getConnection(url);
+    } catch (SQLException e) {
+      if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private static Run fleet(Backend backend, PoolBudget budget) throws Exception {
     Run run = new Run();
     AtomicBoolean running = new AtomicBoolean(true);
     List<Pod> pods = new ArrayList<>();
     CountDownLatch samplerStopped = new CountDownLatch(1);
     long start = System.nanoTime();
     Thread sampler = new Thread(() -> {
-      try (PreparedStatement ps = admin.prepareStatement(
-          "select count(*) from pg_stat_activity where usename = ?")) {
-        ps.setString(1, role);
+      try {
         while (running.get()) {
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            int n = rs.getInt(1);
-            run.peak = Math.max(run.peak, n);
-            run.samples.add(new double[] {(System.nanoTime() - start) / 1e9, n,
-                run.failures(), run.queries.get()});
-          }
+          int n = backend.connections();
+          run.peak = Math.max(run.peak, n);
+          run.samples.add(new double[] {(System.nanoTime() - start) / 1e9, n,
+              run.failures(), run.queries.get()});
           Thread.sleep(SAMPLE_MILLIS); // the sampling period
         }
       } catch (SQLException | InterruptedException e) {
@@ -217,7 +296,7 @@ public final class ConnectionWallDrill implements DrillScenario {
             p.count.update(count);
           }
         }
-        Pod pod = boot("pod-" + i, url, budget, count);
+        Pod pod = boot("pod-" + i, backend, budget, count);
         pods.add(pod);
         startLoad(pod, run, running);
       }
@@ -238,10 +317,10 @@ public final class ConnectionWallDrill implements DrillScenario {
     return run;
   }
 
-  private static Pod boot(String name, String url, PoolBudget budget, int count) {
+  private static Pod boot(String name, Backend backend, PoolBudget budget, int count) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(name);
-    config.setJdbcUrl(url);
+    backend.configure(config);
     config.setMaximumPoolSize(NAIVE_POOL);
     config.setConnectionTimeout(1_000);
     config.setValidationTimeout(500);

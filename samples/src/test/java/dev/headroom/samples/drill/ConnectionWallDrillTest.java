@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,5 +40,38 @@ class ConnectionWallDrillTest {
       rs.next();
       assertEquals(0, rs.getInt(1), "the drill dropped its role");
     }
+  }
+
+  /**
+   * With no PostgreSQL at the URL (port 1 on loopback: nothing listens), the drill runs the
+   * same fleets against the model of a database with the same hard limit, says so in what it
+   * ran on, and the same comparisons hold.
+   */
+  @Test
+  @Timeout(120)
+  void withoutPostgresTheModelDatabaseShowsTheSameWallAndSaysItIsAModel() throws Exception {
+    DrillOptions options = new DrillOptions(1,
+        "jdbc:postgresql://127.0.0.1:1/test?user=postgres&connectTimeout=2",
+        java.nio.file.Path.of("target", "fire-drill-model-test.html"));
+    DrillResult r = new ConnectionWallDrill().run(options);
+    assertTrue(r.ranOn().startsWith("A MODEL of a database, not PostgreSQL"), r.ranOn());
+    beatsBoth(r, "calls refused by the database (SQLSTATE 53300)");
+    assertEquals(0, r.comparison("calls that failed").headroom(), r.consoleTable());
+    beatsBoth(r, "pods that never served a query");
+    assertEquals(0, r.comparison("pods that never served a query").headroom());
+    beatsBoth(r, "calls that succeeded (%)");
+    String peak = "peak server connections (limit " + ConnectionWallDrill.ROLE_LIMIT + ")";
+    assertEquals(ConnectionWallDrill.ROLE_LIMIT, r.comparison(peak).naive(), r.consoleTable());
+    assertTrue(r.comparison(peak).headroom() <= ConnectionWallDrill.ROLE_LIMIT
+        - ConnectionWallDrill.ADMIN_HEADROOM, r.consoleTable());
+  }
+
+  @Test
+  void aServerThatRefusesTheLoginIsAnErrorNotAFallBackToTheModel() {
+    // PostgreSQL answers, but the role does not exist: SQLSTATE 28000, not a connection error.
+    SQLException e = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+        () -> ConnectionWallDrill.connectOrNull(
+            "jdbc:postgresql://127.0.0.1:5432/test?user=no_such_role_for_the_drill"));
+    assertTrue(e.getSQLState().startsWith("28"), e.getSQLState() + " " + e.getMessage());
   }
 }
