@@ -330,6 +330,12 @@ abstract class LimitController {
         // give back the concurrency taken away (a censored window's mean, a lower bound, is
         // evidence of that too). If it did come down, the load is the cause:
         // a new run of decreases starts here, again down to half at most before judging.
+        if (w.maxInFlight > 1.5 * current + 1) {
+          // The cut did not lower the concurrency: work the limit does not govern (CRITICAL,
+          // never shed) holds the slots, so whether latency came down says nothing yet. Hold
+          // at half rather than conclude "not load" and open the limit into a collapse.
+          return clamp(current);
+        }
         if (mean >= 0.8 * declinePeak) {
           helped = 0;
           // Two windows within a fifth of the peak, or one at the peak or above: not helped.

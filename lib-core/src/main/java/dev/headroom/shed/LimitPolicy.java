@@ -304,7 +304,9 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    *       held for two latencies or two deadlines, whichever is longer, since the timeouts of
    *       the calls let in arrive one deadline later. A window lower than the peak but not by
    *       half must be confirmed by the next before the load is blamed and the limit halved
-   *       again.
+   *       again. No verdict while in-flight stays above 1.5 times the halved limit: work the
+   *       limit does not govern (CRITICAL) holds the slots, the experiment did not happen, and
+   *       the limit holds at half.
    *   <li><b>Within tolerance</b>, with the limit full or more than 1% of demand refused: the
    *       limit grows by the demand ratio (offered / served, at most double) back up to the
    *       largest in-flight already seen healthy, or in slow start (until demand is first met);
