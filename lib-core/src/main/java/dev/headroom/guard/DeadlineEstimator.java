@@ -16,19 +16,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * is recomputed from both generations by whichever thread wins a CAS on {@code nextRecompute};
  * inside the bucket that holds the wanted rank the value is interpolated linearly. With fewer
  * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
- * deadline in force and successes are counted, and a multiplier on the deadline (the expansion)
- * follows them, decided on once they hold {@link #MIN_CUT} outcomes (a "period" below: one
- * 100 ms period at 100 calls/s, several at lower rates, at most {@link #EVIDENCE_NANOS}): a
- * period with at least 10 cut calls and no success sets it so that the deadline
- * is the ceiling (nothing finished inside the deadline, so the estimate says nothing about the
- * new normal: this is the step from 20 ms to 800 ms); at least 10 cut and at least twice as many
- * cut as succeeded doubles it; as many successes as cuts, one at least, fades it by 0.9 towards
- * 1; any other period (none of either, or a mix) leaves it, so that the 800 ms a slower normal
- * takes to show its first success does not fade the expansion that made room for it. When the
- * percentile rises, the expansion is divided by the rise (not below 1): the histogram now holds
- * part of what the expansion stood for, and the deadline stays where it was instead of growing
- * by both. Once every {@code exploreInterval} one call (the CAS winner on {@code nextExplore})
- * is given the ceiling, so that a slower new normal is still observed.
+ * deadline in force and successes are counted, and decided on once they are {@link #MIN_EVIDENCE}
+ * (one 100 ms period at 100 calls/s, several at lower rates, at most {@link #EVIDENCE_NANOS}):
+ * when at least twice as many were cut as succeeded, the histogram describes a normal that is
+ * gone (the step from 20 to 800 ms), so it is emptied and the deadline is the ceiling until
+ * the new normal has {@link #MIN_SAMPLES} samples of its own. Once every
+ * {@code exploreInterval} one call (the CAS winner on {@code nextExplore}) is given the
+ * ceiling, so that a slower new normal is still observed where fewer calls are cut.
  *
  * <p>Races. {@link #recordSuccess} increments one {@link AtomicLongArray} cell (plain atomic
  * add, no lock, no allocation). Rotation is done by the thread that wins the CAS on
@@ -47,8 +41,8 @@ final class DeadlineEstimator {
   static final int MIN_SAMPLES = 100;
   /** The deadline is recomputed at most this often. */
   static final long PERIOD_NANOS = 100_000_000L;
-  /** Cut calls needed before the deadline expands; also the outcomes a decision waits for. */
-  static final int MIN_CUT = 10;
+  /** The outcomes (successes and cut calls) a decision about the histogram waits for. */
+  static final int MIN_EVIDENCE = 10;
   /** The longest the outcomes of successive periods add up before they are decided on. */
   static final long EVIDENCE_NANOS = 5_000_000_000L;
 
@@ -80,19 +74,21 @@ final class DeadlineEstimator {
   private final long exploreNanos;
   private final AtomicLongArray[] generations = {
       new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS)};
-  /** Per-period counters: [0] successes, [1] cut calls. */
-  private final AtomicLongArray period = new AtomicLongArray(2);
+  /**
+   * The evidence counters: [0] successes, [1] cut calls, [2] successes slower than the deadline
+   * in force (an explorer's, given the ceiling: proof that cut calls would have answered).
+   */
+  private final AtomicLongArray period = new AtomicLongArray(3);
 
   private volatile int current;
   private volatile long generationStart;
   private volatile long nextRecompute;
   private volatile long nextExplore;
   private volatile long deadlineNanos;
-  /** Written only by recompute winners (volatile: successive winners are different threads). */
-  private volatile double expansion = 1.0;
-  /** The percentile x headroom of the last recompute, 0 before the first; as above. */
-  private volatile double lastBase;
-  /** When the outcomes now in {@code period} began to add up; as above. */
+  /**
+   * When the outcomes now in {@code period} began to add up. Written only by recompute winners
+   * (volatile: successive winners are different threads).
+   */
   private volatile long evidenceStart;
 
   DeadlineEstimator(DeadlinePolicy policy, NanoClock clock) {
@@ -152,12 +148,15 @@ final class DeadlineEstimator {
     rotateIfDue(now);
     generations[current].getAndIncrement(index(Math.max(0L, latencyNanos)));
     period.getAndIncrement(0);
+    if (latencyNanos > deadlineNanos) {
+      period.getAndIncrement(2);
+    }
   }
 
   /**
    * Records that the deadline cut a call short. Only a call cut at (or above) the deadline in
-   * force counts towards expansion: calls still running under an older, shorter deadline would
-   * otherwise keep doubling a deadline that was already raised, up to the ceiling.
+   * force counts: calls still running under an older, shorter deadline would otherwise empty
+   * the histogram again just after it was emptied and the deadline raised to the ceiling.
    *
    * @param timeoutNanos the deadline the call was given
    * @param now the time of the cut
@@ -205,19 +204,29 @@ final class DeadlineEstimator {
 
   private void recompute(long now) {
     // The evidence about the deadline: successes and cut calls since the last decision. It is
-    // decided on once it holds MIN_CUT outcomes (one period at 100 calls/s and more, two at
-    // 50/s) or is EVIDENCE_NANOS old; until then the periods' outcomes add up and the
-    // expansion holds, so that a slow caller gets the same rules as a busy one. Taken with
-    // getAndAdd of what was read, so that an outcome recorded meanwhile is kept for the next.
+    // decided on once it holds MIN_EVIDENCE outcomes (one period at 100 calls/s and more, two at
+    // 50/s) or is EVIDENCE_NANOS old; until then the periods' outcomes add up, so that a slow
+    // caller gets the same rule as a busy one. Taken with getAndAdd of what was read, so that
+    // an outcome recorded meanwhile is kept for the next.
     long successes = period.get(0);
     long cut = period.get(1);
-    if (successes + cut >= MIN_CUT || now - evidenceStart >= EVIDENCE_NANOS) {
+    long over = period.get(2);
+    if (successes + cut >= MIN_EVIDENCE || now - evidenceStart >= EVIDENCE_NANOS) {
       period.getAndAdd(0, -successes);
       period.getAndAdd(1, -cut);
+      period.getAndAdd(2, -over);
       evidenceStart = now;
-    } else {
-      successes = 0;
-      cut = 0;
+      // An answer slower than the deadline in force (an explorer's, which gets the ceiling)
+      // says the same where few calls come: calls were cut that would have answered.
+      if (cut > 0 && (cut >= 2 * successes || over >= 1)) {
+        // Most calls were cut: the histogram's normal is no longer the dependency's (the step
+        // from 20 to 800 ms), and its old samples would hold the deadline down for a window:
+        // read against thousands of 20 ms samples, the top 0.1% of a new 100 ms normal is its
+        // 98th percentile, and a deadline built on that cuts 2% of calls for seconds. Start
+        // over: the ceiling until the new normal has MIN_SAMPLES of its own.
+        forget(now);
+        return;
+      }
     }
     AtomicLongArray a = generations[0];
     AtomicLongArray b = generations[1];
@@ -230,28 +239,23 @@ final class DeadlineEstimator {
       return;
     }
     double base = Math.max(1.0, valueAtRank(a, b, percentile * total) * headroom);
-    double e = expansion;
-    double previous = lastBase;
-    if (previous > 0 && base > previous) {
-      // The histogram has caught up with part of what the expansion stood for: keep the
-      // deadline where it was rather than multiply the new base by the old correction.
-      e = Math.max(1.0, e * previous / base);
-    }
-    double max = Math.max(1.0, ceilingNanos / base);
-    if (cut >= MIN_CUT && successes == 0) {
-      // Nothing finished inside the deadline: the estimate says nothing about the new normal.
-      e = max;
-    } else if (cut >= MIN_CUT && cut >= 2 * successes) {
-      e = e * 2.0;
-    } else if (successes > 0 && successes >= cut) {
-      e = e * 0.9; // fade only on evidence that the deadline is long enough
-    }
-    e = Math.max(1.0, Math.min(e, max));
-    expansion = e;
-    lastBase = base;
-    double scaled = base * e;
-    long d = scaled >= ceilingNanos ? ceilingNanos : (long) scaled;
+    long d = base >= ceilingNanos ? ceilingNanos : (long) base;
     deadlineNanos = Math.min(ceilingNanos, Math.max(floorNanos, d));
+  }
+
+  /**
+   * Drops every sample: the deadline is the ceiling until the histogram has
+   * {@link #MIN_SAMPLES} again. Run by the recompute winner; a success recorded meanwhile may
+   * land in a cell being cleared and be lost, the benign race {@link #rotate} has too.
+   */
+  private void forget(long now) {
+    for (AtomicLongArray g : generations) {
+      for (int i = 0; i < BUCKETS; i++) {
+        g.set(i, 0L);
+      }
+    }
+    generationStart = now;
+    deadlineNanos = ceilingNanos;
   }
 
   /** The value below which {@code rank} of the samples lie, interpolated inside its bucket. */
@@ -301,6 +305,6 @@ final class DeadlineEstimator {
 
   @Override
   public String toString() {
-    return "DeadlineEstimator[" + deadlineNanos / 1_000_000.0 + " ms, x" + expansion + "]";
+    return "DeadlineEstimator[" + deadlineNanos / 1_000_000.0 + " ms]";
   }
 }

@@ -10,11 +10,13 @@ import java.time.Duration;
  * <p>The adaptive deadline is {@code percentile(recent successes) x headroom}, kept within
  * {@code [floor, ceiling]}. With fewer than 100 recent successes it is the ceiling. Once every
  * {@code exploreInterval} one call is given the ceiling instead, so that when the dependency's
- * normal latency rises the estimator still sees the slower successes and follows them. When the
- * calls of a 100 ms recompute period are cut short by the deadline and none succeeded (at least
- * 10 cut), the deadline goes to the ceiling at once; when most were cut (at least 10, and at
- * least twice as many as succeeded) it doubles; the increase fades by 0.9 a period only while
- * at least as many calls succeed as are cut, and gives way as the percentile itself rises.
+ * normal latency rises the estimator still sees the slower successes and follows them. Its
+ * outcomes are judged ten at a time (every 100 ms at 100 calls/s and more, over several periods
+ * below, at most 5 s): when at least twice as many calls were cut short as succeeded, or an
+ * explorer answered slower than the deadline in force, the recent successes describe a normal
+ * that is gone; they are dropped, and the deadline is the ceiling until the new normal has 100
+ * samples of its own. (Read against thousands of samples of the old normal, the top 0.1% of a
+ * new one is only its 98th percentile, and a deadline built on that cuts for seconds.)
  *
  * <pre>{@code
  * DeadlinePolicy.fixed(Duration.ofMillis(1500));

@@ -214,8 +214,9 @@ final class DependencyScenario {
       Event e = queue.poll();
       if (trace && e.time >= nextTrace) {
         System.out.printf(Locale.ROOT, "%6.2f limit %4d inFlight %4d workers busy %4d breaker %s"
-            + " deadline %s%n", e.time / 1e9, guard.limit().limit(), guard.limit().inFlight(),
-            workers - free, guard.breaker().state(), guard.deadline());
+            + " deadline %s%n", e.time / 1e9, guard.limit() == null ? -1 : guard.limit().limit(),
+            guard.limit() == null ? -1 : guard.limit().inFlight(), workers - free,
+            guard.breaker().state(), guard.deadline());
         nextTrace += 250_000_000L;
       }
       clock.advance(e.time - now);
