@@ -24,15 +24,8 @@ class ConnectionWallDrillTest {
   @Timeout(120)
   void budgetedPodsNeverMeetTheWallThatNaivePodsHit() throws Exception {
     DrillResult r = new ConnectionWallDrill().run(DrillAssertions.options(1));
-    beatsBoth(r, "calls that failed");
-    beatsBoth(r, "calls refused by the database (SQLSTATE 53300)");
-    assertEquals(0, r.comparison("calls that failed").headroom(), r.consoleTable());
-    beatsBoth(r, "pods that never served a query");
-    assertEquals(0, r.comparison("pods that never served a query").headroom());
-    beatsBoth(r, "calls that succeeded (%)");
-    String peak = "peak server connections (limit " + ConnectionWallDrill.ROLE_LIMIT + ")";
-    assertTrue(r.comparison(peak).headroom() <= ConnectionWallDrill.ROLE_LIMIT
-        - ConnectionWallDrill.ADMIN_HEADROOM, r.consoleTable());
+    assertTrue(r.ranOn().startsWith("real PostgreSQL"), r.ranOn());
+    theWallHoldsForHeadroomOnly(r);
     try (Connection admin = DriverManager.getConnection(DrillOptions.DEFAULT_POSTGRES_URL);
         Statement s = admin.createStatement();
         ResultSet rs = s.executeQuery("select count(*) from pg_roles where rolname like"
@@ -55,15 +48,27 @@ class ConnectionWallDrillTest {
         java.nio.file.Path.of("target", "fire-drill-model-test.html"));
     DrillResult r = new ConnectionWallDrill().run(options);
     assertTrue(r.ranOn().startsWith("A MODEL of a database, not PostgreSQL"), r.ranOn());
+    theWallHoldsForHeadroomOnly(r);
+    assertEquals(ConnectionWallDrill.ROLE_LIMIT, r.comparison(peak()).naive(), r.consoleTable());
+  }
+
+  /**
+   * The naive pods meet the wall and some never serve; Headroom's never meet it, all serve,
+   * and the database never holds more than the budget.
+   */
+  private static void theWallHoldsForHeadroomOnly(DrillResult r) {
+    beatsBoth(r, "calls that failed");
     beatsBoth(r, "calls refused by the database (SQLSTATE 53300)");
     assertEquals(0, r.comparison("calls that failed").headroom(), r.consoleTable());
     beatsBoth(r, "pods that never served a query");
     assertEquals(0, r.comparison("pods that never served a query").headroom());
     beatsBoth(r, "calls that succeeded (%)");
-    String peak = "peak server connections (limit " + ConnectionWallDrill.ROLE_LIMIT + ")";
-    assertEquals(ConnectionWallDrill.ROLE_LIMIT, r.comparison(peak).naive(), r.consoleTable());
-    assertTrue(r.comparison(peak).headroom() <= ConnectionWallDrill.ROLE_LIMIT
+    assertTrue(r.comparison(peak()).headroom() <= ConnectionWallDrill.ROLE_LIMIT
         - ConnectionWallDrill.ADMIN_HEADROOM, r.consoleTable());
+  }
+
+  private static String peak() {
+    return "peak server connections (limit " + ConnectionWallDrill.ROLE_LIMIT + ")";
   }
 
   @Test
