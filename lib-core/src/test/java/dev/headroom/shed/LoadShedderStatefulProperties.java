@@ -23,7 +23,7 @@ class LoadShedderStatefulProperties {
   /** The reference model: the rule from the issue, written the simplest way. */
   static final class Model {
     final int limit;
-    final double[] shares = {Double.NaN, 0.95, 0.8, 0.5};
+    final double[] shares = LoadShedder.DEFAULT_SHARES.clone();
     final List<Priority> open = new ArrayList<>();
     long refused;
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 class StripedInFlightTest {
 
   private static final int LIMIT = 1000;
-  private static final int LOW_CAPACITY = 500;
+  /** LOW's default share of the limit. */
+  private static final int LOW_CAPACITY = (int) (LIMIT * LoadShedder.DEFAULT_SHARES[3]);
 
   @Test
   void oneThreadFillsLowToItsCapacityExactly() {

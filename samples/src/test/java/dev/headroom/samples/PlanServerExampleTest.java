@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpHandler;
+import dev.headroom.shed.Priority;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,7 +53,7 @@ class PlanServerExampleTest {
       assertEquals(200, get(server, "/health/ready").statusCode());
 
       // Fill the shedder with NORMAL requests that block, up to LOW's share of the limit.
-      int lowThreshold = Math.max(1, (int) Math.floor(server.shedder().limit() * 0.5));
+      int lowThreshold = server.shedder().capacity(Priority.LOW);
       List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
       while (server.shedder().inFlight() < lowThreshold) {
         held.add(http.sendAsync(request(server, "/slow"), BodyHandlers.ofString()));
