@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -550,6 +551,12 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     boolean stopped = false;
     if (!holding.isEmpty()) {
       List<Part> held = new ArrayList<>(holding);
+      // A partition whose next record already failed goes last (the sort is stable). After a
+      // trip, the records that never failed then probe the dependency first; a record failing
+      // alone, held and so first in every cycle, was otherwise the probe every time, failed it,
+      // stopped everything again and held back the records that would have shown the
+      // dependency works (and so never reached its dead letter).
+      held.sort(Comparator.comparingInt(ConsumerRunner::failedBefore));
       for (int i = 0; i < held.size(); i++) {
         Part part = held.get(i);
         if (stopped || part.backingOff) {
@@ -573,6 +580,12 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         stopped = handle(part, list, 0) == Outcome.STOP_ALL;
       }
     }
+  }
+
+  /** 1 if the next record a held partition would handle has failed before, else 0. */
+  private static int failedBefore(Part part) {
+    return part.held != null && part.heldFrom < part.held.size()
+        && part.failingOffset == part.held.get(part.heldFrom).offset() ? 1 : 0;
   }
 
   /** Handles {@code list} from {@code from} on; holds the rest if it stops. */
