@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
  * deadline in force and successes are counted, and decided on once they are {@link #MIN_EVIDENCE}
  * (one 100 ms period at 100 calls/s, several at lower rates, at most {@link #EVIDENCE_NANOS}):
- * when at least twice as many were cut as succeeded, the histogram describes a normal that is
+ * when calls were cut and either at least twice as many were cut as succeeded or an explorer
+ * answered slower than the deadline in force, the histogram describes a normal that is
  * gone (the step from 20 to 800 ms), so it is emptied and the deadline is the ceiling until
  * the new normal has {@link #MIN_SAMPLES} samples of its own. Once every
  * {@code exploreInterval} one call (the CAS winner on {@code nextExplore}) is given the

@@ -12,11 +12,12 @@ import java.time.Duration;
  * {@code exploreInterval} one call is given the ceiling instead, so that when the dependency's
  * normal latency rises the estimator still sees the slower successes and follows them. Its
  * outcomes are judged ten at a time (every 100 ms at 100 calls/s and more, over several periods
- * below, at most 5 s): when at least twice as many calls were cut short as succeeded, or an
- * explorer answered slower than the deadline in force, the recent successes describe a normal
- * that is gone; they are dropped, and the deadline is the ceiling until the new normal has 100
- * samples of its own. (Read against thousands of samples of the old normal, the top 0.1% of a
- * new one is only its 98th percentile, and a deadline built on that cuts for seconds.)
+ * below, at most 5 s): when calls were cut short and either at least twice as many were cut
+ * as succeeded or an explorer answered slower than the deadline in force, the recent
+ * successes describe a normal that is gone; they are dropped, and the deadline is the ceiling
+ * until the new normal has 100 samples of its own. (Read against thousands of samples of the
+ * old normal, the top 0.1% of a new one is only its 98th percentile, and a deadline built on
+ * that cuts for seconds.)
  *
  * <pre>{@code
  * DeadlinePolicy.fixed(Duration.ofMillis(1500));

@@ -643,8 +643,9 @@ public final class Guard implements Instrumented {
    * Returns how many calls ended with an outcome. Successes are read from the limit the guard
    * built, else from the breaker it built, which count each success already (the success path
    * then pays no add of the guard's own); a limit or breaker passed to the builder may be
-   * shared with other callers, so with those the guard counts its successes itself. A call
-   * made directly on {@link #limit()} is therefore counted as this guard's.
+   * shared with other callers, so with those the guard counts its successes itself. A success
+   * reported directly on the {@link #limit()} or {@link #breaker()} the guard built is
+   * therefore counted as this guard's.
    *
    * @param outcome the outcome
    * @return the count since the guard was built

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -97,7 +96,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  *       with a guard only if another record succeeded since its first failure: without that
  *       evidence the downstream may simply be down, and the runner keeps retrying until the
  *       breaker opens. A record that fails alone on an otherwise idle downstream therefore
- *       holds its partition until its type is declared poison: declare them.
+ *       holds its partition until another record is handled; from then on its failures are
+ *       classified as on a healthy dependency (even while the breaker it tripped is not yet
+ *       closed) and count towards its attempts. Declare such types poison to skip the wait.
  * </ul>
  *
  * <p>A dead-lettered record is sent to the dead-letter topic with its original key, value and
@@ -551,12 +552,6 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     boolean stopped = false;
     if (!holding.isEmpty()) {
       List<Part> held = new ArrayList<>(holding);
-      // A partition whose next record already failed goes last (the sort is stable). After a
-      // trip, the records that never failed then probe the dependency first; a record failing
-      // alone, held and so first in every cycle, was otherwise the probe every time, failed it,
-      // stopped everything again and held back the records that would have shown the
-      // dependency works (and so never reached its dead letter).
-      held.sort(Comparator.comparingInt(ConsumerRunner::failedBefore));
       for (int i = 0; i < held.size(); i++) {
         Part part = held.get(i);
         if (stopped || part.backingOff) {
@@ -580,12 +575,6 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         stopped = handle(part, list, 0) == Outcome.STOP_ALL;
       }
     }
-  }
-
-  /** 1 if the next record a held partition would handle has failed before, else 0. */
-  private static int failedBefore(Part part) {
-    return part.held != null && part.heldFrom < part.held.size()
-        && part.failingOffset == part.held.get(part.heldFrom).offset() ? 1 : 0;
   }
 
   /** Handles {@code list} from {@code from} on; holds the rest if it stops. */
@@ -681,7 +670,14 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
       Exception e) {
     // Any exception, an InterruptedException included, is a failure to classify: the runner's
     // thread is interrupted by nobody but the handler's own blocking calls.
-    FailureKind kind = classifier.classify(e, healthy());
+    // Other records were handled since this one first failed: the dependency works and this
+    // record does not, even if its own failures tipped the breaker (a record failing alone on
+    // a quiet topic does). It is classified as the dependency looking healthy, and its failures
+    // count as attempts towards its dead letter rather than as an outage that would keep it,
+    // and the breaker, failing for ever.
+    boolean othersWork = guardBreaker != null && part.failingOffset == raw.offset()
+        && handled.sum() > part.handledAtFirstFailure;
+    FailureKind kind = classifier.classify(e, healthy() || othersWork);
     if (kind == null) {
       kind = FailureKind.TRANSIENT;
     }
@@ -713,7 +709,7 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
         if (permit != null) {
           permit.onFailure(e);
         }
-        if (!admits() || (guard != null && !healthy())) {
+        if (!othersWork && (!admits() || (guard != null && !healthy()))) {
           // This failure tipped the breaker: an outage, and the record keeps its attempts.
           outages.increment();
           backOffAll(null);

@@ -16,8 +16,9 @@ import org.apache.kafka.common.errors.SerializationException;
  *       that parses the value itself): {@link FailureKind#POISON};
  *   <li>a {@link RejectedException} (a breaker or a shedder downstream refused the call):
  *       {@link FailureKind#OUTAGE};
- *   <li>any failure while the dependency is not healthy (the guard's breaker is not closed):
- *       {@link FailureKind#OUTAGE};
+ *   <li>any failure while the dependency is not healthy (the guard's breaker is not closed,
+ *       and no other record was handled since this record first failed): {@link
+ *       FailureKind#OUTAGE};
  *   <li>anything else: {@link FailureKind#TRANSIENT}.
  * </ol>
  * {@link #poisonOn(Class[])} adds the caller's own non-retriable types to the first rule.

@@ -823,6 +823,43 @@ class ConsumerRunnerTest {
   }
 
   /**
+   * The lone failing record trips the guard's breaker before any other record arrives (two
+   * failures in a row open it). The other records are then handled, but every later failure
+   * of the lone record came while the breaker was not closed, so it was classified as an
+   * outage: the record kept its attempts, never reached its dead letter, and failed every probe
+   * for ever (650 outages in 20 s). Other records handled since its first failure now mean the
+   * dependency works: its failures count as attempts and it is dead-lettered.
+   */
+  @Test
+  void aRecordFailingAloneThatTrippedTheBreakerDoesNotHoldBackTheOthers() throws Exception {
+    createTopics(2, "tripped");
+    createTopics(1, "tripped.dlq");
+    send("tripped", 1, "100"); // fails every time
+    Guard guard = Guard.builder("tripped-store").breaker(BreakerConfig.builder()
+        .consecutiveFailures(2).openDuration(Duration.ofMillis(200)).openJitter(0).build())
+        .build();
+    Deliveries deliveries = new Deliveries();
+    try (ConsumerRunner<String, Integer> runner = runner("tripped-g", "tripped", "tripped.dlq",
+        Map.of()).guard(guard).handler(r -> {
+          if (r.value() == 100) {
+            throw new IllegalStateException("cannot handle 100");
+          }
+          deliveries.record(r);
+        }).build()) {
+      runner.start();
+      await(() -> guard.breaker().transitionCount(BreakerState.OPEN) >= 1,
+          "the lone failing record to trip the breaker");
+      for (int i = 0; i < 5; i++) {
+        send("tripped", 0, Integer.toString(i));
+      }
+      await(() -> runner.deadLetteredCount() == 1 && deliveries.values().size() == 5,
+          "the others handled and the failing record dead-lettered");
+    }
+    assertEquals(1, readAll("tripped.dlq", 1).size());
+    assertEquals(endOffsets("tripped", 2), committed("tripped-g"));
+  }
+
+  /**
    * Declared poison goes to the dead-letter topic without a retry (or after its own attempt
    * count) and is reported to the guard as ignored: a breaker that opens on a single failure
    * never opens.
