@@ -21,9 +21,23 @@ import org.jctools.queues.atomic.MpscAtomicArrayQueue;
  * {@code capacity(p) = max(1, floor(limit * share(p)))}; shares are ordered
  * ({@code LOW <= NORMAL <= HIGH <= 1}), so at any moment a lower priority is refused before a
  * higher one. {@link Priority#CRITICAL} is always admitted and counts as in-flight. The limit
- * comes from a {@link LimitPolicy}: fixed, AIMD or gradient. With {@link Builder#maxWait} a
- * request that finds no slot waits up to that long in its priority's FIFO queue; waiters are
- * served highest priority first, and a priority whose queueing delay stays above
+ * comes from a {@link LimitPolicy}: fixed, AIMD or gradient.
+ *
+ * <p>With an adaptive limit the shares are the bands under pressure. Each window without
+ * pressure (no HIGH or NORMAL request refused, the limit not falling) opens them a quarter of
+ * the remaining way, {@code share + open * (1 - share)}, until every priority may fill the limit
+ * ({@link #bandsOpen()}, gauge {@code headroom.shed.bands.open}); a window with pressure closes
+ * them to the shares again. At normal load LOW is then not refused at half the limit
+ * whenever in-flight peaks; those refusals would ask an adaptive limit for more concurrency,
+ * and it would settle at twice what the load uses, where the next spike finds it (above the
+ * collapse point of a small backend). The cost: in the first window of a spike, lower
+ * priorities may hold slots up to the limit, until they complete. (Closing the bands at the
+ * first refusal instead of at the window's end was tried: on small backends under a 20x spike
+ * the limit then grew into the collapse point again.) A fixed limit keeps its bands closed.
+ *
+ * <p>With {@link Builder#maxWait} a request that finds no slot waits up to that long in its
+ * priority's FIFO queue; waiters are served highest priority first, and a priority whose
+ * queueing delay stays above
  * {@link Builder#queueDelayTarget} for a whole {@link Builder#queueDelayInterval} is shed at
  * once instead of queued (CoDel-like) until its queue empties.
  *
@@ -197,6 +211,11 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
 
   private volatile int waiting;
   private volatile int limit;
+  /**
+   * Capacities by priority ordinal at the current limit and bands ({@code [0]} is
+   * {@code Integer.MAX_VALUE}, CRITICAL's); an immutable array, replaced whole.
+   */
+  private volatile int[] capacities;
   /** FAST mode's per-stripe bound, from the limit; 0 turns stripe admissions off. */
   private volatile int quota;
   /** FAST mode's bound on in-flight: the smallest non-CRITICAL capacity. */
@@ -216,6 +235,15 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
 
   // Window owner's private state (serialised by `updating`).
   private double limitValue;
+  /**
+   * How far the bands are open, in [0, 1]: each priority may fill
+   * {@code share + open * (1 - share)} of the limit. 0 under pressure; adaptive limits only.
+   */
+  private double open;
+  /** The {@link #open} of the published capacities; read by gauges and tests. */
+  private volatile double publishedOpen;
+  /** Refusals of HIGH and NORMAL so far, at the last window close. */
+  private long lastRefusedHigher;
   private long lastSuccesses;
   private long lastSuccessNanos;
   private long lastDrops;
@@ -266,7 +294,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     }
     this.limitValue = policy.initialLimit();
     this.limit = policy.initialLimit();
-    this.ceiling = capacity(shares[PRIORITIES - 1], limit);
+    this.capacities = capacitiesFor(shares, limit, 0.0);
+    this.ceiling = capacities[PRIORITIES - 1];
     this.stripeCount = b.stripes == null ? DEFAULT_STRIPES : b.stripes;
     this.stripes = new int[(stripeCount + 2) * STRIDE];
     this.quota = ceiling / (2 * stripeCount);
@@ -314,7 +343,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     if (p == 0 || waiting == 0) {
       slot = stripeAdmit();
       if (slot == NONE) {
-        slot = reserve(p == 0 ? Integer.MAX_VALUE : capacity(shares[p], limit)) ? WORD : NONE;
+        slot = reserve(capacities[p]) ? WORD : NONE;
       }
     }
     // One allocation site on the fast path, so that C2 can scalar-replace the permit when the
@@ -355,7 +384,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     }
     int slot = stripeAdmit();
     if (slot == NONE) {
-      slot = reserve(p == 0 ? Integer.MAX_VALUE : capacity(shares[p], limit)) ? WORD : NONE;
+      slot = reserve(capacities[p]) ? WORD : NONE;
     }
     if (slot == NONE) {
       return NO_SLOT;
@@ -506,20 +535,26 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     }
   }
 
-  /** Publishes a new limit: stripe admissions stop first, and resume under the new bounds. */
-  private void publishLimit(int newLimit) {
-    if (newLimit == limit) {
-      return;
+  /**
+   * Publishes a new limit or bands: stripe admissions stop first, and resume under the new
+   * bounds.
+   */
+  private void publishLimit(int newLimit, double newOpen) {
+    if (newLimit == limit && newOpen == publishedOpen) {
+      return; // the steady state: nothing to publish, nothing allocated
     }
+    int[] next = capacitiesFor(shares, newLimit, newOpen);
+    publishedOpen = newOpen;
     int word;
     while (((word = inFlight) & EXACT) == 0) {
       if (IN_FLIGHT.compareAndSet(this, word, word | EXACT)) {
         break;
       }
     }
-    int newCeiling = capacity(shares[PRIORITIES - 1], newLimit);
+    int newCeiling = next[PRIORITIES - 1];
     ceiling = newCeiling;
     quota = newCeiling / (2 * stripeCount);
+    capacities = next;
     limit = newLimit;
     // A maybeResume() that read the old bounds may have cleared the flag meanwhile.
     while (((word = inFlight) & EXACT) == 0) {
@@ -554,12 +589,21 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     return Math.max(1, (int) (limit * share));
   }
 
-  private int capacity(int ordinal, int currentLimit) {
-    return ordinal == 0 ? Integer.MAX_VALUE : capacity(shares[ordinal], currentLimit);
+  /**
+   * The capacities of every priority at a limit with the bands open by {@code open}: a share
+   * {@code s} becomes {@code s + open * (1 - s)}, so the order of the shares is kept.
+   */
+  static int[] capacitiesFor(double[] shares, int limit, double open) {
+    int[] c = new int[PRIORITIES];
+    c[0] = Integer.MAX_VALUE;
+    for (int p = 1; p < PRIORITIES; p++) {
+      c[p] = open >= 1.0 ? limit : capacity(shares[p] + open * (1.0 - shares[p]), limit);
+    }
+    return c;
   }
 
   private boolean tryReserve(int ordinal) {
-    return reserve(capacity(ordinal, limit));
+    return reserve(capacities[ordinal]);
   }
 
   private Permit acquireSlow(Priority priority) {
@@ -622,7 +666,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
     return new Permit(this, priority, new Permit.Rejection(reason,
         retryAfterNanos(reason, currentInFlight, currentWaiting, currentLimit),
         currentInFlight, currentWaiting, currentLimit,
-        capacity(priority.ordinal(), currentLimit)));
+        capacities[priority.ordinal()]));
   }
 
   /**
@@ -750,13 +794,33 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
             previous == 0 ? (long) mean : (long) (previous * 0.8 + mean * 0.2);
       }
       if (adaptive) {
+        double before = limitValue;
         limitValue = controller.next(limitValue, w);
-        publishLimit(Math.max(1, (int) limitValue));
+        long refusedHigher = refusedTotal(1) + refusedTotal(2);
+        // The bands reserve room for the higher priorities when there is pressure: a higher
+        // priority was refused (the limit is full) or the limit is falling. Without it they
+        // open, a quarter of the way per window, until every priority may fill the limit:
+        // otherwise LOW, refused at half the limit whenever in-flight peaks, would push the
+        // limit to twice the concurrency the load needs, and the next spike would find it
+        // there.
+        open = refusedHigher != lastRefusedHigher || limitValue < before
+            ? 0.0 : Math.min(1.0, open + 0.25);
+        lastRefusedHigher = refusedHigher;
+        publishLimit(Math.max(1, (int) limitValue), open);
       }
       windowEnd = now + controller.windowNanos;
     } finally {
       UPDATING.setRelease(this, 0);
     }
+  }
+
+  /** Every refusal of one priority so far, for every reason. */
+  private long refusedTotal(int ordinal) {
+    long sum = 0;
+    for (int r = 0; r < REASONS; r++) {
+      sum += rejected[ordinal * REASONS + r].sum();
+    }
+    return sum;
   }
 
   /** Every refusal so far, of every priority and reason. */
@@ -898,7 +962,7 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    */
   public int capacity(Priority priority) {
     Checks.requireNonNull("priority", priority);
-    return capacity(priority.ordinal(), limit);
+    return capacities[priority.ordinal()];
   }
 
   /**
@@ -917,6 +981,20 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    */
   public LimitPolicy policy() {
     return policy;
+  }
+
+  /**
+   * Returns how far the priority bands are open, in {@code [0, 1]}: a priority with share
+   * {@code s} may fill {@code s + open * (1 - s)} of the limit. Always 0 with a fixed limit. With
+   * an adaptive limit it is 0 under pressure (a HIGH or NORMAL request was refused in the last
+   * window, or the limit fell) and opens by a quarter each window without pressure, so that at
+   * normal load every priority may fill the limit and none pushes it up by being refused at
+   * its share.
+   *
+   * @return the fraction in {@code [0, 1]}
+   */
+  public double bandsOpen() {
+    return publishedOpen;
   }
 
   /**
@@ -966,6 +1044,10 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
         .description("Requests waiting for a slot"), () -> waiting);
     sink.gauge(MeterId.of("headroom.shed.limit").tag("name", name)
         .description("Current concurrency limit"), () -> limit);
+    sink.gauge(MeterId.of("headroom.shed.bands.open").tag("name", name)
+        .description("How far the priority bands are open: 0 under pressure (each priority"
+            + " fills its share of the limit), 1 when every priority may fill the limit"),
+        () -> publishedOpen);
     for (Priority priority : Priority.ALL) {
       LongAdder count = admitted[priority.ordinal()];
       sink.counter(MeterId.of("headroom.shed.admitted").tag("name", name)

@@ -16,6 +16,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.From;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
@@ -92,9 +93,10 @@ class LoadShedderProperties {
       if (op instanceof Acquire a) {
         int before = shedder.inFlight();
         int limit = shedder.limit();
+        double bands = shedder.bandsOpen();
         Permit permit = shedder.tryAcquire(a.priority());
         offered.merge(a.priority(), 1L, Long::sum);
-        ShedInvariants.checkDecision(shedder, a.priority(), permit, before, limit);
+        ShedInvariants.checkDecision(shedder, a.priority(), permit, before, limit, bands);
         assertEquals(before + (permit.isAdmitted() ? 1 : 0), shedder.inFlight());
         if (permit.isAdmitted()) {
           open.add(permit);
@@ -136,6 +138,22 @@ class LoadShedderProperties {
       assertEquals(ShedInvariants.expectedCapacity(p, shedder.share(p), limit),
           shedder.capacity(p));
     }
+  }
+
+  /** However far the bands open, the capacities keep the shares' order and the limit. */
+  @Property(tries = 200)
+  void openBandsKeepTheOrder(@ForAll @IntRange(min = 1, max = 100_000) int limit,
+      @ForAll("shares") double[] shares, @ForAll @DoubleRange(min = 0, max = 1) double open) {
+    double[] byOrdinal = {Double.NaN, shares[2], shares[1], shares[0]};
+    int[] c = LoadShedder.capacitiesFor(byOrdinal, limit, open);
+    assertEquals(Integer.MAX_VALUE, c[0]);
+    assertTrue(c[1] <= limit && c[1] >= c[2] && c[2] >= c[3] && c[3] >= 1,
+        java.util.Arrays.toString(c) + " at limit " + limit);
+    for (int p = 1; p < 4; p++) {
+      assertEquals(ShedInvariants.expectedCapacity(Priority.values()[p], byOrdinal[p], limit,
+          open), c[p]);
+    }
+    assertEquals(limit, LoadShedder.capacitiesFor(byOrdinal, limit, 1.0)[3]);
   }
 
   private static void complete(Permit permit, int outcome, long latencyMillis) {

@@ -68,7 +68,7 @@ class LoadShedderStatefulProperties {
           boolean expected = h.model.admits(p);
           int before = h.shedder.inFlight();
           Permit permit = h.shedder.tryAcquire(p);
-          ShedInvariants.checkDecision(h.shedder, p, permit, before, h.model.limit);
+          ShedInvariants.checkDecision(h.shedder, p, permit, before, h.model.limit, 0.0);
           assertEquals(expected, permit.isAdmitted(), "admission of " + p + " at " + h);
           if (expected) {
             h.model.open.add(p);

@@ -61,6 +61,69 @@ class LoadShedderTest {
     assertEquals(20, shedder.admitted(Priority.CRITICAL));
   }
 
+  /**
+   * With an adaptive limit the bands open while no higher priority is refused: at normal load
+   * LOW may fill the limit instead of being refused at half of it, which pushed the limit to
+   * twice the concurrency the load needs (and a 20x spike into 20 slots then found it there and
+   * collapsed the backend). A refusal of a higher priority closes them when its window closes.
+   * With a fixed limit they never open.
+   */
+  @Test
+  void adaptiveBandsOpenWithoutPressureAndCloseWhenAHigherPriorityIsRefused() {
+    ManualClock clock = new ManualClock(0);
+    LoadShedder shedder = LoadShedder.builder("bands").clock(clock)
+        .limit(LimitPolicy.gradient().initialLimit(20).minLimit(20).maxLimit(20).build())
+        .build();
+    assertEquals(0.0, shedder.bandsOpen());
+    assertEquals(10, shedder.capacity(Priority.LOW));
+    double[] opens = new double[4];
+    for (int w = 0; w < 4; w++) {
+      List<Permit> held = fill(shedder, Priority.HIGH, 12); // no refusal: no pressure
+      closeWindowWith(clock, held, 2);
+      opens[w] = shedder.bandsOpen();
+    }
+    assertEquals("[0.25, 0.5, 0.75, 1.0]", java.util.Arrays.toString(opens));
+    assertEquals(20, shedder.capacity(Priority.LOW));
+    assertEquals(20, shedder.capacity(Priority.NORMAL));
+    assertEquals(20, shedder.capacity(Priority.HIGH));
+    ShedInvariants.checkCapacitiesOrdered(shedder);
+
+    List<Permit> held = fill(shedder, Priority.LOW, 20);
+    Permit high = shedder.tryAcquire(Priority.HIGH);
+    assertEquals(ShedReason.LIMIT, high.reason());
+    assertTrue(high.toException().getMessage().endsWith("capacity(HIGH)=20)"),
+        high.toException().getMessage());
+    closeWindowWith(clock, held, 10);
+    assertEquals(0.0, shedder.bandsOpen(), "a HIGH refusal is pressure");
+    assertEquals(10, shedder.capacity(Priority.LOW));
+    assertEquals(16, shedder.capacity(Priority.NORMAL));
+    assertEquals(19, shedder.capacity(Priority.HIGH));
+    ShedInvariants.checkDrained(shedder);
+
+    LoadShedder fixed = fixed(20);
+    for (int w = 0; w < 4; w++) {
+      closeWindowWith(clock, fill(fixed, Priority.HIGH, 12), 2);
+    }
+    assertEquals(0.0, fixed.bandsOpen());
+    assertEquals(10, fixed.capacity(Priority.LOW));
+  }
+
+  /**
+   * Completes all but {@code late} of the permits 5 ms from now, then the rest after the
+   * window's end: the first of those closes the window (with at least the default ten samples
+   * when {@code held.size() - late >= 9}).
+   */
+  private static void closeWindowWith(ManualClock clock, List<Permit> held, int late) {
+    clock.advance(Duration.ofMillis(5));
+    for (Permit p : held.subList(0, held.size() - late)) {
+      p.onSuccess();
+    }
+    clock.advance(Duration.ofMillis(100));
+    for (Permit p : held.subList(held.size() - late, held.size())) {
+      p.onSuccess();
+    }
+  }
+
   @Test
   void criticalCountsAsInFlightAndSqueezesTheOthers() {
     LoadShedder shedder = fixed(10);
@@ -251,7 +314,8 @@ class LoadShedderTest {
     a.onSuccess();
     c.onSuccess();
     assertEquals(0.0, sink.value("headroom.shed.inflight", "name", "api"));
-    assertEquals(3 + 4 + 4 * 5 + 3, sink.declared().size());
+    assertEquals(0.0, sink.value("headroom.shed.bands.open", "name", "api"));
+    assertEquals(4 + 4 + 4 * 5 + 3, sink.declared().size());
     assertEquals("seconds", sink.declared().get(sink.declared().size() - 1).id().baseUnit());
   }
 

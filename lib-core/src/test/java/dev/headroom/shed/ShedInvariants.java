@@ -18,20 +18,29 @@ final class ShedInvariants {
 
   /** The capacity rule, computed independently of the shedder's own arithmetic. */
   static int expectedCapacity(Priority priority, double share, int limit) {
+    return expectedCapacity(priority, share, limit, 0.0);
+  }
+
+  /** The capacity rule with the bands open by {@code open} (adaptive limits). */
+  static int expectedCapacity(Priority priority, double share, int limit, double open) {
     if (priority == Priority.CRITICAL) {
       return Integer.MAX_VALUE;
     }
-    return Math.max(1, (int) Math.floor(limit * share));
+    if (open >= 1.0) {
+      return limit; // fully open: every priority may fill the limit
+    }
+    return Math.max(1, (int) Math.floor(limit * (share + open * (1.0 - share))));
   }
 
   /**
-   * Checks one admission decision made when in-flight was {@code inFlightBefore} and the limit
-   * {@code limit} (single-threaded callers know both exactly).
+   * Checks one admission decision made when in-flight was {@code inFlightBefore}, the limit
+   * {@code limit} and the bands open by {@code open} (single-threaded callers know all three
+   * exactly).
    */
   static void checkDecision(LoadShedder shedder, Priority priority, Permit permit,
-      int inFlightBefore, int limit) {
+      int inFlightBefore, int limit, double open) {
     assertEquals(priority, permit.priority());
-    int capacity = expectedCapacity(priority, shedder.share(priority), limit);
+    int capacity = expectedCapacity(priority, shedder.share(priority), limit, open);
     if (permit.isAdmitted()) {
       assertNull(permit.reason());
       assertFalse(permit.isCompleted());
@@ -40,7 +49,7 @@ final class ShedInvariants {
       // A lower priority is never admitted at a moment a higher one would be refused.
       for (Priority higher : Priority.values()) {
         if (higher.ordinal() < priority.ordinal() && higher != Priority.CRITICAL) {
-          int higherCapacity = expectedCapacity(higher, shedder.share(higher), limit);
+          int higherCapacity = expectedCapacity(higher, shedder.share(higher), limit, open);
           assertTrue(inFlightBefore < higherCapacity, priority + " admitted at inFlight "
               + inFlightBefore + " while " + higher + " (capacity " + higherCapacity
               + ") would be refused");

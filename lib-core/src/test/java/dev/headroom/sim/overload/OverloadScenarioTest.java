@@ -54,6 +54,32 @@ class OverloadScenarioTest {
     assertTrue(m[4] >= 0.99, "1x after the spike: " + m[4]);
   }
 
+  /**
+   * At 1x, LOW was refused at half the limit whenever in-flight peaked, and each refusal asked
+   * the limit for more: it settled at twice the load's concurrency, 38 in front of 20 slots
+   * that collapse above 30. The 20x spike then filled it, the backend collapsed, and CRITICAL
+   * alone kept it collapsed (CRITICAL 1.1% served, median of seeds 1-3). With the bands open at
+   * normal load the limit stays near what the load uses, below the collapse point, and the
+   * spike is absorbed. (During the spike the limit may still grow past the collapse point, the
+   * tolerance allowing 1.3-1.6 times the no-load latency: seed 2 collapses there. The median
+   * is what the family property asserts.)
+   */
+  @Test
+  void atNormalLoadTheLimitStaysBelowTheCollapsePoint() {
+    OverloadScenario scenario = OverloadScenario.builder().sigma(0.5).slots(20).spike(20)
+        .phases(8, 12, 12).build();
+    for (long seed = 1; seed <= 3; seed++) {
+      OverloadScenario.Result r = scenario.run(seed, OverloadReport::defaults);
+      int highest = r.limits.subList(40, 80).stream().mapToInt(Integer::intValue).max()
+          .orElseThrow();
+      assertTrue(highest < 30, "seed " + seed + ": limit " + highest + " at 1x\n" + r);
+      assertTrue(r.goodput(OverloadScenario.Phase.BEFORE) >= 0.99, "seed " + seed + "\n" + r);
+    }
+    double[] m = OverloadReport.medians(scenario, OverloadReport::defaults, 1, 3);
+    assertTrue(m[0] >= 0.99, "CRITICAL during the spike " + m[0]);
+    assertTrue(m[4] >= 0.99, "1x after the spike " + m[4]);
+  }
+
   @Test
   void reRunsAreIdentical() {
     OverloadScenario scenario = OverloadScenario.builder().phases(4, 6, 8).build();
@@ -62,16 +88,13 @@ class OverloadScenarioTest {
   }
 
   /**
-   * The family: service-time sigma 0.2-0.8, 40-200 slots, a 5x-20x spike. (Below 40 slots
-   * the margin between the limit the tolerance allows, 1.3x the slots, and the collapse point,
-   * 1.5x, is a few requests; with sigma 0.2, 20 slots and an 18x spike, an overshoot collapses
-   * the backend and CRITICAL alone keeps it collapsed: a known gap, listed in the README.) Per member, the
-   * median of three seeds. CRITICAL is never starved, the load after the spike is served, and
-   * HIGH gets at least 90% of its ideal share, the project's target. The shares are bands of
-   * one limit (HIGH may fill 95% of it, NORMAL 80%), not strict priority, so NORMAL takes some
-   * slots whenever in-flight dips below 80% of the limit, which costs HIGH most where the limit
-   * is small: on a grid of sigma 0.2/0.5/0.8, 40/100/200 slots and 5/10/20x, the lowest was
-   * 91% (40 slots, 10x); 40 tries with another seed passed too.
+   * The family: service-time sigma 0.2-0.8, 40-200 slots, a 5x-20x spike. Per member, the
+   * median of three seeds. CRITICAL is never starved, the load before and after the spike is
+   * served, and HIGH gets at least 90% of its ideal share, the project's target. The shares
+   * are bands of one limit under pressure (HIGH may fill 95% of it, NORMAL 80%), not strict
+   * priority, so NORMAL takes some slots whenever in-flight dips below 80% of the limit, which
+   * costs HIGH most where the limit is small: on a grid of sigma 0.2/0.5/0.8, 40/100/200 slots
+   * and 5/10/20x, the lowest was 91% (40 slots, 10x).
    */
   @Property(tries = 12, seed = "16")
   void defaultsHoldAcrossTheFamily(@ForAll @DoubleRange(min = 0.2, max = 0.8) double sigma,
@@ -86,5 +109,40 @@ class OverloadScenarioTest {
     assertTrue(m[0] >= 0.99, what);
     assertTrue(m[1] >= 0.9 * scenario.idealDuringSpike(Priority.HIGH), what);
     assertTrue(m[4] >= 0.99, what);
+    assertTrue(m[5] >= 0.99, what + " before " + m[5]);
+  }
+
+  /**
+   * Small backends, 20-40 slots, where the collapse point (1.5x the slots) is a few requests
+   * above what the latency tolerance lets the limit reach. Before the bands opened at normal
+   * load, LOW, refused at half the limit whenever in-flight peaked, pushed the limit to twice
+   * the load's concurrency, above the collapse point of a 20-slot backend; a 20x spike then
+   * found it there, collapsed the backend, and CRITICAL alone kept it collapsed (CRITICAL
+   * 0.1% and 1.1% at 20 slots, 20x, sigma 0.2 and 0.5). Now CRITICAL gets at least 95% and the
+   * load before and after the spike is served.
+   *
+   * <p>HIGH stays below the 90% target here: at 10x its ideal is 100% with its demand at 90% of
+   * capacity, and in a shedder without queues NORMAL takes the slots HIGH needs at its peaks.
+   * The limit is not the cause: the best fixed limit, chosen in hindsight per member from 1.0x
+   * to 1.5x the slots, gets 83-89% of HIGH's ideal at 20-30 slots and 10x, and the adaptive
+   * limit 82-90% (on a grid of 20/25/30/35 slots, sigma 0.2/0.5/0.8 and 5/10/15/20x, the
+   * adaptive limit's HIGH was at least 94% of the best fixed limit's but at 20 slots, 20x,
+   * sigma 0.2, where one seed of three collapsed for part of the spike: 86%).
+   */
+  @Property(tries = 12, seed = "20")
+  void smallBackendsKeepCriticalAndRecover(
+      @ForAll @DoubleRange(min = 0.2, max = 0.8) double sigma,
+      @ForAll @IntRange(min = 20, max = 40) int slots,
+      @ForAll @DoubleRange(min = 5, max = 20) double spike) {
+    OverloadScenario scenario = OverloadScenario.builder().sigma(sigma).slots(slots)
+        .spike(spike).phases(8, 12, 12).build();
+    double[] m = OverloadReport.medians(scenario, OverloadReport::defaults, 1, 3);
+    String what = String.format("sigma %.2f slots %d spike %.1f: CRITICAL %.3f HIGH %.3f"
+        + " (ideal %.3f) before %.3f after %.3f", sigma, slots, spike, m[0], m[1],
+        scenario.idealDuringSpike(Priority.HIGH), m[5], m[4]);
+    assertTrue(m[0] >= 0.95, what);
+    assertTrue(m[1] >= 0.8 * scenario.idealDuringSpike(Priority.HIGH), what);
+    assertTrue(m[4] >= 0.99, what);
+    assertTrue(m[5] >= 0.99, what);
   }
 }

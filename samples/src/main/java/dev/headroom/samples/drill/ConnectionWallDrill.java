@@ -19,17 +19,27 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 
 /**
  * The connection wall against the real PostgreSQL: a role created with
  * {@code CONNECTION LIMIT 30} plays the database's {@code max_connections} (the server's own
- * settings are never touched); pods of one service, each a HikariCP pool in this process with
- * four threads running {@code select pg_sleep(0.02)}, boot every 0.5 s from 4 to 12. When no
+ * settings are never touched); pods of one service, each a HikariCP pool in this process, boot
+ * every 0.5 s from 4 to 12. Requests arrive at a steady {@value #REQUESTS_PER_SECOND} a second,
+ * whatever happens to them (users do not slow down because a pod cannot reach the database),
+ * and a load balancer sends each to the next pod in turn; a pod serves it on one of its
+ * {@value #THREADS_PER_POD} request threads with {@code select pg_sleep(0.02)}, and a request
+ * that finds all of them busy and {@value #QUEUE_PER_POD} waiting is refused. Both fleets get
+ * the same requests at the same moments, so "served" compares like with like. When no
  * PostgreSQL answers at the URL (a connection error, SQLSTATE class 08), the same fleets run
  * against a {@link ModelDatabase} with the same limit and a 20 ms query, and the result says
  * so in what it ran on; any other error (a refused login, say) fails the scenario.
@@ -45,9 +55,15 @@ public final class ConnectionWallDrill implements DrillScenario {
   static final int ADMIN_HEADROOM = 2;
   static final int FIRST_PODS = 4;
   static final int LAST_PODS = 12;
-  static final int THREADS_PER_POD = 4;
+  static final int THREADS_PER_POD = 16;
+  static final int QUEUE_PER_POD = 64;
+  /** Well within the budget's capacity: 28 connections serve over 1,000 queries a second. */
+  static final int REQUESTS_PER_SECOND = 120;
   static final long BOOT_EVERY_MILLIS = 500;
   static final long STEADY_MILLIS = 2_500;
+  /** The requests of one run: from the first pod's boot to STEADY_MILLIS after the last. */
+  static final long REQUESTS = REQUESTS_PER_SECOND
+      * ((LAST_PODS - FIRST_PODS) * BOOT_EVERY_MILLIS + STEADY_MILLIS) / 1000;
   static final int NAIVE_POOL = 10;
   static final long SAMPLE_MILLIS = 100;
 
@@ -58,7 +74,10 @@ public final class ConnectionWallDrill implements DrillScenario {
 
   /** What one fleet did. */
   static final class Run {
+    final AtomicLong offered = new AtomicLong();
     final AtomicLong queries = new AtomicLong();
+    /** Requests a pod refused because its threads and queue were full. */
+    final AtomicLong saturated = new AtomicLong();
     final AtomicLong wall = new AtomicLong();
     final AtomicLong budget = new AtomicLong();
     final AtomicLong other = new AtomicLong();
@@ -67,27 +86,32 @@ public final class ConnectionWallDrill implements DrillScenario {
     long podsThatNeverServed;
 
     long failures() {
-      return wall.get() + budget.get() + other.get();
+      return wall.get() + budget.get() + other.get() + saturated.get();
     }
 
     double successShare() {
-      long all = queries.get() + failures();
-      return all == 0 ? 0.0 : (double) queries.get() / all;
+      return offered.get() == 0 ? 0.0 : (double) queries.get() / offered.get();
     }
   }
 
-  /** One pod: its pool and its worker threads. */
+  /** One pod: its pool and its request threads. */
   private static final class Pod {
     final DataSource dataSource;
     final AutoCloseable closer;
     final PushedPodCountSource count;
     final AtomicLong served = new AtomicLong();
-    final List<Thread> workers = new ArrayList<>();
+    final ThreadPoolExecutor threads;
 
-    Pod(DataSource dataSource, AutoCloseable closer, PushedPodCountSource count) {
+    Pod(String name, DataSource dataSource, AutoCloseable closer, PushedPodCountSource count) {
       this.dataSource = dataSource;
       this.closer = closer;
       this.count = count;
+      this.threads = new ThreadPoolExecutor(THREADS_PER_POD, THREADS_PER_POD, 0,
+          TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE_PER_POD), r -> {
+            Thread t = new Thread(r, name + "-request");
+            t.setDaemon(true);
+            return t;
+          }, new ThreadPoolExecutor.AbortPolicy());
     }
   }
 
@@ -190,34 +214,39 @@ public final class ConnectionWallDrill implements DrillScenario {
             + " to " + LAST_PODS + " under query load against a database limit of " + ROLE_LIMIT
             + " connections",
         ranOn, "HikariCP, maximumPoolSize " + NAIVE_POOL + " per pod", null);
-    out.add(new Comparison("calls that failed", false, naive.failures(), Double.NaN,
+    out.add(new Comparison("requests that failed", false, naive.failures(), Double.NaN,
         headroom.failures()));
-    out.add(new Comparison("calls refused by the database (SQLSTATE 53300)", false,
+    out.add(new Comparison("requests refused by the database (SQLSTATE 53300)", false,
         naive.wall.get(), Double.NaN, headroom.wall.get()));
     out.add(new Comparison("pods that never served a query", false, naive.podsThatNeverServed,
         Double.NaN, headroom.podsThatNeverServed));
-    out.add(new Comparison("calls that succeeded (%)", true, OverloadDrill.pct(
+    out.add(new Comparison("requests served (%)", true, OverloadDrill.pct(
         naive.successShare()), Double.NaN, OverloadDrill.pct(headroom.successShare())));
-    out.add(new Comparison("queries served", true, naive.queries.get(), Double.NaN,
+    out.add(new Comparison("requests served", true, naive.queries.get(), Double.NaN,
         headroom.queries.get()));
     out.add(new Comparison("peak server connections (limit " + ROLE_LIMIT + ")", false,
         naive.peak, Double.NaN, headroom.peak));
+    if (naive.offered.get() != REQUESTS || headroom.offered.get() != REQUESTS) {
+      throw new IllegalStateException("the load balancer sent " + naive.offered.get() + " and "
+          + headroom.offered.get() + " requests, not " + REQUESTS + " each");
+    }
+    out.note(String.format(Locale.ROOT, "the same %,d requests in each run (%d a second, the"
+        + " load balancer's turn decides the pod); without Headroom a request sent to a pod"
+        + " whose pool got no connection waits 1 s for one, then fails", REQUESTS,
+        REQUESTS_PER_SECOND));
     out.note("budget: " + budget.available() + " of " + ROLE_LIMIT + " connections for the"
         + " service (" + ADMIN_HEADROOM + " kept for operators); per-pod pool at " + LAST_PODS
-        + " pods: " + budget.maxPoolSizeFor("wall", LAST_PODS) + "; Headroom calls rejected by"
-        + " the budget (bounded wait, then fail fast): " + headroom.budget.get()
-        + "; other failures: without " + naive.other.get() + ", with Headroom "
-        + headroom.other.get());
-    out.note("queries served: the naive pods that got connections served more in all while the"
-        + " others served nothing (each of their calls waited 1 s for a connection, then"
-        + " failed); Headroom's pools stay inside the budget, which keeps room for the"
-        + " rollout surge and the operators, so fewer connections work at once");
+        + " pods: " + budget.maxPoolSizeFor("wall", LAST_PODS) + "; Headroom requests rejected"
+        + " by the budget (bounded wait, then fail fast): " + headroom.budget.get()
+        + "; requests refused by a saturated pod: without " + naive.saturated.get()
+        + ", with Headroom " + headroom.saturated.get() + "; other failures: without "
+        + naive.other.get() + ", with Headroom " + headroom.other.get());
     out.chart(Chart.lines("Connections the database holds for the service", "time (s)",
         "server connections", List.of(
             series("without: pools of " + NAIVE_POOL, "#d62728", true, naive, 1),
             series("Headroom: pools sized by the budget", "#1f77b4", false, headroom, 1),
             limitLine(naive, headroom))));
-    out.chart(Chart.lines("Calls that failed, cumulative", "time (s)", "failed calls",
+    out.chart(Chart.lines("Requests that failed, cumulative", "time (s)", "failed requests",
         List.of(series("without: pools of " + NAIVE_POOL, "#d62728", true, naive, 2),
             series("Headroom: pools sized by the budget", "#1f77b4", false, headroom, 2))));
     return out;
@@ -265,7 +294,7 @@ public final class ConnectionWallDrill implements DrillScenario {
   private static Run fleet(Backend backend, PoolBudget budget) throws Exception {
     Run run = new Run();
     AtomicBoolean running = new AtomicBoolean(true);
-    List<Pod> pods = new ArrayList<>();
+    List<Pod> pods = new CopyOnWriteArrayList<>();
     CountDownLatch samplerStopped = new CountDownLatch(1);
     long start = System.nanoTime();
     Thread sampler = new Thread(() -> {
@@ -285,6 +314,30 @@ public final class ConnectionWallDrill implements DrillScenario {
     }, "drill-sampler");
     sampler.setDaemon(true);
     sampler.start();
+    // The load balancer: a steady arrival rate, each request to the next pod in turn, the same
+    // number of requests in every run. The pod list only grows, and only this method's thread
+    // adds to it (a copy-on-write list).
+    Thread dispatcher = new Thread(() -> {
+      long period = TimeUnit.SECONDS.toNanos(1) / REQUESTS_PER_SECOND;
+      long next = System.nanoTime();
+      long turn = 0;
+      while (turn < REQUESTS && running.get()) {
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait); // the arrival schedule
+          continue;
+        }
+        next += period;
+        Pod pod = pods.get((int) (turn++ % pods.size()));
+        run.offered.incrementAndGet();
+        try {
+          pod.threads.execute(() -> serve(pod, run));
+        } catch (RejectedExecutionException e) {
+          run.saturated.incrementAndGet();
+        }
+      }
+    }, "drill-load-balancer");
+    dispatcher.setDaemon(true);
     try {
       for (int i = 0; i < LAST_PODS; i++) {
         if (i >= FIRST_PODS) {
@@ -296,16 +349,22 @@ public final class ConnectionWallDrill implements DrillScenario {
             p.count.update(count);
           }
         }
-        Pod pod = boot("pod-" + i, backend, budget, count);
-        pods.add(pod);
-        startLoad(pod, run, running);
+        pods.add(boot("pod-" + i, backend, budget, count));
+        if (i == 0) {
+          dispatcher.start();
+        }
       }
-      Thread.sleep(STEADY_MILLIS);
+      dispatcher.join(TimeUnit.SECONDS.toMillis(30)); // the rest of the schedule: STEADY_MILLIS
     } finally {
       running.set(false);
+      dispatcher.join(TimeUnit.SECONDS.toMillis(5));
       for (Pod p : pods) {
-        for (Thread t : p.workers) {
-          t.join(TimeUnit.SECONDS.toMillis(15));
+        p.threads.shutdown();
+      }
+      for (Pod p : pods) {
+        if (!p.threads.awaitTermination(15, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("pod requests still running 15 s after the load"
+              + " stopped");
         }
       }
       samplerStopped.await(5, TimeUnit.SECONDS);
@@ -327,7 +386,7 @@ public final class ConnectionWallDrill implements DrillScenario {
     config.setInitializationFailTimeout(-1);
     if (budget == null) {
       HikariDataSource ds = new HikariDataSource(config);
-      return new Pod(ds, ds, null);
+      return new Pod(name, ds, ds, null);
     }
     // The drill tells every pod the new count in the same step that boots a pod.
     PushedPodCountSource pods = PodCountSource.pushed().name(name)
@@ -337,32 +396,24 @@ public final class ConnectionWallDrill implements DrillScenario {
         .ownsPodCountSource().build();
     BudgetedDataSource ds = BudgetedHikari.builder(name, config).sizer(sizer)
         .acquireTimeout(Duration.ofSeconds(3)).build();
-    return new Pod(ds, ds, pods);
+    return new Pod(name, ds, ds, pods);
   }
 
-  private static void startLoad(Pod pod, Run run, AtomicBoolean running) {
-    for (int t = 0; t < THREADS_PER_POD; t++) {
-      Thread worker = new Thread(() -> {
-        while (running.get()) {
-          try (Connection c = pod.dataSource.getConnection();
-              Statement s = c.createStatement()) {
-            s.execute("select pg_sleep(0.02)");
-            run.queries.incrementAndGet();
-            pod.served.incrementAndGet();
-          } catch (SQLException e) {
-            if (refusedForLimit(e)) {
-              run.wall.incrementAndGet();
-            } else if (e instanceof ConnectionRejectedException) {
-              run.budget.incrementAndGet();
-            } else {
-              run.other.incrementAndGet();
-            }
-          }
-        }
-      }, "drill-worker");
-      worker.setDaemon(true);
-      pod.workers.add(worker);
-      worker.start();
+  /** One request on a pod's thread: a connection, a 20 ms query, counted by outcome. */
+  private static void serve(Pod pod, Run run) {
+    try (Connection c = pod.dataSource.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("select pg_sleep(0.02)");
+      run.queries.incrementAndGet();
+      pod.served.incrementAndGet();
+    } catch (SQLException e) {
+      if (refusedForLimit(e)) {
+        run.wall.incrementAndGet();
+      } else if (e instanceof ConnectionRejectedException) {
+        run.budget.incrementAndGet();
+      } else {
+        run.other.incrementAndGet();
+      }
     }
   }
 
