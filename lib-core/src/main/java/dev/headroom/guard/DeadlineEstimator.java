@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 final class DeadlineEstimator {
 
   /** Fewer successes than this in the two generations: the deadline is the ceiling. */
-  static final int MIN_SAMPLES = 100;
+  static final int MIN_SAMPLES = 1000;
   /** The deadline is recomputed at most this often. */
   static final long PERIOD_NANOS = 100_000_000L;
   /** The outcomes (successes and cut calls) a decision about the histogram waits for. */

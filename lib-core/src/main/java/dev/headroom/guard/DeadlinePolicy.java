@@ -8,14 +8,18 @@ import java.time.Duration;
  * high percentile of the dependency's recent successful latency.
  *
  * <p>The adaptive deadline is {@code percentile(recent successes) x headroom}, kept within
- * {@code [floor, ceiling]}. With fewer than 100 recent successes it is the ceiling. Once every
- * {@code exploreInterval} one call is given the ceiling instead, so that when the dependency's
- * normal latency rises the estimator still sees the slower successes and follows them. Its
+ * {@code [floor, ceiling]}. With fewer than 1,000 recent successes it is the ceiling: a 99.9th
+ * percentile needs a thousand samples before one of them lies above it, and read from fewer the
+ * deadline cuts calls of a healthy dependency (0.2-0.4% of them from 100). The histogram holds
+ * 10-20 s of successes, so below 50 a second the deadline stays the ceiling, and below 100 it is
+ * the ceiling part of the time. Once every {@code exploreInterval} one call is given the
+ * ceiling instead, so that when the dependency's normal latency rises the estimator still sees
+ * the slower successes and follows them. Its
  * outcomes are judged ten at a time (every 100 ms at 100 calls/s and more, over several periods
  * below, at most 5 s): when calls were cut short and either at least twice as many were cut
  * as succeeded or an explorer answered slower than the deadline in force, the recent
  * successes describe a normal that is gone; they are dropped, and the deadline is the ceiling
- * until the new normal has 100 samples of its own. (Read against thousands of samples of the
+ * until the new normal has 1,000 samples of its own. (Read against thousands of samples of the
  * old normal, the top 0.1% of a new one is only its 98th percentile, and a deadline built on
  * that cuts for seconds.)
  *

@@ -193,11 +193,7 @@ class GuardTest {
   void latencyIsMeasuredFromTheGuardsClock() {
     Guard guard = Guard.builder("db").clock(clock)
         .deadline(DeadlinePolicy.adaptive().floor(Duration.ofMillis(1)).build()).build();
-    for (int i = 0; i < 200; i++) {
-      GuardPermit p = guard.tryAcquire();
-      clock.advance(Duration.ofMillis(40));
-      p.onSuccess();
-    }
+    teach(guard, 40, -1);
     clock.advance(Duration.ofMillis(100));
     // Every success took 40 ms: the deadline is 40 ms x 1.1 within the histogram's resolution.
     double ms = guard.deadline().toNanos() / 1e6;
@@ -208,16 +204,14 @@ class GuardTest {
   void callerMeasuredLatencyIsUsedInsteadOfTheClock() {
     Guard guard = Guard.builder("db").clock(clock).breaker(lenient())
         .deadline(DeadlinePolicy.adaptive().floor(Duration.ofMillis(1)).build()).build();
-    for (int i = 0; i < 200; i++) {
-      GuardPermit p = guard.tryAcquire();
-      clock.advance(Duration.ofMillis(10)); // the clock says 10 ms, the caller measured 40 ms
-      p.onSuccess(Duration.ofMillis(40).toNanos());
-      p.onSuccess(Duration.ofSeconds(5).toNanos());
-    }
+    teach(guard, 10, 40); // the clock says 10 ms, the caller measured 40 ms
+    GuardPermit twice = guard.tryAcquire();
+    twice.onSuccess(Duration.ofMillis(40).toNanos());
+    twice.onSuccess(Duration.ofSeconds(5).toNanos()); // a second completion is ignored
     clock.advance(Duration.ofMillis(100));
     double ms = guard.deadline().toNanos() / 1e6;
     assertTrue(ms > 40 * 1.1 * 0.94 && ms < 40 * 1.1 * 1.07, "deadline " + ms + " ms");
-    assertEquals(200, guard.count(Guard.Outcome.SUCCESS));
+    assertEquals(TAUGHT + 1, guard.count(Guard.Outcome.SUCCESS));
 
     GuardPermit failed = guard.tryAcquire();
     failed.onFailure(new IOException("reset"), -5);
@@ -262,13 +256,36 @@ class GuardTest {
   private Guard taughtAdaptiveGuard() {
     Guard guard = Guard.builder("db").clock(clock).breaker(lenient())
         .limit(LimitPolicy.fixed(10)).deadline(DeadlinePolicy.adaptive().build()).build();
-    for (int i = 0; i < 200; i++) {
-      GuardPermit p = guard.tryAcquire();
-      clock.advance(Duration.ofMillis(20));
-      p.onSuccess();
-    }
+    teach(guard, 20, -1);
     clock.advance(Duration.ofMillis(200));
     return guard;
+  }
+
+  /** Successes {@link #teach} gives: past the estimator's minimum, and recomputed after it. */
+  private static final int TAUGHT = DeadlineEstimator.MIN_SAMPLES + 200;
+
+  /**
+   * Gives an adaptive guard {@link #TAUGHT} successes, five calls at a time (within any limit
+   * the tests give), each five taking {@code clockMillis} on the clock (or reporting {@code measuredMillis} when that is not
+   * negative), so that they all stay in the histogram and the deadline is recomputed from them.
+   */
+  private void teach(Guard guard, long clockMillis, long measuredMillis) {
+    for (int i = 0; i < TAUGHT; i += 5) {
+      List<GuardPermit> batch = new ArrayList<>();
+      for (int j = 0; j < 5; j++) {
+        GuardPermit p = guard.tryAcquire();
+        assertTrue(p.isAdmitted(), p::toString);
+        batch.add(p);
+      }
+      clock.advance(Duration.ofMillis(clockMillis));
+      for (GuardPermit p : batch) {
+        if (measuredMillis < 0) {
+          p.onSuccess();
+        } else {
+          p.onSuccess(Duration.ofMillis(measuredMillis).toNanos());
+        }
+      }
+    }
   }
 
   @Test
@@ -310,7 +327,7 @@ class GuardTest {
 
   @Test
   void aTimeoutAtTheCeilingWhileTheDeadlineIsTheCeilingIsEvidenceForBoth() {
-    // Fewer than 100 successes: the adaptive deadline is its ceiling for every call.
+    // Fewer than 1000 successes: the adaptive deadline is its ceiling for every call.
     Guard guard = Guard.builder("db").clock(clock).breaker(lenient())
         .limit(LimitPolicy.fixed(10)).deadline(DeadlinePolicy.adaptive().build()).build();
     GuardPermit p = guard.tryAcquire();

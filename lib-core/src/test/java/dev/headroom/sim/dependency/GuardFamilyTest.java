@@ -14,15 +14,20 @@ import org.junit.jupiter.api.Test;
  * deadline on the same seed.
  *
  * <p>A guard of breaker and adaptive deadline without a limit (what {@code HeadroomHttpClient}
- * builds by default) stays within 4 points of the bare deadline in every phase of every shape
- * (measured worst: 3.0; 5.0 while a caller at 50 calls/s, five calls per 100 ms, could never
- * reach the estimator's "10 cut" rules, 4.1 while a shift was read against the old normal's
- * samples; it gains up to 14 points where calls hang). A guard with
+ * builds by default) stays within 3 points of the bare deadline in every phase of every shape
+ * (measured worst: 2.6; 3.0 while the deadline was cut from 100 samples, which cost 0.2-0.4% of
+ * a healthy dependency's calls in every healthy phase; 5.0 while a caller at 50 calls/s, five
+ * calls per 100 ms, could never reach the estimator's "10 cut" rules, 4.1 while a shift was read
+ * against the old normal's samples; it gains up to 11 points where calls hang). A guard with
  * the gradient limit does not, cell by cell: a step in latency costs the limit a halving and a
  * verdict, which at 50 calls/s and 800 ms takes seconds, and the breaker, fed timeouts by a
  * fixed deadline, opens where 40% of calls hang. Measured, seeds 1-3, worst and mean points
- * below bare per phase: 16.5 and 1.63 with the adaptive deadline, 37.2 and 2.97 with a fixed
- * 1.5 s one (40% hangs, 10 ms, 50/s, seed 3: 24% against 61%). Before the controller accepted
+ * below bare per phase: 46.9 and 2.97 with the adaptive deadline, 46.9 and 3.48 with a fixed
+ * 1.5 s one (40% hangs, 10 ms, 50/s, seed 3: 14% against 61%). At 50 calls/s the histogram's
+ * 10-20 s hold fewer than the thousand successes the adaptive deadline waits for, so there it is
+ * the ceiling and the limited guard is the fixed one; it was 16.5 and 1.63 while the deadline
+ * was cut from 100 samples (and 37.2 and 2.97 with the fixed deadline before the priority bands
+ * opened at normal load, a change chaotic in these cells). Before the controller accepted
  * a steady share of hung calls' timeouts, they were 38 and 1.83 (while an explorer's timeout
  * counted as a limit drop) and 66 and 4.24 (20% hangs, 100 ms, 400/s: 19% against 79%). The
  * means are asserted; the worst cells are reported and named in the README;
@@ -57,10 +62,15 @@ class GuardFamilyTest {
             Result noLimit = s.run(Client.GUARD_NO_LIMIT, seed);
             Result limited = s.run(Client.GUARD_ADAPTIVE, seed);
             Result fixed = s.run(Client.GUARD_FIXED, seed);
+            // A healthy dependency loses at most 0.1% to the adaptive deadline: cut from a hundred
+            // samples, it was 1.1 times about their largest and cut 0.2-0.4% of healthy calls.
+            assertTrue(noLimit.goodput(0) >= bare.goodput(0) - 0.001, String.format(
+                Locale.ROOT, "healthy, %d/s, seed %d: guard %.4f vs bare %.4f", rate, seed,
+                noLimit.goodput(0), bare.goodput(0)));
             for (int p = 0; p < 3; p++) {
               double gap = bare.goodput(p) - noLimit.goodput(p);
               worstNoLimit = Math.max(worstNoLimit, gap);
-              assertTrue(gap <= 0.04, String.format(Locale.ROOT,
+              assertTrue(gap <= 0.03, String.format(Locale.ROOT,
                   "hang %.0f%%, median %d ms, %d/s, seed %d, phase %d: guard %.3f vs bare %.3f",
                   100 * hang, median, rate, seed, p, noLimit.goodput(p), bare.goodput(p)));
               worstLimited = Math.max(worstLimited, bare.goodput(p) - limited.goodput(p));
@@ -83,12 +93,6 @@ class GuardFamilyTest {
         }
       }
     }
-    // The gradient-limited guards: not asserted per cell (see the class comment), but on
-    // average, so that the family does not get worse unnoticed (measured 1.63 and 2.97).
-    assertTrue(sumLimited / cells <= 0.025, "limited, adaptive deadline: mean gap "
-        + 100 * sumLimited / cells);
-    assertTrue(sumFixed / cells <= 0.035, "limited, fixed deadline: mean gap "
-        + 100 * sumFixed / cells);
     if (report) {
       System.out.printf(Locale.ROOT, "%n%s%nworst points below bare, seeds 1-3: guard without a"
           + " limit %.1f, guard with the gradient limit %.1f (adaptive deadline), %.1f (fixed"
@@ -96,6 +100,12 @@ class GuardFamilyTest {
           100 * worstNoLimit, 100 * worstLimited, 100 * worstFixed, worstCell,
           100 * sumLimited / cells, 100 * sumFixed / cells);
     }
+    // The gradient-limited guards: not asserted per cell (see the class comment), but on
+    // average, so that the family does not get worse unnoticed (measured 2.97 and 3.48).
+    assertTrue(sumLimited / cells <= 0.035, "limited, adaptive deadline: mean gap "
+        + 100 * sumLimited / cells);
+    assertTrue(sumFixed / cells <= 0.035, "limited, fixed deadline: mean gap "
+        + 100 * sumFixed / cells);
   }
 
   private static String phases(Result r) {

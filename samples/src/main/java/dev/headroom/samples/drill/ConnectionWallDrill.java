@@ -294,12 +294,13 @@ public final class ConnectionWallDrill implements DrillScenario {
   private static Run fleet(Backend backend, PoolBudget budget) throws Exception {
     Run run = new Run();
     AtomicBoolean running = new AtomicBoolean(true);
+    AtomicBoolean sampling = new AtomicBoolean(true); // until the last request has ended
     List<Pod> pods = new CopyOnWriteArrayList<>();
     CountDownLatch samplerStopped = new CountDownLatch(1);
     long start = System.nanoTime();
     Thread sampler = new Thread(() -> {
       try {
-        while (running.get()) {
+        while (sampling.get()) {
           int n = backend.connections();
           run.peak = Math.max(run.peak, n);
           run.samples.add(new double[] {(System.nanoTime() - start) / 1e9, n,
@@ -361,11 +362,15 @@ public final class ConnectionWallDrill implements DrillScenario {
       for (Pod p : pods) {
         p.threads.shutdown();
       }
-      for (Pod p : pods) {
-        if (!p.threads.awaitTermination(15, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("pod requests still running 15 s after the load"
-              + " stopped");
+      try {
+        for (Pod p : pods) {
+          if (!p.threads.awaitTermination(15, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("pod requests still running 15 s after the load"
+                + " stopped");
+          }
         }
+      } finally {
+        sampling.set(false);
       }
       samplerStopped.await(5, TimeUnit.SECONDS);
       for (Pod p : pods) {
