@@ -76,23 +76,29 @@ class ShedHandlerTest {
       assertEquals(503, ready.statusCode(), "refusing most traffic: not ready");
       release.countDown();
       assertEquals(200, held.get(5, TimeUnit.SECONDS).statusCode(), "nothing hangs");
-      // The client has the answer once the inner handler closed the body; ShedHandler
-      // completes the permit just after, on the server's thread. Wait for that, not a time.
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (shedder.inFlight() != 0 && System.nanoTime() - until < 0) {
-        Thread.onSpinWait();
-      }
-      assertEquals(0, shedder.inFlight(), "the held request's permit was completed");
+      awaitNoneInFlight(shedder, "the held request's permit was completed");
       for (int i = 0; i < 25; i++) {
         assertEquals(200, send(client, base + "/work", "low").statusCode());
       }
       assertEquals(200, send(client, base + "/health/ready", null).statusCode(), "ready again");
-      assertEquals(0, shedder.inFlight());
+      awaitNoneInFlight(shedder, "every permit was completed");
     } finally {
       release.countDown();
       server.stop(0);
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * The client has an answer once the inner handler closed the body; ShedHandler completes the
+   * permit just after, on the server's thread. Waits for that, not for a time.
+   */
+  private static void awaitNoneInFlight(LoadShedder shedder, String what) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (shedder.inFlight() != 0 && System.nanoTime() - until < 0) {
+      Thread.onSpinWait();
+    }
+    assertEquals(0, shedder.inFlight(), what);
   }
 
   private static HttpResponse<String> send(HttpClient client, String uri, String priority)
