@@ -110,7 +110,12 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    *
    * limit: published by the window owner with a volatile store, read once per admission
    * (plain volatile load). A limit that changes between the read and the CAS only means the
-   * admission used the limit of an instant earlier: benign.
+   * admission used the limit of an instant earlier: benign. The capacities of every priority
+   * at that limit and the bands' opening are one immutable int[] published the same way, in
+   * the same hand-over (flag set, ceiling and quota, capacities, limit), so an admission reads
+   * one volatile reference and one element: the capacities of one instant. Opening the bands
+   * raises the ceiling (LOW's capacity) like a larger limit; closing them lowers it like a
+   * smaller one, and stripe admissions resume only once every stripe is within the new quota.
    *
    * Adaptive limit: completions add to LongAdders (counts and latency sums per outcome) and, for
    * adaptive policies, fold their latency into windowMin and in-flight into windowMax with CAS
@@ -995,6 +1000,11 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
    */
   public double bandsOpen() {
     return publishedOpen;
+  }
+
+  /** The capacities by priority ordinal, one consistent snapshot (immutable); for tests. */
+  int[] capacitySnapshot() {
+    return capacities;
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -52,6 +53,49 @@ class LoadShedderHammerTest {
     LoadShedder shedder = LoadShedder.builder("stripes").limit(LimitPolicy.fixed(limit))
         .clock(NanoClock.system()).stripes(2).build();
     hammer(shedder, CALLS, limit);
+  }
+
+  /**
+   * An adaptive limit whose bands open and close while threads admit across stripes and exact
+   * counting: the threads alternate light phases (one permit held each, no pressure: the bands
+   * open, LOW's capacity becomes the limit, and the stripes' quota grows) and heavy ones (up
+   * to twelve each: HIGH and NORMAL are refused and the bands close). The limit itself is held
+   * at 24 (minimum = maximum), so that "never past the limit other than through CRITICAL"
+   * stays checkable while the capacities move under the admissions.
+   */
+  @Test
+  void totalsAddUpWhileTheBandsOpenAndClose() throws Exception {
+    int limit = 24;
+    LoadShedder shedder = LoadShedder.builder("bands").clock(NanoClock.system()).stripes(2)
+        .limit(LimitPolicy.gradient().initialLimit(limit).minLimit(limit).maxLimit(limit)
+            .window(Duration.ofMillis(2)).minSamples(4).build())
+        .build();
+    AtomicBoolean done = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<String> disordered =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    double[] seen = {Double.MAX_VALUE, 0.0};
+    Thread monitor = new Thread(() -> {
+      while (!done.get()) {
+        double open = shedder.bandsOpen();
+        seen[0] = Math.min(seen[0], open);
+        seen[1] = Math.max(seen[1], open);
+        int[] c = shedder.capacitySnapshot(); // one array: the capacities of one instant
+        if (!(c[1] <= limit && c[1] >= c[2] && c[2] >= c[3] && c[3] >= 1)) {
+          disordered.set(java.util.Arrays.toString(c));
+        }
+        Thread.onSpinWait();
+      }
+    });
+    monitor.start();
+    try {
+      hammer(shedder, CALLS, limit, true);
+    } finally {
+      done.set(true);
+      monitor.join(5_000);
+    }
+    assertEquals(null, disordered.get(), "capacities out of order");
+    assertEquals(0.0, seen[0], "the bands never closed");
+    assertEquals(1.0, seen[1], "the bands never opened all the way");
   }
 
   @Test
@@ -138,6 +182,11 @@ class LoadShedderHammerTest {
   }
 
   private static void hammer(LoadShedder shedder, int calls, int limit) throws Exception {
+    hammer(shedder, calls, limit, false);
+  }
+
+  private static void hammer(LoadShedder shedder, int calls, int limit, boolean phased)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(THREADS);
     Map<Priority, LongAdder> offered = new EnumMap<>(Priority.class);
     for (Priority p : Priority.values()) {
@@ -174,7 +223,8 @@ class LoadShedderHammerTest {
           if (random.nextInt(16) == 0) {
             LockSupport.parkNanos(random.nextInt(20_000));
           }
-          while (held.size() > random.nextInt(limit < 16 ? 6 : 12)) {
+          boolean light = phased && (i / 2_000) % 2 == 0;
+          while (held.size() > (light ? 1 : random.nextInt(limit < 16 ? 6 : 12))) {
             complete(held.remove(random.nextInt(held.size())), random, nonCritical, outcomes);
           }
         }
