@@ -959,10 +959,14 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   }
 
   /**
-   * Returns how many may be in flight for a priority to be admitted at the current limit.
+   * Returns how many may be in flight for a priority to be admitted at the current limit and
+   * bands.
    *
    * @param priority the priority
-   * @return {@code Integer.MAX_VALUE} for CRITICAL, else {@code max(1, floor(limit * share))}
+   * @return {@code Integer.MAX_VALUE} for CRITICAL; else {@code max(1, floor(limit * share))}
+   *     with the bands closed (always with a fixed limit), the limit with them fully open, and
+   *     {@code max(1, floor(limit * (share + open * (1 - share))))} in between
+   *     ({@link #bandsOpen()})
    * @throws IllegalArgumentException if {@code priority} is null
    */
   public int capacity(Priority priority) {
