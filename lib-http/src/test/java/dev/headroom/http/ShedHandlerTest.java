@@ -78,7 +78,9 @@ class ShedHandlerTest {
       assertEquals(200, held.get(5, TimeUnit.SECONDS).statusCode(), "nothing hangs");
       awaitNoneInFlight(shedder, "the held request's permit was completed");
       for (int i = 0; i < 25; i++) {
-        assertEquals(200, send(client, base + "/work", "low").statusCode());
+        // LOW's capacity is 1: the previous request's permit must be back before the next.
+        awaitNoneInFlight(shedder, "request " + i + "'s predecessor was completed");
+        assertEquals(200, send(client, base + "/work", "low").statusCode(), "request " + i);
       }
       assertEquals(200, send(client, base + "/health/ready", null).statusCode(), "ready again");
       awaitNoneInFlight(shedder, "every permit was completed");
