@@ -333,7 +333,13 @@ abstract class LimitController {
         if (w.maxInFlight > 1.5 * current + 1) {
           // The cut did not lower the concurrency: work the limit does not govern (CRITICAL,
           // never shed) holds the slots, so whether latency came down says nothing yet. Hold
-          // at half rather than conclude "not load" and open the limit into a collapse.
+          // at half rather than conclude "not load" and open the limit into a collapse. And
+          // judge only windows that begin one collapse latency after it ends: the calls
+          // admitted during it carry its latency, and read as "latency did not come down" they
+          // gave back, by Little's law at that latency, several times the backend's capacity
+          // (124 for 20 slots), where the next spike would find the limit.
+          drained = 0;
+          declinePeak = Math.max(declinePeak, Math.max(mean, dropLatency));
           return clamp(current);
         }
         if (mean >= 0.8 * declinePeak) {
