@@ -156,7 +156,8 @@ public record HeadroomProperties(
    * @param enabled whether to create it
    * @param name its name in meters and messages
    * @param limit its concurrency limit (changeable at run time)
-   * @param shares each priority's share of the limit (changeable at run time)
+   * @param shares each priority's share of the limit (changeable at run time); with an adaptive
+   *     limit, the bands under pressure (see {@code LoadShedder}: they open at normal load)
    * @param maxWait how long a request may wait for a slot; absent for none
    * @param queueCapacity each priority's queue capacity when waiting is on
    */
