@@ -15,7 +15,8 @@ import java.time.Duration;
  *     expiry, {@code E} an exponential draw of mean 1; {@code 0} turns that term off
  * @param earlyRefresh the TTL-proportional refresh window, as a fraction of the TTL: each value's
  *     refresh is due a uniform draw of up to {@code earlyRefresh x ttl} before its expiry (on top
- *     of the XFetch term); {@code 0} turns that term off
+ *     of the XFetch term), except a value that replaces one refreshed on time, which keeps the
+ *     phase and is due two of the key's read gaps early; {@code 0} turns that term off
  * @param ttlJitter how much of the TTL each value's lifetime may lose at random, in {@code [0, 1)}
  * @param maximumSize the most entries kept, or {@link #UNBOUNDED}
  * @param maximumWeight the most total weight kept, or {@link #UNBOUNDED}

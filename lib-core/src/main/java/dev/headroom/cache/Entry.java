@@ -36,6 +36,11 @@ final class Entry<V> {
   final long deltaNanos;
   /** Refreshes of this value that failed in a row, for the back-off. */
   final int failures;
+  /**
+   * How long a read of this key takes to come after a refresh falls due, smoothed over the
+   * refreshes that started on time (see {@code HeadroomCache#readGap}); 0 until one has.
+   */
+  final long readGapNanos;
 
   /**
    * A completed future of {@link #value}, made on the first asynchronous hit. Benign race: two
@@ -46,7 +51,7 @@ final class Entry<V> {
   volatile CompletableFuture<V> completed;
 
   private Entry(V value, Throwable error, Entry<V> lastGood, long expiresAt, long staleUntil,
-      long refreshFrom, long retryAt, long deltaNanos, int failures) {
+      long refreshFrom, long retryAt, long deltaNanos, int failures, long readGapNanos) {
     this.value = value;
     this.error = error;
     this.lastGood = lastGood;
@@ -56,6 +61,7 @@ final class Entry<V> {
     this.retryAt = retryAt;
     this.deltaNanos = deltaNanos;
     this.failures = failures;
+    this.readGapNanos = readGapNanos;
   }
 
   /**
@@ -63,17 +69,17 @@ final class Entry<V> {
    * {@code gapNanos} before its expiry (at once if the gap is longer than the freshness).
    */
   static <V> Entry<V> success(V value, long now, long freshNanos, long staleNanos,
-      long deltaNanos, long gapNanos) {
+      long deltaNanos, long gapNanos, long readGapNanos) {
     long expiresAt = now + freshNanos;
     long refreshFrom = expiresAt - Math.min(Math.max(0L, gapNanos), freshNanos);
     return new Entry<>(value, null, null, expiresAt, expiresAt + staleNanos, refreshFrom,
-        refreshFrom, deltaNanos, 0);
+        refreshFrom, deltaNanos, 0, readGapNanos);
   }
 
   static <V> Entry<V> failure(Throwable error, Entry<V> lastGood, long now, long negativeNanos) {
     // refreshFrom = now: every read of a failure entry takes the slow path.
     return new Entry<>(null, error, lastGood, now + negativeNanos, now + negativeNanos, now, now,
-        0L, 0);
+        0L, 0, 0L);
   }
 
   /**
@@ -83,7 +89,7 @@ final class Entry<V> {
   Entry<V> afterFailedRefresh(long notBefore) {
     long from = notBefore - expiresAt < 0 ? notBefore : expiresAt;
     return new Entry<>(value, error, lastGood, expiresAt, staleUntil, from, notBefore,
-        deltaNanos, failures == Integer.MAX_VALUE ? failures : failures + 1);
+        deltaNanos, failures == Integer.MAX_VALUE ? failures : failures + 1, readGapNanos);
   }
 
   boolean isValue() {

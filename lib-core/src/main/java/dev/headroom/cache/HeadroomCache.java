@@ -76,14 +76,25 @@ import java.util.random.RandomGenerator;
  * before its expiry ({@code U} uniform in [0, 1), {@code E} exponential of mean 1: XFetch's
  * term, Vattani, Chierichetti and Lowenstein, VLDB 2015, drawn once per value rather than per
  * read; the floor of two load times lets a value read once per load time be replaced before it
- * expires). The first read at or after that moment refreshes the value. Reaction: one
- * refresh per value and TTL; the window follows each new load time at the next load. Why it
- * spreads a fleet: instances loaded at one moment (a deploy) draw independent moments over half
- * a TTL by default, so the origin sees their refreshes spread instead of together, whatever its
- * latency; each refresh redraws, so the spread only grows. Why it cannot stay stuck: every value
- * gets a refresh moment no later than its expiry; a failed refresh backs off for at most an
- * eighth of the TTL; past the stale window a read always loads. {@code FleetSimulationTest}
- * holds the replay table.
+ * expires). A value that replaces one refreshed on time (a refresh that started before the old
+ * value expired, with no failed refresh before it) leaves out the window draw: its moment is
+ * {@code max(2 delta, min(2 g, earlyRefresh x ttl) + beta x delta x E)} before its expiry, where
+ * {@code g} is the key's read gap, how long each refresh of the key had to wait after its due
+ * moment for a read (averaged, each new wait with weight one half), so that the key's own reads
+ * are likely to start the next refresh before the expiry. The first read at or after that
+ * moment refreshes the value. Reaction: one refresh per value and TTL; the window follows each
+ * new load time at the next load. Why it spreads a fleet: instances loaded at one moment (a
+ * deploy, a flush) draw independent moments over half a TTL by default, so the origin sees
+ * their refreshes spread instead of together, whatever its latency. A value refreshed on time
+ * keeps the phase that draw gave it (and the lifetime jitter moves it further), so later
+ * refreshes stay spread without being brought forward again by a fresh draw: each draw over the
+ * window costs about a quarter of a TTL of freshness, once per fill instead of once per TTL, and
+ * a refresh on time costs about two read gaps. A refresh that
+ * started late (a key read more rarely than its refresh is due, or an origin that was down, so
+ * that many instances may refresh together when it returns) draws over the window again. Why
+ * it cannot stay stuck: every value gets a refresh moment no later than its expiry; a failed
+ * refresh backs off for at most an eighth of the TTL; past the stale window a read always
+ * loads. {@code FleetSimulationTest} holds the replay table.
  *
  * <h2>Null results</h2>
  *
@@ -169,6 +180,15 @@ public final class HeadroomCache<K, V> implements Instrumented {
   private final long negativeNanos;
   private final long timeoutNanos;
   private final double beta;
+  /**
+   * How many of a key's read gaps an on-time refresh is due before its expiry, on top of
+   * XFetch's term: with reads at random, the next refresh then misses every read before the
+   * expiry (and the first read after it is answered stale) about once in {@code e^2 = 7}
+   * times. More gaps mean fewer stale reads and more origin calls; in the fleet replay two keep
+   * the calls below those of Caffeine's {@code expireAfterWrite}.
+   */
+  private static final double READ_GAPS = 2.0;
+
   private final double windowNanos;
   private final double jitterNanos;
   private final NanoClock clock;
@@ -770,8 +790,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
     if (cause == null) {
       long delta = Math.max(MIN_DELTA_NANOS, loaded.loadNanos());
       long fresh = Math.min(loaded.freshForNanos(), ttlNanos);
+      boolean onTime = onTime(flight);
+      long readGap = readGap(flight);
       Entry<V> entry = Entry.success(loaded.value(), now, fresh, staleNanos, delta,
-          drawGap(delta));
+          drawGap(delta, onTime, readGap), readGap);
       if (current) {
         store.put(key, entry);
         inFlight.remove(key, flight);
@@ -814,23 +836,57 @@ public final class HeadroomCache<K, V> implements Instrumented {
   }
 
   /**
-   * How long before its expiry a value's refresh is due: the TTL window plus XFetch's term, and
-   * never less than two load times (when either term is on), so that a value read at least once
-   * per load time starts its refresh a load time before it expires and is replaced in time.
+   * How long before its expiry a value's refresh is due: the TTL window (unless the value
+   * replaces one refreshed on time, see {@link #onTime}) plus XFetch's term, and never less than
+   * two load times (when either term is on), so that a value read at least once per load time
+   * starts its refresh a load time before it expires and is replaced in time.
    */
-  private long drawGap(long deltaNanos) {
+  private long drawGap(long deltaNanos, boolean onTime, long readGapNanos) {
     if (windowNanos == 0.0 && beta == 0.0) {
       return 0L;
     }
     double gap = 0.0;
     if (windowNanos > 0.0) {
-      gap += windowNanos * draw();
+      gap += onTime
+          ? Math.min(windowNanos, READ_GAPS * (double) readGapNanos)
+          : windowNanos * draw();
     }
     if (beta > 0.0) {
       gap += -beta * (double) deltaNanos * Math.log(1.0 - draw());
     }
     gap = Math.max(gap, 2.0 * (double) deltaNanos);
     return gap >= (double) Long.MAX_VALUE ? Long.MAX_VALUE : (long) gap;
+  }
+
+  /**
+   * True if the flight refreshed a fresh value that had never failed to refresh: its moment
+   * was already one drawn over the window (or it follows one that was), so the fleet is as
+   * spread as that draw made it, and a new draw over the window would only bring every later
+   * refresh forward again. A miss, a refresh of an expired value (the key was read too rarely,
+   * or the origin was down) or a retry after a failed refresh draws over the window.
+   */
+  static boolean onTime(Flight<?> flight) {
+    Entry<?> previous = flight.previous;
+    return flight.reason == LoadPath.Reason.REFRESH && previous != null && previous.isValue()
+        && previous.failures == 0 && flight.startedAt - previous.expiresAt < 0;
+  }
+
+  /**
+   * The key's read gap after this flight: how long after its due moment a refresh started (the
+   * wait for the key's next read, whether it came before the expiry or after it), averaged with
+   * the previous value's estimate. A miss starts from 0 and a retry after a failed refresh
+   * keeps the previous estimate (it waited for the back-off, not for a read).
+   */
+  private static long readGap(Flight<?> flight) {
+    Entry<?> previous = flight.previous;
+    if (previous == null || !previous.isValue()) {
+      return 0L;
+    }
+    if (flight.reason != LoadPath.Reason.REFRESH || previous.failures > 0) {
+      return previous.readGapNanos;
+    }
+    long late = Math.max(0L, flight.startedAt - previous.refreshFrom);
+    return previous.readGapNanos == 0L ? late : previous.readGapNanos / 2 + late / 2;
   }
 
   /**
@@ -1150,8 +1206,10 @@ public final class HeadroomCache<K, V> implements Instrumented {
      * Sets the refresh window as a fraction of the TTL (default
      * {@value CacheConfig#DEFAULT_EARLY_REFRESH}): each value's refresh is due a uniform draw of
      * up to {@code earlyRefresh x ttl} before its expiry, plus the XFetch term. The window is
-     * what spreads a fleet of instances loaded at one moment; {@code 0} turns it off, and with
-     * {@code beta(0)} as well a value is refreshed only once it has expired.
+     * what spreads a fleet of instances loaded at one moment; a value that replaces one
+     * refreshed on time keeps the phase and is due only two of the key's read gaps (at most the
+     * window) plus the XFetch term before its expiry (see the class javadoc). {@code 0} turns the window off, and with {@code beta(0)} as well a
+     * value is refreshed only once it has expired.
      *
      * @param fraction in {@code [0, 1]}
      * @return this builder

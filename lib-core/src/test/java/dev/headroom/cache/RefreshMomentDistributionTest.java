@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -82,6 +83,164 @@ class RefreshMomentDistributionTest {
               && empirical <= cdf.applyAsDouble(x + 1.0) + epsilon,
           "time left <= " + x + " ms: observed " + empirical + ", expected between "
               + cdf.applyAsDouble(x) + " and " + cdf.applyAsDouble(x + 1.0) + " +- " + epsilon);
+    }
+  }
+
+  /**
+   * A value that replaces one refreshed on time keeps the phase the window gave the first: with
+   * {@code beta(0)} its refresh is due exactly two load times before its expiry. The first
+   * refreshes after the fill are spread over the window; the second ones follow each first
+   * refresh by one TTL less two load times, so the fleet stays as spread as the first draw made
+   * it and is not brought forward again.
+   */
+  @Test
+  void aValueRefreshedOnTimeKeepsItsPhase() {
+    Refreshes run = new Refreshes(0, 0);
+    run.fillAll();
+    run.readEveryMillisecondUntil(3 * TTL_MS, 2);
+    long lowest = Long.MAX_VALUE;
+    long highest = Long.MIN_VALUE;
+    for (int i = 0; i < KEYS; i++) {
+      long first = run.refreshAt[i][0] - run.filledAt;
+      lowest = Math.min(lowest, first);
+      highest = Math.max(highest, first);
+      long between = run.refreshAt[i][1] - run.refreshAt[i][0];
+      assertTrue(between == TTL_MS - 2 * DELTA_MS,
+          "key " + i + ": second refresh " + between + " ms after the first, expected "
+              + (TTL_MS - 2 * DELTA_MS));
+    }
+    assertTrue(lowest < TTL_MS / 2 + 10 && highest > TTL_MS - 10,
+        "the first refreshes spread over the window: " + lowest + ".." + highest + " ms");
+    CacheInvariants.check(run.cache);
+  }
+
+  /**
+   * A refresh that started after the value expired (a key read too rarely), or that follows a
+   * failed refresh (an origin that was down, after which many instances may refresh together),
+   * draws the next moment over the window again: the time between it and the next refresh is
+   * {@code ttl - max(2 delta, U x earlyRefresh x ttl)}, so about half of them fall below
+   * {@code ttl - earlyRefresh x ttl / 2}.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"late, 1100, 0", "after a failed refresh, 0, 1"})
+  void aLateOrRetriedRefreshDrawsOverTheWindowAgain(String name, long firstReadMs,
+      int failures) {
+    Refreshes run = new Refreshes(firstReadMs, failures);
+    run.fillAll();
+    run.readEveryMillisecondUntil(4 * TTL_MS, 1 + failures + 1);
+    int early = 0;
+    for (int i = 0; i < KEYS; i++) {
+      long refreshed = run.refreshAt[i][failures];
+      long next = run.refreshAt[i][failures + 1];
+      long between = next - refreshed;
+      assertTrue(between >= TTL_MS / 2 && between <= TTL_MS - 2 * DELTA_MS,
+          "key " + i + ": " + between + " ms between the refreshes");
+      if (between < TTL_MS - TTL_MS / 4) {
+        early++;
+      }
+    }
+    double share = early / (double) KEYS;
+    assertTrue(Math.abs(share - 0.5) < 0.05,
+        name + ": share of next refreshes drawn in the window's first half " + share);
+    CacheInvariants.check(run.cache);
+  }
+
+  /**
+   * Keys read at random, each about every 40 ms, with load times of 1 ms: two load times
+   * before the expiry would usually fall between two reads, so the first read after the due
+   * moment would come after the expiry and be answered stale. An on-time refresh therefore
+   * learns how long after its due moment the key's next read came, and the next value is due
+   * two such gaps earlier: after the fill, at least 75% of the refreshes start before the expiry
+   * (about half would without the read gap: each late refresh draws over the window again).
+   */
+  @Test
+  void aRefreshIsDueEarlyEnoughForTheKeysOwnReadsToCatchIt() {
+    int keys = 500;
+    long period = 40;
+    ManualClock clock = new ManualClock();
+    HeadroomCache<Integer, Integer> cache = HeadroomCache.<Integer, Integer>builder("gaps")
+        .ttl(Duration.ofMillis(TTL_MS)).ttlJitter(0).earlyRefresh(0.5).beta(0).clock(clock)
+        .refreshExecutor(Runnable::run).random(new SplittableRandom(40L))
+        .loadPath(request -> CompletableFuture.completedFuture(
+            request.loaded(request.key(), DELTA_MS * MS)))
+        .build();
+    SplittableRandom reads = new SplittableRandom(41L);
+    for (long t = 0; t < 30 * TTL_MS; t++) {
+      for (int i = 0; i < keys; i++) {
+        if (reads.nextLong(period) == 0) {
+          assertEquals(i, cache.get(i, k -> k));
+        }
+      }
+      clock.advance(MS);
+    }
+    long early = cache.earlyRefreshes();
+    long late = cache.staleRefreshes();
+    assertTrue(early + late > 20L * keys, "refreshes: " + early + " early, " + late + " late");
+    assertTrue(early >= 0.75 * (early + late),
+        "refreshes: " + early + " early, " + late + " late (after the expiry)");
+    CacheInvariants.check(cache);
+  }
+
+  private static final long TTL_MS = 1_000L;
+  private static final long DELTA_MS = 1L;
+
+  /**
+   * Keys filled at one instant and then read every millisecond, each refresh completing the
+   * moment it starts; the first {@code failures} refreshes of each key fail.
+   */
+  private static final class Refreshes {
+    final ManualClock clock = new ManualClock();
+    final ManualExecutor executor = new ManualExecutor();
+    final long[][] refreshAt = new long[KEYS][4];
+    final int[] refreshes = new int[KEYS];
+    final long firstReadMs;
+    final HeadroomCache<Integer, Integer> cache;
+    long filledAt;
+
+    Refreshes(long firstReadMs, int failures) {
+      this.firstReadMs = firstReadMs;
+      long delta = DELTA_MS * MS;
+      cache = HeadroomCache.<Integer, Integer>builder("phase")
+          .ttl(Duration.ofMillis(TTL_MS)).ttlJitter(0).earlyRefresh(0.5).beta(0).clock(clock)
+          .refreshExecutor(executor).random(new SplittableRandom(7L + firstReadMs + failures))
+          .loadPath(request -> {
+            int key = request.key();
+            if (request.reason() == LoadPath.Reason.REFRESH) {
+              int n = refreshes[key]++;
+              refreshAt[key][Math.min(n, 3)] = clock.nanoTime() / MS;
+              if (n < failures) {
+                return CompletableFuture.failedFuture(new IllegalStateException("origin down"));
+              }
+            }
+            return CompletableFuture.completedFuture(request.loaded(key, delta));
+          })
+          .build();
+    }
+
+    void fillAll() {
+      filledAt = clock.nanoTime() / MS;
+      for (int i = 0; i < KEYS; i++) {
+        cache.get(i, k -> k);
+      }
+      clock.advance(firstReadMs * MS);
+    }
+
+    /** Reads every key each millisecond until each refreshed {@code count} times. */
+    void readEveryMillisecondUntil(long limitMs, int count) {
+      while (clock.nanoTime() / MS - filledAt < limitMs) {
+        boolean done = true;
+        for (int i = 0; i < KEYS; i++) {
+          assertEquals(i, cache.get(i, k -> -1), "the reader gets the current value at once");
+          done &= refreshes[i] >= count;
+        }
+        executor.runAll();
+        if (done) {
+          return;
+        }
+        clock.advance(MS);
+      }
+      throw new AssertionError("not every key refreshed " + count + " times within " + limitMs
+          + " ms");
     }
   }
 

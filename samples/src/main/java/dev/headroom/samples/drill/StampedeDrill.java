@@ -22,14 +22,14 @@ public final class StampedeDrill implements DrillScenario {
 
   /** What one cache strategy did. */
   record Run(String strategy, long peak, long calls, long rejected, long reads, long waited,
-      long failed) {}
+      long failed, long stale) {}
 
   static Run of(Object result) {
     return new Run((String) Simulators.get(result, "strategy"),
         (long) Simulators.get(result, "peakOriginPerSecond"),
         (long) Simulators.get(result, "originCalls"), (long) Simulators.get(result, "rejected"),
         (long) Simulators.get(result, "reads"), (long) Simulators.get(result, "waited"),
-        (long) Simulators.get(result, "failed"));
+        (long) Simulators.get(result, "failed"), (long) Simulators.get(result, "stale"));
   }
 
   @Override
@@ -76,9 +76,18 @@ public final class StampedeDrill implements DrillScenario {
         refresh.waited(), headroom.waited()));
     out.add(new Comparison("reads that failed", false, expire.failed(), refresh.failed(),
         headroom.failed()));
+    out.add(new Comparison("reads answered past the TTL, while a refresh ran", false,
+        expire.stale(), refresh.stale(), headroom.stale()));
     out.note(String.format(Locale.ROOT, "%,d reads in each run; the fleet tier on Redis (one load"
         + " per key for the whole fleet, a fleet-wide rate limit) is measured by lib-redis's"
         + " tests, not in this drill", headroom.reads()));
+    out.note(String.format(Locale.ROOT, "past the TTL: Headroom serves the first read of a key"
+        + " after its expiry at once (stale-while-revalidate, up to one TTL past it) and refreshes"
+        + " it; %.1f%% of reads here, on keys a pod reads too rarely for a read to fall between"
+        + " the refresh's due moment and the expiry. Caffeine makes such a read wait for the"
+        + " load instead (expireAfterWrite), or"
+        + " refreshes before the TTL on a read and waits past it (refreshAfterWrite)",
+        100.0 * headroom.stale() / headroom.reads()));
     double[] x = {0, 1, 2, 3};
     out.chart(Chart.bars("Origin load and reader impact after the deploy", "count",
         List.of("origin calls, busiest second", "429s from the origin", "reads that waited",
