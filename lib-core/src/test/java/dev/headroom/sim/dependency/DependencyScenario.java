@@ -43,7 +43,7 @@ final class DependencyScenario {
    * limit and a fixed or adaptive deadline, or a guard without a limit (breaker and adaptive
    * deadline, as {@code HeadroomHttpClient} builds by default).
    */
-  enum Client { BARE, BREAKER, GUARD_FIXED, GUARD_ADAPTIVE, GUARD_NO_LIMIT }
+  enum Client { BARE, BREAKER, GUARD_FIXED, GUARD_ADAPTIVE, GUARD_NO_LIMIT, RESILIENCE4J }
 
   private static final long DEFAULT_DEADLINE_NANOS = 1_500_000_000L;
   private static final int ARRIVAL = 0;
@@ -177,6 +177,17 @@ final class DependencyScenario {
       }
       guard = g.build();
     }
+    io.github.resilience4j.circuitbreaker.CircuitBreaker peer = client == Client.RESILIENCE4J
+        ? resilience4j(clock) : null;
+    long[] peerOpens = new long[1];
+    if (peer != null) {
+      peer.getEventPublisher().onStateTransition(event -> {
+        if (event.getStateTransition().getToState()
+            == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN) {
+          peerOpens[0]++;
+        }
+      });
+    }
     CircuitBreaker breaker = client == Client.BREAKER
         ? CircuitBreaker.builder("dependency").clock(clock).build()
         : guard != null ? guard.breaker() : null;
@@ -224,6 +235,9 @@ final class DependencyScenario {
       if (breaker != null && opensAtMark < 0 && now >= markNanos) {
         opensAtMark = breaker.transitionCount(BreakerState.OPEN);
       }
+      if (peer != null && opensAtMark < 0 && now >= markNanos) {
+        opensAtMark = peerOpens[0];
+      }
       if (e.type == ARRIVAL) {
         long next = now + nextGap(random, meanGap);
         if (next < end) {
@@ -254,7 +268,14 @@ final class DependencyScenario {
               kind != Dependency.Kind.FULL, gp, answered));
           continue;
         }
-        if (breaker != null) {
+        if (peer != null) {
+          if (!peer.tryAcquirePermission()) {
+            if (now >= markNanos && r.firstRejection < 0) {
+              r.firstRejection = now - markNanos;
+            }
+            continue; // fails fast, the worker is free at once
+          }
+        } else if (breaker != null) {
           permit = breaker.tryAcquire();
           if (permit == CircuitBreaker.REJECTED) {
             if (now >= markNanos && r.firstRejection < 0) {
@@ -287,12 +308,30 @@ final class DependencyScenario {
           } else {
             e.guardPermit.onFailure(FAILURE);
           }
+        } else if (peer != null) {
+          if (e.success) {
+            peer.onSuccess(now - e.start, java.util.concurrent.TimeUnit.NANOSECONDS);
+          } else {
+            peer.onError(now - e.start, java.util.concurrent.TimeUnit.NANOSECONDS, FAILURE);
+          }
         } else if (breaker != null) {
           if (e.success) {
             breaker.onSuccess(e.permit, now - e.start);
           } else {
             breaker.onFailure(e.permit, now - e.start, FAILURE);
           }
+        }
+      }
+      if (peer != null) {
+        long opens = peerOpens[0];
+        int phase = dependency.phaseAt(now);
+        if (phase != lastPhase) {
+          lastPhase = phase;
+          opensAtPhaseStart = opens;
+        }
+        r.opens[phase] = opens - opensAtPhaseStart;
+        if (opensAtMark >= 0 && r.firstTrip < 0 && opens > opensAtMark) {
+          r.firstTrip = now - markNanos;
         }
       }
       if (breaker != null) {
@@ -310,6 +349,35 @@ final class DependencyScenario {
     }
     assert clock.nanoTime() - origin == now;
     return r;
+  }
+
+  /**
+   * Resilience4j's circuit breaker with its defaults (a count window of 100 calls, trip at a
+   * 50% failure rate once 100 calls are in it, 60 s open, 10 calls half open), on the
+   * scenario's virtual clock.
+   */
+  static io.github.resilience4j.circuitbreaker.CircuitBreaker resilience4j(ManualClock clock) {
+    java.time.Clock virtual = new java.time.Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public java.time.Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return java.time.Instant.ofEpochSecond(0L, clock.nanoTime());
+      }
+    };
+    return io.github.resilience4j.circuitbreaker.CircuitBreaker.of("dependency",
+        io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom().clock(virtual)
+            .currentTimestampFunction(c -> clock.nanoTime(),
+                java.util.concurrent.TimeUnit.NANOSECONDS)
+            .build());
   }
 
   private static long nextGap(SplittableRandom random, double meanGap) {

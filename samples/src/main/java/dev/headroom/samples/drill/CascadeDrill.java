@@ -77,23 +77,25 @@ public final class CascadeDrill implements DrillScenario {
     Run outageBreaker = run(outage, "BREAKER", seed);
     Run guard = run(slow, "GUARD_NO_LIMIT", seed);
     Run outageGuard = run(outage, "GUARD_NO_LIMIT", seed);
+    Run peer = run(slow, "RESILIENCE4J", seed);
+    Run outagePeer = run(outage, "RESILIENCE4J", seed);
 
     DrillResult out = new DrillResult(name(),
         "a replica slows from 20 ms to 800 ms (30% hang 10 s), then recovers with 20 slots;"
             + " then a 10 s full outage",
         "virtual-time simulator (lib-core DependencyScenario: 200 blocking workers, 400 calls/s,"
             + " 1.5 s deadline), seed " + seed,
-        "bare 1.5 s deadline", null);
+        "bare 1.5 s deadline", "Resilience4j CircuitBreaker, defaults");
     for (int p = 0; p < bare.phases().size(); p++) {
       out.add(new Comparison("slow replica, " + bare.phases().get(p) + ": goodput (%)", true,
-          OverloadDrill.pct(bare.goodput(p)), Double.NaN,
+          OverloadDrill.pct(bare.goodput(p)), OverloadDrill.pct(peer.goodput(p)),
           OverloadDrill.pct(breaker.goodput(p))));
     }
     out.add(new Comparison("outage: calls sent to the failing dependency (%)", false,
-        OverloadDrill.pct(outageBare.sentShare(1)), Double.NaN,
+        OverloadDrill.pct(outageBare.sentShare(1)), OverloadDrill.pct(outagePeer.sentShare(1)),
         OverloadDrill.pct(outageBreaker.sentShare(1))));
     out.add(new Comparison("outage: goodput in the 10 s after recovery (%)", true,
-        OverloadDrill.pct(outageBare.goodput(2)), Double.NaN,
+        OverloadDrill.pct(outageBare.goodput(2)), OverloadDrill.pct(outagePeer.goodput(2)),
         OverloadDrill.pct(outageBreaker.goodput(2))));
     out.note(String.format(Locale.ROOT, "outage: the breaker stopped sending %.2f s after the"
         + " outage began; opens during recovery of the slow replica: %d", outageBreaker
@@ -111,8 +113,10 @@ public final class CascadeDrill implements DrillScenario {
         + " the adaptive deadline (ceiling 1.5 s) without a limit: slow replica %soutage: sent"
         + " %.1f%%, after recovery %.1f%%", phases, 100 * outageGuard.sentShare(1),
         100 * outageGuard.goodput(2)));
-    out.note("no peer library in this replay: lib-core's simulator drives Headroom's breaker and"
-        + " guard only (Resilience4j is compared in benchmarks/)");
+    out.note(String.format(Locale.ROOT, "peer: Resilience4j 2's CircuitBreaker with its defaults"
+        + " (a window of the last 100 calls, open at a 50%% failure rate, 60 s open, then 10"
+        + " trial calls), on the same virtual clock; it stopped sending %.2f s after the outage"
+        + " began", outagePeer.firstTripSeconds()));
     List<String> groups = new ArrayList<>();
     for (String p : bare.phases()) {
       groups.add("slow replica: " + p);
@@ -127,6 +131,8 @@ public final class CascadeDrill implements DrillScenario {
         "percent of offered calls", groups, List.of(
             new Series("without: bare deadline", "#d62728", false, x,
                 values(bare, outageBare)),
+            new Series("peer: Resilience4j CircuitBreaker, defaults", "#ff7f0e", false, x,
+                values(peer, outagePeer)),
             new Series("Headroom: circuit breaker, defaults", "#1f77b4", false, x,
                 values(breaker, outageBreaker)),
             new Series("Headroom: guard, adaptive deadline (the HTTP client's default)",
