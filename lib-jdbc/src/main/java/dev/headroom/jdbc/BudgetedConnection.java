@@ -171,17 +171,20 @@ final class BudgetedConnection implements Connection {
 
   @Override
   public Statement createStatement() throws SQLException {
-    return new StatementHandle<>(applyTimeout(delegate.createStatement()), this);
+    return new StatementHandle<>(applyTimeout(delegate.createStatement()), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0) throws SQLException {
-    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0)), this);
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public CallableStatement prepareCall(String a0) throws SQLException {
-    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0)), this);
+    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0)), this,
+        owner.statementDeadlines);
   }
 
   @Override
@@ -256,17 +259,20 @@ final class BudgetedConnection implements Connection {
 
   @Override
   public Statement createStatement(int a0, int a1) throws SQLException {
-    return new StatementHandle<>(applyTimeout(delegate.createStatement(a0, a1)), this);
+    return new StatementHandle<>(applyTimeout(delegate.createStatement(a0, a1)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int a1, int a2) throws SQLException {
-    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1, a2)), this);
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1, a2)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public CallableStatement prepareCall(String a0, int a1, int a2) throws SQLException {
-    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0, a1, a2)), this);
+    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0, a1, a2)), this,
+        owner.statementDeadlines);
   }
 
   @Override
@@ -311,33 +317,38 @@ final class BudgetedConnection implements Connection {
 
   @Override
   public Statement createStatement(int a0, int a1, int a2) throws SQLException {
-    return new StatementHandle<>(applyTimeout(delegate.createStatement(a0, a1, a2)), this);
+    return new StatementHandle<>(applyTimeout(delegate.createStatement(a0, a1, a2)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int a1, int a2, int a3) throws SQLException {
     return new PreparedStatementHandle<>(
-        applyTimeout(delegate.prepareStatement(a0, a1, a2, a3)), this);
+        applyTimeout(delegate.prepareStatement(a0, a1, a2, a3)), this, owner.statementDeadlines);
   }
 
   @Override
   public CallableStatement prepareCall(String a0, int a1, int a2, int a3) throws SQLException {
-    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0, a1, a2, a3)), this);
+    return new CallableStatementHandle(applyTimeout(delegate.prepareCall(a0, a1, a2, a3)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int a1) throws SQLException {
-    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this);
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, int[] a1) throws SQLException {
-    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this);
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this,
+        owner.statementDeadlines);
   }
 
   @Override
   public PreparedStatement prepareStatement(String a0, String[] a1) throws SQLException {
-    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this);
+    return new PreparedStatementHandle<>(applyTimeout(delegate.prepareStatement(a0, a1)), this,
+        owner.statementDeadlines);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.headroom.jdbc;
 
 import dev.headroom.breaker.CircuitBreaker;
 import dev.headroom.core.RejectedException;
+import dev.headroom.guard.DeadlinePolicy;
 import dev.headroom.guard.Guard;
 import dev.headroom.guard.GuardPermit;
 import dev.headroom.budget.PoolSizer;
@@ -51,7 +52,9 @@ import javax.sql.DataSource;
  *       permits in use and the callers waiting.
  *   <li>Borrows from the pool and reports the outcome to the breaker: any {@link SQLException}
  *       from the pool is a failure (the database refused or is unreachable).
- *   <li>Returns a connection whose statements get the default query timeout, and whose permit is
+ *   <li>Returns a connection whose statements get the default query timeout (and, with
+ *       {@link Builder#statementDeadline}, a deadline per execution in milliseconds, fixed or
+ *       adaptive), and whose permit is
  *       released exactly once, on the first {@code close()} or {@code abort()}; later calls do
  *       nothing. With {@link BudgetedDataSourceConfig#reclaimAbandoned()} a connection that
  *       becomes unreachable without being closed is closed and its permit released by a
@@ -103,6 +106,8 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
   private final Permits permits;
   private final long acquireTimeoutNanos;
   final int queryTimeoutSeconds;
+  /** The statement deadline of {@link Builder#statementDeadline}, or null. */
+  final StatementDeadlines statementDeadlines;
   private final PoolSizer sizer; // null: fixed size
   private final PoolSizer.Listener sizerListener;
   private final AutoCloseable ownedPool; // null: the pool belongs to the caller
@@ -154,7 +159,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
 
   private BudgetedDataSource(BudgetedDataSourceConfig config, DataSource delegate,
       PoolControl control, Guard guard, NanoClock clock, int initialPermits,
-      PoolSizer sizer, AutoCloseable ownedPool) {
+      PoolSizer sizer, AutoCloseable ownedPool, StatementDeadlines statementDeadlines) {
     this.config = config;
     this.delegate = delegate;
     this.control = control;
@@ -168,6 +173,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     this.sizerListener = sizer == null ? null
         : (before, now) -> applySize(now.maxPoolSize(), Math.min(now.minIdle(), now.maxPoolSize()));
     this.ownedPool = ownedPool;
+    this.statementDeadlines = statementDeadlines;
   }
 
   /**
@@ -540,7 +546,9 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
   /**
    * Closes what this data source owns, in order: stops following the sizer and closes it (it
    * was given to this data source alone), refuses new borrowers ({@link #getConnection()} then
-   * throws an {@link SQLException} with SQLState {@code 08003}), and closes the pool if the data
+   * throws an {@link SQLException} with SQLState {@code 08003}), stops the statement deadline's
+   * timer (statements still executed on borrowed connections run without it and pending
+   * deadlines no longer fire), and closes the pool if the data
    * source built it ({@link BudgetedHikari}). A pool passed in by the caller stays open: close
    * it yourself, after this. Borrowed connections may still be closed afterwards. Idempotent.
    */
@@ -557,6 +565,9 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
       sizer.close();
     }
     permits.setLimit(0);
+    if (statementDeadlines != null) {
+      statementDeadlines.close();
+    }
     if (ownedPool != null) {
       try {
         ownedPool.close();
@@ -582,6 +593,17 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
 
   // ---------------------------------------------------------------------------------------------
   // Getters (the scaling-signal layer reads these).
+
+  /**
+   * Returns the guard that gives each statement execution its deadline
+   * ({@link Builder#statementDeadline}): its {@link Guard#deadline()} is the deadline in force,
+   * its {@link Guard#count(Guard.Outcome)} the executions by outcome.
+   *
+   * @return the statement guard, or null if no statement deadline is set
+   */
+  public Guard statementGuard() {
+    return statementDeadlines == null ? null : statementDeadlines.guard();
+  }
 
   /**
    * Returns the configuration this data source was built with (its initial sizes).
@@ -781,6 +803,9 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     sink.counter(id("headroom.jdbc.reclaimed", name, "Abandoned connections reclaimed"),
         reclaimed::sum);
     sink.counter(id("headroom.jdbc.resizes", name, "Budget changes applied"), resizes::sum);
+    if (statementDeadlines != null) {
+      statementDeadlines.guard().describeMeters(sink);
+    }
   }
 
   private static MeterId id(String meter, String name, String description) {
@@ -909,6 +934,7 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     private CircuitBreaker breaker;
     private PoolSizer sizer;
     private NanoClock clock;
+    private DeadlinePolicy statementDeadline;
 
     private Builder(String name, DataSource pool) {
       this.name = name;
@@ -1061,6 +1087,42 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
     }
 
     /**
+     * Gives every statement execution on a borrowed connection a deadline, enforced at
+     * millisecond precision by {@link java.sql.Statement#cancel()} from a timer thread (one
+     * daemon thread per data source, stopped by {@link BudgetedDataSource#close()}), where
+     * {@link #defaultQueryTimeout} counts whole seconds and waits for the driver's own timer.
+     * A cancelled execution throws {@link java.sql.SQLTimeoutException} naming the data source
+     * and the deadline, its cause the driver's exception; the connection stays usable.
+     *
+     * <p>{@code DeadlinePolicy.fixed(Duration.ofMillis(300))}: every execution gets 300 ms.
+     * {@code DeadlinePolicy.adaptive().ceiling(...).build()}: the deadline follows a high
+     * percentile of this data source's recent successful executions, times a headroom, between
+     * a floor and the ceiling (see {@link DeadlinePolicy}); until it has seen enough of them
+     * it is the ceiling. One deadline serves every statement of the data source, so the
+     * adaptive one suits a data source whose statements are alike (an OLTP service's lookups
+     * and updates); give reports and batch jobs their own data source, or a fixed deadline.
+     * Meters: the guard's {@code headroom.guard.calls{name=<name>.statements, outcome}} and
+     * {@code headroom.guard.deadline}. The default query timeout, if any, still applies too.
+     * Default: none.
+     *
+     * <p>The driver must allow {@code cancel()} from another thread while the statement
+     * executes, as JDBC specifies (PostgreSQL's does). An execution that returns as its cancel
+     * goes out waits for the cancel to be sent, so that it cannot reach the statement's next
+     * execution.
+     *
+     * @param policy the deadline policy
+     * @return this builder
+     * @throws IllegalArgumentException if null
+     * @throws IllegalStateException if already set
+     */
+    public Builder statementDeadline(DeadlinePolicy policy) {
+      Checks.requireNotSet(this.statementDeadline == null, "statementDeadline",
+          this.statementDeadline);
+      this.statementDeadline = Checks.requireNonNull("statementDeadline", policy);
+      return this;
+    }
+
+    /**
      * Sets the clock that times acquisitions. Default {@link NanoClock#coarse()}.
      *
      * @param clock the clock
@@ -1142,8 +1204,10 @@ public final class BudgetedDataSource implements DataSource, Instrumented, AutoC
       NanoClock time = clock != null ? clock : NanoClock.coarse();
       Guard guard = breaker == null ? null
           : Guard.builder(name).breaker(breaker).clock(time).build();
+      StatementDeadlines deadlines = statementDeadline == null ? null
+          : new StatementDeadlines(name, statementDeadline, time);
       BudgetedDataSource dataSource = new BudgetedDataSource(config, target, control,
-          guard, time, max, sizer, owned);
+          guard, time, max, sizer, owned, deadlines);
       control.resize(poolMax, Math.min(idle, max));
       if (sizer != null) {
         dataSource.follow(sized);

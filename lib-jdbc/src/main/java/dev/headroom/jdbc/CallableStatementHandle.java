@@ -29,8 +29,9 @@ import java.util.Map;
 final class CallableStatementHandle extends PreparedStatementHandle<CallableStatement>
     implements CallableStatement {
 
-  CallableStatementHandle(CallableStatement delegate, Connection connection) {
-    super(delegate, connection);
+  CallableStatementHandle(CallableStatement delegate, Connection connection,
+      StatementDeadlines deadlines) {
+    super(delegate, connection, deadlines);
   }
 
   @Override

@@ -33,18 +33,18 @@ import java.util.Calendar;
 class PreparedStatementHandle<P extends PreparedStatement> extends StatementHandle<P>
     implements PreparedStatement {
 
-  PreparedStatementHandle(P delegate, Connection connection) {
-    super(delegate, connection);
+  PreparedStatementHandle(P delegate, Connection connection, StatementDeadlines deadlines) {
+    super(delegate, connection, deadlines);
   }
 
   @Override
   public ResultSet executeQuery() throws SQLException {
-    return delegate.executeQuery();
+    return execution(() -> delegate.executeQuery());
   }
 
   @Override
   public int executeUpdate() throws SQLException {
-    return delegate.executeUpdate();
+    return execution(() -> delegate.executeUpdate());
   }
 
   @Override
@@ -151,7 +151,7 @@ class PreparedStatementHandle<P extends PreparedStatement> extends StatementHand
 
   @Override
   public boolean execute() throws SQLException {
-    return delegate.execute();
+    return execution(() -> delegate.execute());
   }
 
   @Override
@@ -326,6 +326,6 @@ class PreparedStatementHandle<P extends PreparedStatement> extends StatementHand
 
   @Override
   public long executeLargeUpdate() throws SQLException {
-    return delegate.executeLargeUpdate();
+    return execution(() -> delegate.executeLargeUpdate());
   }
 }

@@ -21,10 +21,18 @@ class StatementHandle<S extends Statement> implements Statement {
 
   final S delegate;
   final Connection connection;
+  /** The data source's statement deadline, or null: executions run as the driver runs them. */
+  final StatementDeadlines deadlines;
 
-  StatementHandle(S delegate, Connection connection) {
+  StatementHandle(S delegate, Connection connection, StatementDeadlines deadlines) {
     this.delegate = delegate;
     this.connection = connection;
+    this.deadlines = deadlines;
+  }
+
+  /** Runs one execution, under the statement deadline when the data source has one. */
+  final <T> T execution(StatementDeadlines.SqlCall<T> call) throws SQLException {
+    return deadlines == null ? call.run() : deadlines.run(delegate, call);
   }
 
   @Override
@@ -44,12 +52,12 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public ResultSet executeQuery(String a0) throws SQLException {
-    return delegate.executeQuery(a0);
+    return execution(() -> delegate.executeQuery(a0));
   }
 
   @Override
   public int executeUpdate(String a0) throws SQLException {
-    return delegate.executeUpdate(a0);
+    return execution(() -> delegate.executeUpdate(a0));
   }
 
   @Override
@@ -114,7 +122,7 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public boolean execute(String a0) throws SQLException {
-    return delegate.execute(a0);
+    return execution(() -> delegate.execute(a0));
   }
 
   @Override
@@ -174,7 +182,7 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public int[] executeBatch() throws SQLException {
-    return delegate.executeBatch();
+    return execution(() -> delegate.executeBatch());
   }
 
   @Override
@@ -194,32 +202,32 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public int executeUpdate(String a0, int a1) throws SQLException {
-    return delegate.executeUpdate(a0, a1);
+    return execution(() -> delegate.executeUpdate(a0, a1));
   }
 
   @Override
   public int executeUpdate(String a0, int[] a1) throws SQLException {
-    return delegate.executeUpdate(a0, a1);
+    return execution(() -> delegate.executeUpdate(a0, a1));
   }
 
   @Override
   public int executeUpdate(String a0, String[] a1) throws SQLException {
-    return delegate.executeUpdate(a0, a1);
+    return execution(() -> delegate.executeUpdate(a0, a1));
   }
 
   @Override
   public boolean execute(String a0, int a1) throws SQLException {
-    return delegate.execute(a0, a1);
+    return execution(() -> delegate.execute(a0, a1));
   }
 
   @Override
   public boolean execute(String a0, int[] a1) throws SQLException {
-    return delegate.execute(a0, a1);
+    return execution(() -> delegate.execute(a0, a1));
   }
 
   @Override
   public boolean execute(String a0, String[] a1) throws SQLException {
-    return delegate.execute(a0, a1);
+    return execution(() -> delegate.execute(a0, a1));
   }
 
   @Override
@@ -269,27 +277,27 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public long[] executeLargeBatch() throws SQLException {
-    return delegate.executeLargeBatch();
+    return execution(() -> delegate.executeLargeBatch());
   }
 
   @Override
   public long executeLargeUpdate(String a0) throws SQLException {
-    return delegate.executeLargeUpdate(a0);
+    return execution(() -> delegate.executeLargeUpdate(a0));
   }
 
   @Override
   public long executeLargeUpdate(String a0, int a1) throws SQLException {
-    return delegate.executeLargeUpdate(a0, a1);
+    return execution(() -> delegate.executeLargeUpdate(a0, a1));
   }
 
   @Override
   public long executeLargeUpdate(String a0, int[] a1) throws SQLException {
-    return delegate.executeLargeUpdate(a0, a1);
+    return execution(() -> delegate.executeLargeUpdate(a0, a1));
   }
 
   @Override
   public long executeLargeUpdate(String a0, String[] a1) throws SQLException {
-    return delegate.executeLargeUpdate(a0, a1);
+    return execution(() -> delegate.executeLargeUpdate(a0, a1));
   }
 
   @Override

@@ -19,7 +19,8 @@ import org.springframework.core.env.Environment;
  * application never holds more connections than its share of the database: the size follows
  * the {@link PoolSizer} when a pool budget is configured (and changes with the pod count), else
  * {@code headroom.jdbc.max-pool-size}, else the pool's own maximum; borrowers wait at most
- * {@code headroom.jdbc.acquire-timeout}; statements get {@code headroom.jdbc.default-query-timeout};
+ * {@code headroom.jdbc.acquire-timeout}; statements get {@code headroom.jdbc.default-query-timeout}
+ * and, with {@code headroom.jdbc.statement-deadline.*}, a deadline per execution;
  * and the breaker named by {@code headroom.jdbc.breaker} fails borrowers fast while the database
  * is down.
  *
@@ -59,7 +60,7 @@ public class BudgetedDataSourcePostProcessor
     // Bound here rather than injected: a post-processor is created before the properties bean.
     HeadroomProperties.Jdbc p = Binder.get(environment)
         .bind("headroom.jdbc", HeadroomProperties.Jdbc.class)
-        .orElseGet(() -> new HeadroomProperties.Jdbc(true, null, null, null, null));
+        .orElseGet(() -> new HeadroomProperties.Jdbc(true, null, null, null, null, null));
     String name = hikari.getPoolName() != null ? hikari.getPoolName() : beanName;
     try {
       BudgetedDataSource.Builder b = BudgetedDataSource.builder(name, hikari);
@@ -74,6 +75,9 @@ public class BudgetedDataSourcePostProcessor
       }
       if (p.defaultQueryTimeout() != null) {
         b.defaultQueryTimeout(p.defaultQueryTimeout());
+      }
+      if (p.statementDeadline() != null) {
+        b.statementDeadline(Configs.deadline(p.statementDeadline()));
       }
       if (p.breaker() != null) {
         ObjectProvider<HeadroomBreakers> breakers =

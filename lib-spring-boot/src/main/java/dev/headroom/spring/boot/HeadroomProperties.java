@@ -242,9 +242,12 @@ public record HeadroomProperties(
    * @param acquireTimeout how long a borrower waits for a permit
    * @param defaultQueryTimeout the statements' default query timeout, whole seconds
    * @param breaker the name of a configured breaker that guards the database
+   * @param statementDeadline a deadline per statement execution, in milliseconds, fixed or
+   *     adaptive ({@code BudgetedDataSource.Builder#statementDeadline}); default none
    */
   public record Jdbc(@DefaultValue("false") boolean enabled, Integer maxPoolSize,
-      Duration acquireTimeout, Duration defaultQueryTimeout, String breaker) {}
+      Duration acquireTimeout, Duration defaultQueryTimeout, String breaker,
+      Deadline statementDeadline) {}
 
   /**
    * Scaling signals read from the shedder, and the replica advice built on them.

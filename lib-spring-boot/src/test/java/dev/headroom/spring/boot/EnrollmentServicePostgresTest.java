@@ -69,6 +69,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
     "headroom.jdbc.enabled=true",
     "headroom.jdbc.acquire-timeout=200ms",
     "headroom.jdbc.default-query-timeout=2s",
+    "headroom.jdbc.statement-deadline.fixed=1500ms",
     "headroom.jdbc.breaker=enrollment-db",
     "headroom.signals.enabled=true",
     "headroom.signals.max-replicas=10",
@@ -127,6 +128,10 @@ class EnrollmentServicePostgresTest {
     JdbcTemplate jdbc = new JdbcTemplate(dataSource);
     assertThat(jdbc.queryForObject("select current_database()", String.class))
         .isEqualTo("test");
+    // headroom.jdbc.statement-deadline.fixed: every execution gets 1.5 s, cut in milliseconds.
+    assertThat(budgeted.statementGuard().deadline()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(budgeted.statementGuard().count(dev.headroom.guard.Guard.Outcome.SUCCESS))
+        .isPositive();
     assertThat(budgeted.inUse()).isZero();
 
     // Every permit taken: the next borrower waits the acquire timeout, then is refused.
