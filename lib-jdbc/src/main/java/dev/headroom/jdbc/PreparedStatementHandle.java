@@ -39,12 +39,18 @@ class PreparedStatementHandle<P extends PreparedStatement> extends StatementHand
 
   @Override
   public ResultSet executeQuery() throws SQLException {
-    return execution(() -> delegate.executeQuery());
+    if (deadlines == null) {
+      return delegate.executeQuery();
+    }
+    return deadlines.run(delegate, () -> delegate.executeQuery());
   }
 
   @Override
   public int executeUpdate() throws SQLException {
-    return execution(() -> delegate.executeUpdate());
+    if (deadlines == null) {
+      return delegate.executeUpdate();
+    }
+    return deadlines.run(delegate, () -> delegate.executeUpdate());
   }
 
   @Override
@@ -151,7 +157,10 @@ class PreparedStatementHandle<P extends PreparedStatement> extends StatementHand
 
   @Override
   public boolean execute() throws SQLException {
-    return execution(() -> delegate.execute());
+    if (deadlines == null) {
+      return delegate.execute();
+    }
+    return deadlines.run(delegate, () -> delegate.execute());
   }
 
   @Override
@@ -326,6 +335,9 @@ class PreparedStatementHandle<P extends PreparedStatement> extends StatementHand
 
   @Override
   public long executeLargeUpdate() throws SQLException {
-    return execution(() -> delegate.executeLargeUpdate());
+    if (deadlines == null) {
+      return delegate.executeLargeUpdate();
+    }
+    return deadlines.run(delegate, () -> delegate.executeLargeUpdate());
   }
 }

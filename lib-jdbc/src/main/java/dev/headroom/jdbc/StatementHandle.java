@@ -21,18 +21,16 @@ class StatementHandle<S extends Statement> implements Statement {
 
   final S delegate;
   final Connection connection;
-  /** The data source's statement deadline, or null: executions run as the driver runs them. */
+  /**
+   * The data source's statement deadline, or null: executions run as the driver runs them (the
+   * null check comes first, so that path allocates nothing of its own).
+   */
   final StatementDeadlines deadlines;
 
   StatementHandle(S delegate, Connection connection, StatementDeadlines deadlines) {
     this.delegate = delegate;
     this.connection = connection;
     this.deadlines = deadlines;
-  }
-
-  /** Runs one execution, under the statement deadline when the data source has one. */
-  final <T> T execution(StatementDeadlines.SqlCall<T> call) throws SQLException {
-    return deadlines == null ? call.run() : deadlines.run(delegate, call);
   }
 
   @Override
@@ -52,12 +50,18 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public ResultSet executeQuery(String a0) throws SQLException {
-    return execution(() -> delegate.executeQuery(a0));
+    if (deadlines == null) {
+      return delegate.executeQuery(a0);
+    }
+    return deadlines.run(delegate, () -> delegate.executeQuery(a0));
   }
 
   @Override
   public int executeUpdate(String a0) throws SQLException {
-    return execution(() -> delegate.executeUpdate(a0));
+    if (deadlines == null) {
+      return delegate.executeUpdate(a0);
+    }
+    return deadlines.run(delegate, () -> delegate.executeUpdate(a0));
   }
 
   @Override
@@ -122,7 +126,10 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public boolean execute(String a0) throws SQLException {
-    return execution(() -> delegate.execute(a0));
+    if (deadlines == null) {
+      return delegate.execute(a0);
+    }
+    return deadlines.run(delegate, () -> delegate.execute(a0));
   }
 
   @Override
@@ -182,7 +189,10 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public int[] executeBatch() throws SQLException {
-    return execution(() -> delegate.executeBatch());
+    if (deadlines == null) {
+      return delegate.executeBatch();
+    }
+    return deadlines.run(delegate, () -> delegate.executeBatch());
   }
 
   @Override
@@ -202,32 +212,50 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public int executeUpdate(String a0, int a1) throws SQLException {
-    return execution(() -> delegate.executeUpdate(a0, a1));
+    if (deadlines == null) {
+      return delegate.executeUpdate(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.executeUpdate(a0, a1));
   }
 
   @Override
   public int executeUpdate(String a0, int[] a1) throws SQLException {
-    return execution(() -> delegate.executeUpdate(a0, a1));
+    if (deadlines == null) {
+      return delegate.executeUpdate(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.executeUpdate(a0, a1));
   }
 
   @Override
   public int executeUpdate(String a0, String[] a1) throws SQLException {
-    return execution(() -> delegate.executeUpdate(a0, a1));
+    if (deadlines == null) {
+      return delegate.executeUpdate(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.executeUpdate(a0, a1));
   }
 
   @Override
   public boolean execute(String a0, int a1) throws SQLException {
-    return execution(() -> delegate.execute(a0, a1));
+    if (deadlines == null) {
+      return delegate.execute(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.execute(a0, a1));
   }
 
   @Override
   public boolean execute(String a0, int[] a1) throws SQLException {
-    return execution(() -> delegate.execute(a0, a1));
+    if (deadlines == null) {
+      return delegate.execute(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.execute(a0, a1));
   }
 
   @Override
   public boolean execute(String a0, String[] a1) throws SQLException {
-    return execution(() -> delegate.execute(a0, a1));
+    if (deadlines == null) {
+      return delegate.execute(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.execute(a0, a1));
   }
 
   @Override
@@ -277,27 +305,42 @@ class StatementHandle<S extends Statement> implements Statement {
 
   @Override
   public long[] executeLargeBatch() throws SQLException {
-    return execution(() -> delegate.executeLargeBatch());
+    if (deadlines == null) {
+      return delegate.executeLargeBatch();
+    }
+    return deadlines.run(delegate, () -> delegate.executeLargeBatch());
   }
 
   @Override
   public long executeLargeUpdate(String a0) throws SQLException {
-    return execution(() -> delegate.executeLargeUpdate(a0));
+    if (deadlines == null) {
+      return delegate.executeLargeUpdate(a0);
+    }
+    return deadlines.run(delegate, () -> delegate.executeLargeUpdate(a0));
   }
 
   @Override
   public long executeLargeUpdate(String a0, int a1) throws SQLException {
-    return execution(() -> delegate.executeLargeUpdate(a0, a1));
+    if (deadlines == null) {
+      return delegate.executeLargeUpdate(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.executeLargeUpdate(a0, a1));
   }
 
   @Override
   public long executeLargeUpdate(String a0, int[] a1) throws SQLException {
-    return execution(() -> delegate.executeLargeUpdate(a0, a1));
+    if (deadlines == null) {
+      return delegate.executeLargeUpdate(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.executeLargeUpdate(a0, a1));
   }
 
   @Override
   public long executeLargeUpdate(String a0, String[] a1) throws SQLException {
-    return execution(() -> delegate.executeLargeUpdate(a0, a1));
+    if (deadlines == null) {
+      return delegate.executeLargeUpdate(a0, a1);
+    }
+    return deadlines.run(delegate, () -> delegate.executeLargeUpdate(a0, a1));
   }
 
   @Override
