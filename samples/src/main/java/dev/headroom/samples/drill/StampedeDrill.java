@@ -88,19 +88,19 @@ public final class StampedeDrill implements DrillScenario {
         + " load instead (expireAfterWrite), or"
         + " refreshes before the TTL on a read and waits past it (refreshAfterWrite)",
         100.0 * headroom.stale() / headroom.reads()));
-    double[] x = {0, 1, 2, 3};
+    double[] x = {0, 1, 2, 3, 4};
     out.chart(Chart.bars("Origin load and reader impact after the deploy", "count",
         List.of("origin calls, busiest second", "429s from the origin", "reads that waited",
-            "reads that failed"), List.of(
+            "reads that failed", "reads past the TTL"), List.of(
             new Series("without: " + expire.strategy(), "#d62728", false, x,
                 new double[] {expire.peak(), expire.rejected(), expire.waited(),
-                    expire.failed()}),
+                    expire.failed(), expire.stale()}),
             new Series("peer: " + refresh.strategy(), "#ff7f0e", false, x,
                 new double[] {refresh.peak(), refresh.rejected(), refresh.waited(),
-                    refresh.failed()}),
+                    refresh.failed(), refresh.stale()}),
             new Series("Headroom defaults", "#1f77b4", false, x,
                 new double[] {headroom.peak(), headroom.rejected(), headroom.waited(),
-                    headroom.failed()}))));
+                    headroom.failed(), headroom.stale()}))));
     return out;
   }
 }
