@@ -36,6 +36,12 @@ class StatementDeadlinePostgresTest {
     Postgres.requireUp();
   }
 
+  /** A pool of one connection, filled lazily, whose sessions are named after the test. */
+  private static HikariDataSource hikari(String test) {
+    return Postgres.lazyHikari("deadline-" + test,
+        new Postgres.CountingDataSource(Postgres.SUPERUSER, "headroom-deadline-" + test), 1);
+  }
+
   private static BudgetedDataSource dataSource(HikariDataSource hikari, String name,
       DeadlinePolicy policy) {
     return BudgetedDataSource.builder(name, hikari).maxPoolSize(1).minIdle(0)
@@ -45,9 +51,7 @@ class StatementDeadlinePostgresTest {
 
   @Test
   void aFixedDeadlineCancelsASlowStatementInMilliseconds() throws Exception {
-    Postgres.CountingDataSource source =
-        new Postgres.CountingDataSource(Postgres.SUPERUSER, "headroom-deadline-fixed");
-    try (HikariDataSource hikari = Postgres.lazyHikari("deadline-fixed", source, 1)) {
+    try (HikariDataSource hikari = hikari("fixed")) {
       BudgetedDataSource ds = dataSource(hikari, "orders",
           DeadlinePolicy.fixed(Duration.ofMillis(200)));
       RecordingMeterSink sink = new RecordingMeterSink();
@@ -104,9 +108,7 @@ class StatementDeadlinePostgresTest {
   @Test
   void theAdaptiveDeadlineLearnsTheStatementsAndCutsAnOutlierFarBelowItsCeiling()
       throws Exception {
-    Postgres.CountingDataSource source =
-        new Postgres.CountingDataSource(Postgres.SUPERUSER, "headroom-deadline-adaptive");
-    try (HikariDataSource hikari = Postgres.lazyHikari("deadline-adaptive", source, 1)) {
+    try (HikariDataSource hikari = hikari("adaptive")) {
       // No explorer during the test: the outlier must get the learnt deadline, not the ceiling.
       BudgetedDataSource ds = dataSource(hikari, "lookups", DeadlinePolicy.adaptive()
           .ceiling(Duration.ofSeconds(20)).exploreInterval(Duration.ofHours(1)).build());
@@ -154,9 +156,7 @@ class StatementDeadlinePostgresTest {
    */
   @Test
   void aCancelThatLosesTheRaceNeverReachesTheNextExecution() throws Exception {
-    Postgres.CountingDataSource source =
-        new Postgres.CountingDataSource(Postgres.SUPERUSER, "headroom-deadline-race");
-    try (HikariDataSource hikari = Postgres.lazyHikari("deadline-race", source, 1)) {
+    try (HikariDataSource hikari = hikari("race")) {
       BudgetedDataSource ds = dataSource(hikari, "race",
           DeadlinePolicy.fixed(Duration.ofMillis(20)));
       int cut = 0;
@@ -188,8 +188,7 @@ class StatementDeadlinePostgresTest {
 
   @Test
   void withoutAStatementDeadlineThereIsNoGuardAndBadInputIsNamed() throws Exception {
-    try (HikariDataSource hikari = Postgres.lazyHikari("deadline-none",
-        new Postgres.CountingDataSource(Postgres.SUPERUSER, "headroom-deadline-none"), 1)) {
+    try (HikariDataSource hikari = hikari("none")) {
       BudgetedDataSource ds = BudgetedDataSource.builder("plain", hikari).maxPoolSize(1)
           .build();
       assertNull(ds.statementGuard());

@@ -232,11 +232,8 @@ final class DependencyScenario {
       }
       clock.advance(e.time - now);
       now = e.time;
-      if (breaker != null && opensAtMark < 0 && now >= markNanos) {
-        opensAtMark = breaker.transitionCount(BreakerState.OPEN);
-      }
-      if (peer != null && opensAtMark < 0 && now >= markNanos) {
-        opensAtMark = peerOpens[0];
+      if ((peer != null || breaker != null) && opensAtMark < 0 && now >= markNanos) {
+        opensAtMark = peer != null ? peerOpens[0] : breaker.transitionCount(BreakerState.OPEN);
       }
       if (e.type == ARRIVAL) {
         long next = now + nextGap(random, meanGap);
@@ -322,20 +319,8 @@ final class DependencyScenario {
           }
         }
       }
-      if (peer != null) {
-        long opens = peerOpens[0];
-        int phase = dependency.phaseAt(now);
-        if (phase != lastPhase) {
-          lastPhase = phase;
-          opensAtPhaseStart = opens;
-        }
-        r.opens[phase] = opens - opensAtPhaseStart;
-        if (opensAtMark >= 0 && r.firstTrip < 0 && opens > opensAtMark) {
-          r.firstTrip = now - markNanos;
-        }
-      }
-      if (breaker != null) {
-        long opens = breaker.transitionCount(BreakerState.OPEN);
+      if (peer != null || breaker != null) {
+        long opens = peer != null ? peerOpens[0] : breaker.transitionCount(BreakerState.OPEN);
         int phase = dependency.phaseAt(now);
         if (phase != lastPhase) {
           lastPhase = phase;
