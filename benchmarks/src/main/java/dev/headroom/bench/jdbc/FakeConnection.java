@@ -24,8 +24,9 @@ import java.util.concurrent.Executor;
 /**
  * An in-memory connection that does nothing: what HikariCP calls on borrow and return (state
  * getters and setters, {@code clearWarnings}, {@code isValid}) is answered from fields, so a
- * benchmark of borrowing measures the pool and the wrapper, not a network. Statements are not
- * supported.
+ * benchmark of borrowing measures the pool and the wrapper, not a network. One statement that
+ * answers {@code execute} at once is shared by every {@code createStatement()}; prepared and
+ * callable statements are not supported.
  */
 final class FakeConnection implements Connection {
 
@@ -36,9 +37,24 @@ final class FakeConnection implements Connection {
   private int networkTimeout;
 
   @Override
-  public Statement createStatement() throws SQLException {
-    throw new SQLFeatureNotSupportedException("createStatement");
+  public Statement createStatement() {
+    return STATEMENT;
   }
+
+  /**
+   * A statement that answers at once: {@code execute} returns false, {@code cancel} and
+   * {@code close} do nothing, {@code setQueryTimeout} is accepted; every other method throws.
+   */
+  private static final Statement STATEMENT = (Statement) java.lang.reflect.Proxy.newProxyInstance(
+      FakeConnection.class.getClassLoader(), new Class<?>[] {Statement.class},
+      (proxy, method, args) -> switch (method.getName()) {
+        case "execute" -> Boolean.FALSE;
+        case "cancel", "close", "setQueryTimeout" -> null;
+        case "toString" -> "FakeStatement";
+        case "hashCode" -> 0;
+        case "equals" -> proxy == args[0];
+        default -> throw new SQLFeatureNotSupportedException(method.getName());
+      });
 
   @Override
   public PreparedStatement prepareStatement(String a0) throws SQLException {
