@@ -312,6 +312,16 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    *       largest in-flight already seen healthy, or in slow start (until demand is first met);
    *       beyond that by {@code max(1, smoothing x sqrt(limit))} per window. The healthy
    *       in-flight memory decays by 10% per window above tolerance.
+   *   <li><b>Overloaded, no growth past 1.3 times what the throughput needs</b>: while a
+   *       window refused more requests than it completed, the limit does not grow above 1.3
+   *       times the concurrency its completions needed at the <em>quiet latency</em>
+   *       (throughput times quiet latency, Little's law; the quiet latency is the window mean
+   *       averaged, weight 0.1, over windows within tolerance that refused no more than they
+   *       served, and after a "not load" verdict at least the new normal). Past that point more
+   *       concurrency only queues in the backend and walks the limit towards where contention
+   *       collapses it, which CRITICAL, never shed, then sustains. Only where that count is
+   *       sound: a smoothed drop share under 2% (hung calls hold slots whatever the load), and
+   *       completed calls holding at least a third of the limit on average.
    *   <li><b>Born busy</b>: if the first window is already full and refusing, its latency is a
    *       loaded one; the limit halves while that lowers latency by a fifth (judging every
    *       second window), and the baseline follows it down.
@@ -320,7 +330,7 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    * </ul>
    *
    * <p>Measured in the project's overload replay (15x spike, backend collapsing at 1.5x its
-   * slots, lognormal service time), the defaults give HIGH 64.6% of an ideal 65.4% during the
+   * slots, lognormal service time), the defaults give HIGH 64.3% of an ideal 65.4% during the
    * spike and 100% at 1x afterwards; see the README's "Incidents replayed".
    *
    * <p>Thread-safety: immutable.

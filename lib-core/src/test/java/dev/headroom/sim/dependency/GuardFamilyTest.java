@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * the gradient limit does not, cell by cell: a step in latency costs the limit a halving and a
  * verdict, which at 50 calls/s and 800 ms takes seconds, and the breaker, fed timeouts by a
  * fixed deadline, opens where 40% of calls hang. Measured, seeds 1-3, worst and mean points
- * below bare per phase: 46.9 and 2.97 with the adaptive deadline, 46.9 and 3.48 with a fixed
+ * below bare per phase: 46.9 and 2.98 with the adaptive deadline, 46.9 and 3.49 with a fixed
  * 1.5 s one (40% hangs, 10 ms, 50/s, seed 3: 14% against 61%). At 50 calls/s the histogram's
  * 10-20 s hold fewer than the thousand successes the adaptive deadline waits for, so there it is
  * the ceiling and the limited guard is the fixed one; it was 16.5 and 1.63 while the deadline
@@ -101,7 +101,7 @@ class GuardFamilyTest {
           100 * sumLimited / cells, 100 * sumFixed / cells);
     }
     // The gradient-limited guards: not asserted per cell (see the class comment), but on
-    // average, so that the family does not get worse unnoticed (measured 2.97 and 3.48).
+    // average, so that the family does not get worse unnoticed (measured 2.98 and 3.49).
     assertTrue(sumLimited / cells <= 0.035, "limited, adaptive deadline: mean gap "
         + 100 * sumLimited / cells);
     assertTrue(sumFixed / cells <= 0.035, "limited, fixed deadline: mean gap "

@@ -32,8 +32,9 @@ class OverloadDrillTest {
     assertTrue(high.headroom() >= high.peer() - 0.5, r.consoleTable());
     beatsBoth(r, "goodput at 1x, from 5 s after the spike (%)");
     // Latency of the good requests: without a limit none is good during the spike; the
-    // adaptive limit keeps more in flight than the hand-tuned 60, so its p99 is higher (a gap
-    // the README names), but far inside the 2 s timeout.
+    // adaptive limit keeps more in flight than the hand-tuned 60 (up to 1.3 times what the
+    // throughput needs), so its p99 is higher (a gap the README names), but far inside the 2 s
+    // timeout.
     Comparison p99 = r.comparison("CRITICAL p99 latency during the spike (ms)");
     assertTrue(Double.isNaN(p99.naive()), "no CRITICAL request is good without a limit");
     assertTrue(p99.headroom() < 100, "CRITICAL p99 " + p99.headroom() + " ms");
@@ -62,9 +63,11 @@ class OverloadDrillTest {
   }
 
   /**
-   * Over seeds 1-7 HIGH gets more than under the hand-tuned limit on average and on most seeds.
-   * On seed 2 it gets 0.1 point less (64.6% against 64.7%): with the bands open at 1x, lower
-   * priorities hold slots up to the limit in the spike's first 100 ms window.
+   * Over seeds 1-7 HIGH gets more than under the hand-tuned limit on average, and at least as
+   * much on four seeds (measured 64.3% against 64.2% on average; behind by 0.1-0.3 point on
+   * seeds 1, 2 and 4). Before the overload cap (no growth past 1.3 times what the throughput
+   * needs) it was ahead on six seeds, with the p99 of CRITICAL and HIGH 4-8 ms higher and
+   * small backends collapsing under a long 20x spike.
    */
   @org.junit.jupiter.api.Test
   void overSeedsHighGetsMoreThanUnderTheHandTunedLimit() {
@@ -77,11 +80,11 @@ class OverloadDrillTest {
           .comparison("HIGH goodput during the spike (%)");
       headroom += c.headroom();
       peer += c.peer();
-      ahead += c.headroom() > c.peer() ? 1 : 0;
+      ahead += c.headroom() >= c.peer() ? 1 : 0;
       seen.append(String.format(" seed %d: %.1f vs %.1f", seed, c.headroom(), c.peer()));
     }
     assertTrue(headroom > peer, seen.toString());
-    assertTrue(ahead >= 5, seen.toString());
+    assertTrue(ahead >= 4, seen.toString());
   }
 
   @ParameterizedTest(name = "seed {0}")
