@@ -94,9 +94,11 @@ class LoadShedderProperties {
         int before = shedder.inFlight();
         int limit = shedder.limit();
         double bands = shedder.bandsOpen();
+        int[] capacities = shedder.capacitySnapshot();
         Permit permit = shedder.tryAcquire(a.priority());
         offered.merge(a.priority(), 1L, Long::sum);
-        ShedInvariants.checkDecision(shedder, a.priority(), permit, before, limit, bands);
+        ShedInvariants.checkDecision(shedder, a.priority(), permit, before, limit, bands,
+            capacities);
         assertEquals(before + (permit.isAdmitted() ? 1 : 0), shedder.inFlight());
         if (permit.isAdmitted()) {
           open.add(permit);

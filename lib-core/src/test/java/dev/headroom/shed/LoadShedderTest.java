@@ -95,8 +95,10 @@ class LoadShedderTest {
         high.toException().getMessage());
     closeWindowWith(clock, held, 10);
     assertEquals(0.0, shedder.bandsOpen(), "a HIGH refusal is pressure");
-    assertEquals(10, shedder.capacity(Priority.LOW));
-    assertEquals(16, shedder.capacity(Priority.NORMAL));
+    // Closed to the shares (10, 16, 19), and the priorities below HIGH squeezed by the
+    // concurrency HIGH was refused: one slot here.
+    assertEquals(9, shedder.capacity(Priority.LOW));
+    assertEquals(15, shedder.capacity(Priority.NORMAL));
     assertEquals(19, shedder.capacity(Priority.HIGH));
     ShedInvariants.checkDrained(shedder);
 
@@ -106,6 +108,50 @@ class LoadShedderTest {
     }
     assertEquals(0.0, fixed.bandsOpen());
     assertEquals(10, fixed.capacity(Priority.LOW));
+  }
+
+  /**
+   * Under pressure a priority's capacity shrinks by twice the concurrency the priorities above
+   * it were refused (their refusal rate times the latency), so that a freed slot waits for the
+   * higher priority instead of going to whichever asks first; for HIGH, what CRITICAL took
+   * beyond the limit counts as refused. A window in which nothing above was refused ends the
+   * squeeze.
+   */
+  @Test
+  void aRefusedPrioritySqueezesTheOnesBelowUntilItIsServed() {
+    ManualClock clock = new ManualClock(0);
+    LoadShedder shedder = LoadShedder.builder("squeeze").clock(clock)
+        .limit(LimitPolicy.gradient().initialLimit(40).minLimit(40).maxLimit(40).build())
+        .build();
+    assertEquals(32, shedder.capacity(Priority.NORMAL));
+    List<Permit> held = fill(shedder, Priority.HIGH, 38);
+    for (int i = 0; i < 100; i++) {
+      assertFalse(shedder.tryAcquire(Priority.HIGH).isAdmitted());
+    }
+    closeWindowWith(clock, held, 10);
+    assertEquals(0.0, shedder.bandsOpen());
+    assertEquals(38, shedder.capacity(Priority.HIGH), "nothing above HIGH was refused");
+    int normal = shedder.capacity(Priority.NORMAL);
+    int low = shedder.capacity(Priority.LOW);
+    assertTrue(normal >= 20 && normal <= 28, "NORMAL " + normal + ", share 32");
+    assertTrue(low >= 8 && low <= 16, "LOW " + low + ", share 20");
+    assertEquals(32 - normal, 20 - low, "LOW is squeezed by HIGH's refusals alone");
+    ShedInvariants.checkCapacitiesOrdered(shedder);
+
+    // CRITICAL beyond the limit squeezes HIGH.
+    held = fill(shedder, Priority.HIGH, 38);
+    held.addAll(fill(shedder, Priority.CRITICAL, 6)); // in-flight 44: 4 beyond the limit
+    closeWindowWith(clock, held, 10);
+    assertTrue(shedder.capacity(Priority.HIGH) < 38, "HIGH " + shedder.capacity(Priority.HIGH));
+    assertTrue(shedder.capacity(Priority.NORMAL) >= 1);
+    ShedInvariants.checkCapacitiesOrdered(shedder);
+
+    // A window without refusals and without CRITICAL beyond the limit: no squeeze.
+    closeWindowWith(clock, fill(shedder, Priority.NORMAL, 12), 2);
+    assertEquals(0.25, shedder.bandsOpen());
+    assertEquals(LoadShedder.capacitiesFor(new double[] {Double.NaN, 0.95, 0.8, 0.5}, 40,
+        0.25)[2], shedder.capacity(Priority.NORMAL));
+    ShedInvariants.checkDrained(shedder);
   }
 
   /**

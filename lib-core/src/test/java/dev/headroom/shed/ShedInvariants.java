@@ -39,8 +39,34 @@ final class ShedInvariants {
    */
   static void checkDecision(LoadShedder shedder, Priority priority, Permit permit,
       int inFlightBefore, int limit, double open) {
+    int[] rule = new int[4];
+    for (Priority p : Priority.values()) {
+      rule[p.ordinal()] = expectedCapacity(p, shedder.share(p), limit, open);
+    }
+    checkDecision(shedder, priority, permit, inFlightBefore, limit, open, rule);
+  }
+
+  /**
+   * Checks one admission decision against {@code capacities}, the shedder's capacities at the
+   * moment of the decision ({@link LoadShedder#capacitySnapshot()} taken just before). They
+   * must be those of the share rule, except that with the bands closed an adaptive limit may
+   * squeeze them (to make room for a higher priority), never below 1 and never out of order.
+   */
+  static void checkDecision(LoadShedder shedder, Priority priority, Permit permit,
+      int inFlightBefore, int limit, double open, int[] capacities) {
+    boolean squeezable = open == 0.0 && !(shedder.policy() instanceof LimitPolicy.Fixed);
+    for (Priority p : Priority.values()) {
+      int rule = expectedCapacity(p, shedder.share(p), limit, open);
+      int c = capacities[p.ordinal()];
+      assertTrue(squeezable ? c >= 1 && c <= rule : c == rule, p + " capacity " + c
+          + " against the rule's " + rule + " (limit " + limit + ", bands " + open + ")");
+      if (p.ordinal() > 1) {
+        assertTrue(c <= capacities[p.ordinal() - 1], "capacities out of order: "
+            + java.util.Arrays.toString(capacities));
+      }
+    }
     assertEquals(priority, permit.priority());
-    int capacity = expectedCapacity(priority, shedder.share(priority), limit, open);
+    int capacity = capacities[priority.ordinal()];
     if (permit.isAdmitted()) {
       assertNull(permit.reason());
       assertFalse(permit.isCompleted());
@@ -49,7 +75,7 @@ final class ShedInvariants {
       // A lower priority is never admitted at a moment a higher one would be refused.
       for (Priority higher : Priority.values()) {
         if (higher.ordinal() < priority.ordinal() && higher != Priority.CRITICAL) {
-          int higherCapacity = expectedCapacity(higher, shedder.share(higher), limit, open);
+          int higherCapacity = capacities[higher.ordinal()];
           assertTrue(inFlightBefore < higherCapacity, priority + " admitted at inFlight "
               + inFlightBefore + " while " + higher + " (capacity " + higherCapacity
               + ") would be refused");

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class OverloadScenarioTest {
 
+  private static final boolean REPORT = Boolean.getBoolean("sim.report");
+
   @Test
   void defaultsMeetTheTargetsInTheIncident() {
     OverloadScenario scenario = OverloadScenario.builder().build();
@@ -105,28 +107,78 @@ class OverloadScenarioTest {
 
   /**
    * The incident's full 20 s spike, at 20x, into backends of 20 and 25 slots that collapse
-   * above 30 and 37 in flight. The tolerance alone let the limit wander up to 1.5-1.75 times
-   * the slots, into the collapse, which CRITICAL (never shed) then sustained to the end of the
-   * spike: at 20 slots 5 of seeds 1-6 collapsed with sigma 0.2 and 4 with sigma 0.5 (CRITICAL
-   * 1.3-85%), at 25 slots 2 with sigma 0.2. While more is refused than served the limit now
-   * stops growing at 1.3 times the concurrency its throughput needs at the quiet latency
-   * (Little's law): every seed keeps CRITICAL, and HIGH at least 80% of its ideal share.
+   * above 30 and 37 in flight, where CRITICAL alone (never shed) holds about a third of the
+   * collapse point. Before the limit stopped growing at 1.3 times the concurrency its
+   * throughput needs at the quiet latency, it wandered into the collapse in most runs (5 of
+   * seeds 1-6 at 20 slots, sigma 0.2). It still collapses in some runs, when a burst of
+   * CRITICAL arrivals lands on a full limit: over seeds 1-50, 7 at 20 slots with sigma 0.2, 5
+   * with sigma 0.5, 1 with sigma 0.8 and 1 at 25 slots (7, 6, 2 and 1 before the bands'
+   * squeeze). Asserted: at most 8 of 50 runs collapse per cell, and the median run keeps
+   * CRITICAL, gives HIGH at least 90% of its ideal share and serves the load after.
    */
   @Test
-  void aLongSpikeDoesNotGrowTheLimitOfASmallBackendIntoACollapse() {
+  void aLongSpikeRarelyGrowsTheLimitOfASmallBackendIntoACollapse() {
     double[][] cells = {{20, 0.2}, {20, 0.5}, {20, 0.8}, {25, 0.2}};
+    int seeds = 50;
     for (double[] cell : cells) {
       OverloadScenario scenario = OverloadScenario.builder().slots((int) cell[0])
           .sigma(cell[1]).spike(20).build();
-      for (long seed = 1; seed <= 6; seed++) {
+      double[] high = new double[seeds];
+      double[] after = new double[seeds];
+      int collapses = 0;
+      for (int seed = 1; seed <= seeds; seed++) {
         OverloadScenario.Result r = scenario.run(seed, OverloadReport::defaults);
-        String what = (int) cell[0] + " slots, sigma " + cell[1] + ", seed " + seed + "\n" + r;
-        assertTrue(r.goodput(OverloadScenario.Phase.SPIKE, Priority.CRITICAL) >= 0.99, what);
-        assertTrue(r.goodput(OverloadScenario.Phase.SPIKE, Priority.HIGH)
-            >= 0.8 * scenario.idealDuringSpike(Priority.HIGH), what);
-        assertTrue(r.goodput(OverloadScenario.Phase.AFTER) >= 0.99, what);
+        collapses += r.goodput(OverloadScenario.Phase.SPIKE, Priority.CRITICAL) < 0.99 ? 1 : 0;
+        high[seed - 1] = r.goodput(OverloadScenario.Phase.SPIKE, Priority.HIGH);
+        after[seed - 1] = r.goodput(OverloadScenario.Phase.AFTER);
+      }
+      String what = String.format("%d slots, sigma %.1f: %d of %d runs collapsed, median HIGH"
+          + " %.3f (ideal %.3f), median after %.3f", (int) cell[0], cell[1], collapses, seeds,
+          OverloadReport.median(high), scenario.idealDuringSpike(Priority.HIGH),
+          OverloadReport.median(after));
+      if (REPORT) {
+        System.out.println(what);
+      }
+      assertTrue(collapses <= 8, what);
+      assertTrue(OverloadReport.median(high) >= 0.9 * scenario.idealDuringSpike(Priority.HIGH),
+          what);
+      assertTrue(OverloadReport.median(after) >= 0.99, what);
+    }
+  }
+
+  /**
+   * A 10x spike into 20-40 slots, where HIGH's ideal is all of its demand and that demand is
+   * about 90% of the backend's capacity. The bands alone (HIGH may fill 95% of the limit,
+   * NORMAL 80%) let NORMAL, which asks more than twice as often, take the slots HIGH needs at
+   * its peaks: 80-91% of HIGH's ideal, 87% on average. Under pressure each band now also
+   * shrinks by twice the concurrency refused above it, so a freed slot waits for HIGH: 86-94%,
+   * 91% on average (medians of seeds 1-5 per cell). Without queues 20 slots stay below 90%:
+   * HIGH's own arrivals overflow any limit the backend can take.
+   */
+  @Test
+  void atTenTimesTheBandsKeepSmallBackendsForHigh() {
+    double sum = 0;
+    int cells = 0;
+    StringBuilder all = new StringBuilder();
+    for (int slots : new int[] {20, 25, 30, 35, 40}) {
+      for (double sigma : new double[] {0.2, 0.5, 0.8}) {
+        OverloadScenario scenario = OverloadScenario.builder().sigma(sigma).slots(slots)
+            .spike(10).phases(8, 12, 12).build();
+        double[] m = OverloadReport.medians(scenario, OverloadReport::defaults, 1, 5);
+        double ofIdeal = m[1] / scenario.idealDuringSpike(Priority.HIGH);
+        all.append(String.format(" %d/%.1f %.3f", slots, sigma, ofIdeal));
+        assertTrue(ofIdeal >= 0.85, slots + " slots, sigma " + sigma + ": HIGH " + ofIdeal
+            + " of its ideal");
+        assertTrue(m[0] >= 0.99 && m[4] >= 0.99 && m[5] >= 0.99, slots + " slots, sigma "
+            + sigma + ": CRITICAL " + m[0] + ", before " + m[5] + ", after " + m[4]);
+        sum += ofIdeal;
+        cells++;
       }
     }
+    if (REPORT) {
+      System.out.println("HIGH of its ideal at 10x:" + all);
+    }
+    assertTrue(sum / cells >= 0.9, "mean HIGH of its ideal " + sum / cells + ":" + all);
   }
 
   @Test

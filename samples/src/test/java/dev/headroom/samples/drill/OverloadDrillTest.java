@@ -25,11 +25,9 @@ class OverloadDrillTest {
     DrillResult r = new OverloadDrill().run(DrillAssertions.options(seed));
     beatsNaiveAndMatchesPeer(r, "CRITICAL goodput during the spike (%)");
     assertEquals(100.0, r.comparison("CRITICAL goodput during the spike (%)").headroom(), 0.5);
-    // HIGH against the hand-tuned limit, one seed at a time: within half a point (both are
-    // within a point of the ideal 65.4%); over seeds the next test asks Headroom to be ahead.
-    Comparison high = r.comparison("HIGH goodput during the spike (%)");
-    assertTrue(high.headroomBeats(high.naive()), r.consoleTable());
-    assertTrue(high.headroom() >= high.peer() - 0.5, r.consoleTable());
+    // HIGH against the hand-tuned limit: ahead (both are within two points of the ideal
+    // 65.4%); the next test asks for it on every seed of seven.
+    beatsBoth(r, "HIGH goodput during the spike (%)");
     beatsBoth(r, "goodput at 1x, from 5 s after the spike (%)");
     // Latency of the good requests: without a limit none is good during the spike; the
     // adaptive limit keeps more in flight than the hand-tuned 60 (up to 1.3 times what the
@@ -63,14 +61,13 @@ class OverloadDrillTest {
   }
 
   /**
-   * Over seeds 1-7 HIGH gets more than under the hand-tuned limit on average, and at least as
-   * much on four seeds (measured 64.3% against 64.2% on average; behind by 0.1-0.3 point on
-   * seeds 1, 2 and 4). Before the overload cap (no growth past 1.3 times what the throughput
-   * needs) it was ahead on six seeds, with the p99 of CRITICAL and HIGH 4-8 ms higher and
-   * small backends collapsing under a long 20x spike.
+   * On every seed of 1-7 HIGH gets more than under the hand-tuned limit: 64.7-66.0% against
+   * 63.2-65.0%, 1.1 points more on average. Before the bands' squeeze (under pressure each band
+   * shrinks by the concurrency refused above it) NORMAL took slots HIGH needed and HIGH was
+   * behind by 0.1-0.3 point on seeds 1, 2 and 4.
    */
   @org.junit.jupiter.api.Test
-  void overSeedsHighGetsMoreThanUnderTheHandTunedLimit() {
+  void onEverySeedHighGetsMoreThanUnderTheHandTunedLimit() {
     double headroom = 0;
     double peer = 0;
     int ahead = 0;
@@ -80,11 +77,11 @@ class OverloadDrillTest {
           .comparison("HIGH goodput during the spike (%)");
       headroom += c.headroom();
       peer += c.peer();
-      ahead += c.headroom() >= c.peer() ? 1 : 0;
+      ahead += c.headroom() > c.peer() ? 1 : 0;
       seen.append(String.format(" seed %d: %.1f vs %.1f", seed, c.headroom(), c.peer()));
     }
-    assertTrue(headroom > peer, seen.toString());
-    assertTrue(ahead >= 4, seen.toString());
+    assertTrue(headroom >= peer + 7 * 0.5, seen.toString());
+    assertEquals(7, ahead, seen.toString());
   }
 
   @ParameterizedTest(name = "seed {0}")
