@@ -33,6 +33,17 @@ public final class CascadeDrill implements DrillScenario {
     double sentShare(int phase) {
       return offered[phase] == 0 ? 0.0 : (double) sent[phase] / offered[phase];
     }
+
+    /**
+     * Of the calls offered during phase {@code down} and the one after it, the share that went
+     * wrong through the client's choice: sent to the failing dependency, or not served once it
+     * was back.
+     */
+    double goneWrong(int down) {
+      long offeredBoth = offered[down] + offered[down + 1];
+      long wrong = sent[down] + offered[down + 1] - succeeded[down + 1];
+      return offeredBoth == 0 ? 0.0 : (double) wrong / offeredBoth;
+    }
   }
 
   static Run run(Object scenario, String client, long seed) {
@@ -97,6 +108,10 @@ public final class CascadeDrill implements DrillScenario {
     out.add(new Comparison("outage: goodput in the 10 s after recovery (%)", true,
         OverloadDrill.pct(outageBare.goodput(2)), OverloadDrill.pct(outagePeer.goodput(2)),
         OverloadDrill.pct(outageBreaker.goodput(2))));
+    out.add(new Comparison(
+        "outage and the 10 s after: calls sent while down or not served once back (%)", false,
+        OverloadDrill.pct(outageBare.goneWrong(1)), OverloadDrill.pct(outagePeer.goneWrong(1)),
+        OverloadDrill.pct(outageBreaker.goneWrong(1))));
     out.note(String.format(Locale.ROOT, "outage: the breaker stopped sending %.2f s after the"
         + " outage began; opens during recovery of the slow replica: %d", outageBreaker
         .firstTripSeconds(), breaker.opens()[2]));

@@ -27,6 +27,12 @@ class CascadeDrillTest {
     // ...and is still open 10 s after the dependency is back, and opens on the slow replica,
     // a dependency still answering a third of the calls, until after it recovered.
     beatsPeer(r, "outage: goodput in the 10 s after recovery (%)");
+    // Each of those two rows favours one side; together, the calls that went wrong over the
+    // outage and the 10 s after it, the breaker beats both by far.
+    Comparison wrong = r.comparison(
+        "outage and the 10 s after: calls sent while down or not served once back (%)");
+    assertTrue(wrong.headroom() * 4 < wrong.naive() && wrong.headroom() * 4 < wrong.peer(),
+        r.consoleTable());
     beatsPeer(r, "slow replica, degraded: goodput (%)");
     beatsPeer(r, "slow replica, recovery: goodput (%)");
     for (String phase : new String[] {"healthy", "degraded", "recovery"}) {
