@@ -213,20 +213,18 @@ class OverloadScenarioTest {
    * 0.1% and 1.1% at 20 slots, 20x, sigma 0.2 and 0.5). Now CRITICAL gets at least 95% and the
    * load before and after the spike is served.
    *
-   * <p>HIGH stays below the 90% target here: at 10x its ideal is 100% with its demand at 90% of
-   * capacity, and in a shedder without queues NORMAL takes the slots HIGH needs at its peaks.
-   * The limit is not the cause: the best fixed limit, chosen in hindsight per member from 1.0x
-   * to 1.5x the slots, gets 83-89% of HIGH's ideal at 20-30 slots and 10x, and the adaptive
-   * limit 82-90% (on a grid of 20/25/30/35 slots, sigma 0.2/0.5/0.8 and 5/10/15/20x, the
-   * adaptive limit's HIGH was at least 94% of the best fixed limit's but at 20 slots, 20x,
-   * sigma 0.2, where one seed of three collapsed for part of the spike: 86%).
+   * <p>HIGH may stay below the 90% target here (asserted: 85%): at 10x its ideal is 100% with
+   * its demand at 90% of capacity, and without queues its own arrivals overflow any limit such a
+   * backend can take (see {@link #atTenTimesTheBandsKeepSmallBackendsForHigh}: 86-94%, 91% on
+   * average, since the bands' squeeze; 80-91% before, when NORMAL took the slots HIGH needed at
+   * its peaks, and the best fixed limit chosen in hindsight got 83-89%).
    */
   @Property(tries = 12, seed = "20")
   void smallBackendsKeepCriticalAndRecover(
       @ForAll @DoubleRange(min = 0.2, max = 0.8) double sigma,
       @ForAll @IntRange(min = 20, max = 40) int slots,
       @ForAll @DoubleRange(min = 5, max = 20) double spike) {
-    checkMember(sigma, slots, spike, 0.95, 0.8);
+    checkMember(sigma, slots, spike, 0.95, 0.85);
   }
 
   /**
