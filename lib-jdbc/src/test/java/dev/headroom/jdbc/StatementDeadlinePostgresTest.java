@@ -151,8 +151,13 @@ class StatementDeadlinePostgresTest {
    * that reached the next execution would fail it with the driver's own 57014, not wrapped in
    * this data source's {@link SQLTimeoutException} (whose watch did not fire): never seen.
    * (PostgreSQL's driver itself ignores a cancel of a statement no longer executing; the data
-   * source's wait for a cancel that lost the race covers drivers that do not.) Measured: about
-   * 30 of the 150 executions cut, 120 answered.
+   * source's wait for a cancel that lost the race covers drivers that do not.) Whether a 22 ms
+   * sleep is cut depends on the cancel arriving within 2 ms, over a new connection: it rarely
+   * does (a CI run saw 0 of 150 executions cut when these were the longest sleeps). So one
+   * sleep in six lasts 200 ms, ten times the deadline, and is always cut, and one in six is 0,
+   * always answered; the racing ones are counted either way. Measured, idle and with three
+   * busy cores: 25 cut (the 200 ms sleeps), 125 answered, the cancels of the 20 and 22 ms sleeps
+   * arriving after their answer.
    */
   @Test
   void aCancelThatLosesTheRaceNeverReachesTheNextExecution() throws Exception {
@@ -161,7 +166,7 @@ class StatementDeadlinePostgresTest {
           DeadlinePolicy.fixed(Duration.ofMillis(20)));
       int cut = 0;
       int answered = 0;
-      double[] sleeps = {0.012, 0.018, 0.020, 0.022, 0.0};
+      double[] sleeps = {0.012, 0.018, 0.020, 0.022, 0.0, 0.2};
       try (Connection c = ds.getConnection();
           PreparedStatement p = c.prepareStatement("select pg_sleep(?)")) {
         for (int i = 0; i < 150; i++) {
@@ -179,7 +184,8 @@ class StatementDeadlinePostgresTest {
           }
         }
       }
-      assertTrue(cut > 0 && answered > 0, "cut " + cut + ", answered " + answered);
+      // The 200 ms sleeps are cut and the 0 ms ones answer; the racing ones go either way.
+      assertTrue(cut >= 25 && answered >= 25, "cut " + cut + ", answered " + answered);
       assertEquals(cut, ds.statementGuard().count(Guard.Outcome.TIMEOUT));
       assertEquals(answered, ds.statementGuard().count(Guard.Outcome.SUCCESS));
       ds.close();
