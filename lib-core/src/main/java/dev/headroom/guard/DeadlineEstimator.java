@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * when calls were cut and either at least twice as many were cut as succeeded or an explorer
  * answered slower than the deadline in force, the histogram describes a normal that is
  * gone (the step from 20 to 800 ms), so it is emptied and the deadline is the ceiling until
- * the new normal has {@link #MIN_SAMPLES} samples of its own. Once every
+ * the new normal has {@link #MIN_SAMPLES} samples of its own; {@link #CUTS_IN_A_ROW} cut calls
+ * with no success between them do the same at once, without waiting for the period (a run
+ * counter, written by a success only when a cut came before it). Once every
  * {@code exploreInterval} one call (the CAS winner on {@code nextExplore}) is given the
  * ceiling, so that a slower new normal is still observed where fewer calls are cut.
  *
@@ -32,7 +34,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the array being cleared and be lost, or survive the clear: a benign race that moves one sample
  * among thousands. The recompute reads cells with plain volatile gets while other threads add to
  * them, so its sum is a moment's approximation; it never writes the cells. {@code deadlineNanos}
- * is a volatile long written only by the recompute winner and read by everyone.
+ * is a volatile long written only by the recompute winner and read by everyone. The run of cuts
+ * empties the histogram after winning the same CAS; a recompute that won it a moment before may
+ * still publish a deadline read from the old samples, and the next period's recompute, finding
+ * the histogram empty, restores the ceiling: the step is then read 100 ms later, as before.
  *
  * <p>No allocation after construction.
  */
@@ -46,6 +51,13 @@ final class DeadlineEstimator {
   static final int MIN_EVIDENCE = 10;
   /** The longest the outcomes of successive periods add up before they are decided on. */
   static final long EVIDENCE_NANOS = 5_000_000_000L;
+  /**
+   * Cut calls in a row, with no success between them, that empty the histogram at once
+   * instead of at the next period: a step of the dependency's latency past the deadline. A
+   * share {@code h} of hung calls does it by chance with probability {@code h^20} per call
+   * (about one in a hundred million calls at 40%).
+   */
+  static final int CUTS_IN_A_ROW = 20;
 
   private static final int SUB_BITS = 4;
   private static final int SUB = 1 << SUB_BITS;
@@ -54,6 +66,7 @@ final class DeadlineEstimator {
   private static final VarHandle GENERATION_START;
   private static final VarHandle NEXT_RECOMPUTE;
   private static final VarHandle NEXT_EXPLORE;
+  private static final VarHandle CUT_RUN;
 
   static {
     try {
@@ -61,6 +74,7 @@ final class DeadlineEstimator {
       GENERATION_START = l.findVarHandle(DeadlineEstimator.class, "generationStart", long.class);
       NEXT_RECOMPUTE = l.findVarHandle(DeadlineEstimator.class, "nextRecompute", long.class);
       NEXT_EXPLORE = l.findVarHandle(DeadlineEstimator.class, "nextExplore", long.class);
+      CUT_RUN = l.findVarHandle(DeadlineEstimator.class, "cutRun", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -86,6 +100,8 @@ final class DeadlineEstimator {
   private volatile long nextRecompute;
   private volatile long nextExplore;
   private volatile long deadlineNanos;
+  /** Counted cuts since the last success. */
+  private volatile int cutRun;
   /**
    * When the outcomes now in {@code period} began to add up. Written only by recompute winners
    * (volatile: successive winners are different threads).
@@ -149,6 +165,9 @@ final class DeadlineEstimator {
     rotateIfDue(now);
     generations[current].getAndIncrement(index(Math.max(0L, latencyNanos)));
     period.getAndIncrement(0);
+    if (cutRun != 0) {
+      cutRun = 0; // written only when a cut came before: no shared write in the steady state
+    }
     if (latencyNanos > deadlineNanos) {
       period.getAndIncrement(2);
     }
@@ -166,6 +185,25 @@ final class DeadlineEstimator {
     rotateIfDue(now);
     if (timeoutNanos >= deadlineNanos) {
       period.getAndIncrement(1);
+      if ((int) CUT_RUN.getAndAdd(this, 1) + 1 >= CUTS_IN_A_ROW && deadlineNanos < ceilingNanos) {
+        forgetNowIfFirst(now);
+      }
+    }
+  }
+
+  /**
+   * After {@link #CUTS_IN_A_ROW} cuts in a row: the recompute winner of this moment empties the
+   * histogram without waiting for the period to end, and the evidence starts over.
+   */
+  private void forgetNowIfFirst(long now) {
+    long next = nextRecompute;
+    if (NEXT_RECOMPUTE.compareAndSet(this, next, now + PERIOD_NANOS)) {
+      period.set(0, 0L);
+      period.set(1, 0L);
+      period.set(2, 0L);
+      evidenceStart = now;
+      cutRun = 0;
+      forget(now);
     }
   }
 

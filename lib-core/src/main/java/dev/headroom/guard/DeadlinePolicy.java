@@ -19,9 +19,10 @@ import java.time.Duration;
  * below, at most 5 s): when calls were cut short and either at least twice as many were cut
  * as succeeded or an explorer answered slower than the deadline in force, the recent
  * successes describe a normal that is gone; they are dropped, and the deadline is the ceiling
- * until the new normal has 1,000 samples of its own. (Read against thousands of samples of the
- * old normal, the top 0.1% of a new one is only its 98th percentile, and a deadline built on
- * that cuts for seconds.)
+ * until the new normal has 1,000 samples of its own. Twenty calls cut in a row, with no success
+ * between them, drop them at once, without waiting for the 100 ms period: a step of the
+ * latency past the deadline. (Read against thousands of samples of the old normal, the top 0.1%
+ * of a new one is only its 98th percentile, and a deadline built on that cuts for seconds.)
  *
  * <pre>{@code
  * DeadlinePolicy.fixed(Duration.ofMillis(1500));
