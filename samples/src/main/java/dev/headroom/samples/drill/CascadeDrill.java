@@ -138,11 +138,12 @@ public final class CascadeDrill implements DrillScenario {
     }
     groups.add("outage: sent");
     groups.add("outage: after");
+    groups.add("outage: gone wrong");
     double[] x = new double[groups.size()];
     for (int i = 0; i < x.length; i++) {
       x[i] = i;
     }
-    out.chart(Chart.bars("Goodput per phase, and the share of calls sent during the outage",
+    out.chart(Chart.bars("Goodput per phase; in the outage, the shares sent and gone wrong",
         "percent of offered calls", groups, List.of(
             new Series("without: bare deadline", "#d62728", false, x,
                 values(bare, outageBare)),
@@ -157,12 +158,13 @@ public final class CascadeDrill implements DrillScenario {
 
   private static double[] values(Run slow, Run outage) {
     int n = slow.phases().size();
-    double[] v = new double[n + 2];
+    double[] v = new double[n + 3];
     for (int p = 0; p < n; p++) {
       v[p] = OverloadDrill.pct(slow.goodput(p));
     }
     v[n] = OverloadDrill.pct(outage.sentShare(1));
     v[n + 1] = OverloadDrill.pct(outage.goodput(2));
+    v[n + 2] = OverloadDrill.pct(outage.goneWrong(1));
     return v;
   }
 }

@@ -122,7 +122,7 @@ final class SvgChart {
         s.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\""
             + " height=\"%.1f\" fill=\"%s\"/>%n", x, y, Math.max(1, barW - 2),
             TOP + PLOT_HEIGHT - y, series.color()));
-        if (barW >= 30) {
+        if (barW >= 24) { // room for "99.5" at 11 px
           s.append(text(x + barW / 2 - 1, y - 4, "middle", "normal", 11,
               DrillResult.format(v)));
         }
