@@ -1152,6 +1152,16 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
             + " fills its share of the limit), 1 when every priority may fill the limit"),
         () -> publishedOpen);
     for (Priority priority : Priority.ALL) {
+      if (priority != Priority.CRITICAL) {
+        int ordinal = priority.ordinal();
+        sink.gauge(MeterId.of("headroom.shed.capacity").tag("name", name)
+            .tag("priority", priority.tag)
+            .description("How many may be in flight for the priority to be admitted: its band of"
+                + " the limit, squeezed under pressure by what is refused above it"),
+            () -> capacities[ordinal]);
+      }
+    }
+    for (Priority priority : Priority.ALL) {
       LongAdder count = admitted[priority.ordinal()];
       sink.counter(MeterId.of("headroom.shed.admitted").tag("name", name)
           .tag("priority", priority.tag).description("Admitted requests"), count::sum);

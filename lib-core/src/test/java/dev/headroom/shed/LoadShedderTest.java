@@ -136,6 +136,9 @@ class LoadShedderTest {
     assertTrue(normal >= 20 && normal <= 28, "NORMAL " + normal + ", share 32");
     assertTrue(low >= 8 && low <= 16, "LOW " + low + ", share 20");
     assertEquals(32 - normal, 20 - low, "LOW is squeezed by HIGH's refusals alone");
+    RecordingMeterSink sink = new RecordingMeterSink();
+    shedder.describeMeters(sink);
+    assertEquals(normal, sink.value("headroom.shed.capacity", "priority", "normal"));
     ShedInvariants.checkCapacitiesOrdered(shedder);
 
     // CRITICAL beyond the limit squeezes HIGH.
@@ -361,7 +364,10 @@ class LoadShedderTest {
     c.onSuccess();
     assertEquals(0.0, sink.value("headroom.shed.inflight", "name", "api"));
     assertEquals(0.0, sink.value("headroom.shed.bands.open", "name", "api"));
-    assertEquals(4 + 4 + 4 * 5 + 3, sink.declared().size());
+    // fixed(2): HIGH 1 (floor 1.9), NORMAL 1, LOW 1 (never below 1).
+    assertEquals(1.0, sink.value("headroom.shed.capacity", "priority", "high"));
+    assertEquals(1.0, sink.value("headroom.shed.capacity", "priority", "low"));
+    assertEquals(4 + 3 + 4 + 4 * 5 + 3, sink.declared().size());
     assertEquals("seconds", sink.declared().get(sink.declared().size() - 1).id().baseUnit());
   }
 
