@@ -314,8 +314,8 @@ public final class CircuitBreaker implements Instrumented {
     } else {
       w.fastSuccess.increment();
     }
-    if (adaptive) {
-      w.offerLatency(now, slow ? threshold : durationNanos);
+    if (windowed) {
+      w.offerLatency(now, slow ? threshold : durationNanos, durationNanos);
     }
     if (p.lvConsecutive() != 0L) {
       p.clearConsecutive();
@@ -334,7 +334,8 @@ public final class CircuitBreaker implements Instrumented {
       // Keep learning outside the closed state, so a lasting shift is followed.
       long now = clock.nanoTime();
       window.tick(now);
-      window.offerLatency(now, slow ? window.slowThresholdNanos() : durationNanos);
+      window.offerLatency(now, slow ? window.slowThresholdNanos() : durationNanos,
+          durationNanos);
     }
     if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
       judgeProbe(p, false);
@@ -366,7 +367,7 @@ public final class CircuitBreaker implements Instrumented {
     Phase p = (Phase) PHASE.getVolatile(this);
     boolean slow = durationNanos >= window.slowThresholdNanos();
     if (permit == p.generation && p.state == BreakerState.CLOSED) {
-      closedFailure(p, slow);
+      closedFailure(p, slow, durationNanos);
     } else {
       otherFailure.increment();
       if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
@@ -375,11 +376,12 @@ public final class CircuitBreaker implements Instrumented {
     }
   }
 
-  private void closedFailure(Phase p, boolean slow) {
+  private void closedFailure(Phase p, boolean slow, long durationNanos) {
     SlidingWindow w = window;
     if (windowed) {
       w.tick(clock.nanoTime());
     }
+    w.failureNanos.add(durationNanos);
     (slow ? w.slowFailure : w.fastFailure).increment();
     long consecutive = p.incrementConsecutive();
     boolean trip;

@@ -10,11 +10,14 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Algorithm: nothing is ever reset. Outcomes of calls judged while closed go to four
  * cumulative striped counters ({@link LongAdder}s: fast success, slow success, fast failure,
  * slow failure), so a record is one uncontended striped increment, never a CAS on a shared
- * word. Time is cut into epochs of {@code bucketNanos}; the first record of a new epoch (the
- * thread that wins the CAS on {@code epoch}) writes a snapshot of the cumulative sums into the
- * ring slot {@code epoch % size}. The counts of the last {@code size} epochs are then the
- * current sums minus the snapshot taken at the start of the oldest epoch in the window, so a
- * bucket never needs clearing, and the reset race of classic bucket rings (a writer increments a
+ * word; a failure also adds its latency to a striped sum, and about one success per
+ * millisecond adds its latency to another (see {@link #offerLatency}), so that a failure can be
+ * judged with the calls that began when it began (see {@link #judge}). Time is cut into epochs
+ * of {@code bucketNanos}; the first record of a new epoch (the thread that wins the CAS on
+ * {@code epoch}) writes a snapshot of the cumulative sums into the ring slot
+ * {@code epoch % size}. The counts of the last {@code size} epochs are then the current sums
+ * minus the snapshot taken at the start of the oldest epoch in the window, so a bucket never
+ * needs clearing, and the reset race of classic bucket rings (a writer increments a
  * bucket while another thread zeroes it for a new epoch) cannot happen. Each increment is
  * counted exactly once in the cumulative sums; one that races with a snapshot lands on one side
  * of it or the other, which moves it between adjacent buckets and never loses it.
@@ -25,7 +28,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       written once per epoch, so the line stays shared and cheap) and {@code epoch} (CAS: one
  *       roller per epoch).
  *   <li>Ring slots are written under a per-slot sequence lock: the roller CASes the slot's epoch
- *       from its old value to BUSY, writes the three counts, then publishes the new epoch with a
+ *       from its old value to BUSY, writes the counts and sums, then publishes the new epoch with a
  *       volatile write. Readers (failure evaluations) read epoch, counts, epoch (all volatile,
  *       hence totally ordered) and use the slot only when both epoch reads agree. A reader that
  *       finds no usable slot skips that evaluation; the next failure evaluates again.
@@ -67,8 +70,12 @@ final class SlidingWindow {
   final LongAdder slowSuccess = new LongAdder();
   final LongAdder fastFailure = new LongAdder();
   final LongAdder slowFailure = new LongAdder();
+  /** The summed latency of closed failures, to date each failure back to when its call began. */
+  final LongAdder failureNanos = new LongAdder();
   private final LongAdder latencySamples = new LongAdder();
   private final LongAdder latencySum = new LongAdder();
+  /** The sampled successes' latency, unclipped: their mean, to date successes back. */
+  private final LongAdder rawLatencySum = new LongAdder();
 
   private final long origin;
   private final long bucketNanos;
@@ -146,7 +153,9 @@ final class SlidingWindow {
     long ss = slowSuccess.sum();
     long ff = fastFailure.sum();
     long sf = slowFailure.sum();
-    ring[(int) (e % size)].write(e, fs + ss + ff + sf, ff + sf, ss + sf);
+    long samples = latencySamples.sum();
+    ring[(int) (e % size)].write(e, fs + ss + ff + sf, ff + sf, ss + sf, failureNanos.sum(),
+        samples, rawLatencySum.sum());
     long next = origin + (e + 1) * bucketNanos;
     long seen;
     while ((seen = (long) NEXT_ROLL.getVolatile(this)) - next < 0
@@ -154,7 +163,7 @@ final class SlidingWindow {
       // retry: keep nextRoll monotonic if rollers overlap
     }
     if (adaptive) {
-      learn(e, latencySamples.sum(), latencySum.sum());
+      learn(e, samples, latencySum.sum());
     }
   }
 
@@ -189,13 +198,15 @@ final class SlidingWindow {
    *
    * @param now the clock reading of this record
    * @param clippedNanos the call's latency, clipped at the current threshold
+   * @param latencyNanos the call's latency
    */
-  void offerLatency(long now, long clippedNanos) {
+  void offerLatency(long now, long clippedNanos, long latencyNanos) {
     long slot = now >> SAMPLE_SHIFT;
     if (slot != (long) SAMPLE_SLOT.getOpaque(this)) {
       SAMPLE_SLOT.setOpaque(this, slot);
       latencySamples.increment();
       latencySum.add(clippedNanos);
+      rawLatencySum.add(latencyNanos);
     }
   }
 
@@ -233,8 +244,18 @@ final class SlidingWindow {
    * {@code minimumCalls}. The span keeps a burst of timeouts, which reach the breaker together
    * when blocked callers saturate, from reading as a failure rate the dependency does not have:
    * judged over 100 calls alone, a dependency hanging 35% of calls at 400 calls/s tripped the
-   * breaker and cost 6 points of goodput against a bare deadline in the simulator. Allocation-free: the snapshots are
-   * kept in locals.
+   * breaker and cost 6 points of goodput against a bare deadline in the simulator.
+   *
+   * <p>The failure rate compares calls that began together. Outcomes are counted when they
+   * complete, and a timed-out call completes a deadline after it began, while a success
+   * completes after its own latency: when the rate at which calls begin swings (blocked callers
+   * that all free up and call again at once), the timeouts of a busy second meet the successes
+   * of a quiet one, and a dependency hanging 40% of calls read as 55% failing in one second of
+   * three and tripped the breaker (1.8 points of goodput below a bare deadline). So the
+   * successes are taken over the span shifted back by the failures' mean latency less the
+   * successes' (sampled, unclipped): the span of starts both
+   * groups came from. Fast failures (a 503) shift nothing. The slow-call rate is judged
+   * unshifted. Allocation-free: the snapshots are kept in locals.
    *
    * @return {@link #TRIP}, {@link #HEALTHY}, or {@link #LOW_VOLUME} when the window (since the
    *     phase began) holds fewer than {@code minimumCalls} calls
@@ -253,10 +274,16 @@ final class SlidingWindow {
     long baseCalls = phase.baseCalls;
     long baseFailures = phase.baseFailures;
     long baseSlow = phase.baseSlow;
+    long baseFailureNanos = -1L;
+    long baseSamples = -1L;
+    long baseLatency = -1L;
     long newest = Long.MIN_VALUE;
     long refCalls = 0L;
     long refFailures = 0L;
     long refSlow = 0L;
+    long refFailureNanos = 0L;
+    long refSamples = 0L;
+    long refLatency = 0L;
     for (Bucket b : ring) {
       long e1 = b.lvEpoch();
       if (e1 < 0 || e1 < start || e1 > current || (phaseBase && e1 <= phase.baseEpoch)) {
@@ -265,20 +292,31 @@ final class SlidingWindow {
       long c = b.calls;
       long f = b.failures;
       long s = b.slow;
+      long fn = b.failureNanos;
+      long n = b.samples;
+      long l = b.latency;
       if (b.lvEpoch() != e1) {
         continue; // being rewritten
       }
-      if (!phaseBase && e1 < oldest) {
+      if (e1 < oldest) {
         oldest = e1;
-        baseCalls = c;
-        baseFailures = f;
-        baseSlow = s;
+        if (!phaseBase) {
+          baseCalls = c;
+          baseFailures = f;
+          baseSlow = s;
+        }
+        baseFailureNanos = fn;
+        baseSamples = n;
+        baseLatency = l;
       }
       if (e1 > newest && e1 <= current - minSpan && nowCalls - c >= minimumCalls) {
         newest = e1;
         refCalls = c;
         refFailures = f;
         refSlow = s;
+        refFailureNanos = fn;
+        refSamples = n;
+        refLatency = l;
       }
     }
     if (!phaseBase && oldest == Long.MAX_VALUE) {
@@ -287,16 +325,80 @@ final class SlidingWindow {
     if (nowCalls - baseCalls < minimumCalls) {
       return LOW_VOLUME;
     }
+    long refEpoch = newest;
     if (newest == Long.MIN_VALUE) {
       refCalls = baseCalls;
       refFailures = baseFailures;
       refSlow = baseSlow;
+      // The phase began after the oldest snapshot: its first snapshot (if any) stands in for
+      // the latency sums at its start, a bucket's worth of latency early at most.
+      refFailureNanos = baseFailureNanos;
+      refSamples = baseSamples;
+      refLatency = baseLatency;
+      refEpoch = phaseBase ? phase.baseEpoch : oldest;
     }
     long calls = nowCalls - refCalls;
     long failures = nowFailures - refFailures;
     long slow = nowSlow - refSlow;
-    return reached(failures, calls, failureRate) || reached(slow, calls, slowRate)
-        ? TRIP : HEALTHY;
+    if (reached(slow, calls, slowRate)) {
+      return TRIP;
+    }
+    if (failures <= 0 || !(failureRate > 0)) {
+      return HEALTHY;
+    }
+    long successes = calls - failures;
+    if (refFailureNanos >= 0) {
+      long failureLatency = (failureNanos.sum() - refFailureNanos) / failures;
+      long sampled = latencySamples.sum() - refSamples;
+      long successLatency = refSamples >= 0 && sampled > 0
+          ? (rawLatencySum.sum() - refLatency) / sampled : 0L;
+      long shift = (failureLatency - successLatency) / bucketNanos;
+      if (shift > 0) {
+        successes = shiftedSuccesses(phase, phaseBase, start, current, refEpoch - shift,
+            current - shift + 1, nowCalls - nowFailures);
+      }
+    }
+    return reached(failures, failures + successes, failureRate) ? TRIP : HEALTHY;
+  }
+
+  /**
+   * The successes counted between the starts of epochs {@code from} and {@code to}, each
+   * clamped into the ring and the phase: the cumulative count at the start of an epoch is the
+   * snapshot of the first epoch at or after it that holds one (an epoch without a record has no
+   * snapshot, and nothing was counted in it), or the current count when none does.
+   */
+  private long shiftedSuccesses(Phase phase, boolean phaseBase, long start, long current,
+      long from, long to, long nowSuccesses) {
+    long first = Long.MAX_VALUE;
+    long firstValue = nowSuccesses;
+    long last = Long.MAX_VALUE;
+    long lastValue = nowSuccesses;
+    for (Bucket b : ring) {
+      long e1 = b.lvEpoch();
+      if (e1 < 0 || e1 < start || e1 > current || (phaseBase && e1 <= phase.baseEpoch)) {
+        continue;
+      }
+      long v = b.calls - b.failures;
+      if (b.lvEpoch() != e1) {
+        continue; // being rewritten
+      }
+      if (e1 >= from && e1 < first) {
+        first = e1;
+        firstValue = v;
+      }
+      if (e1 >= to && e1 < last) {
+        last = e1;
+        lastValue = v;
+      }
+    }
+    long phaseSuccesses = phase.baseCalls - phase.baseFailures;
+    if (phaseBase && from <= phase.baseEpoch) {
+      firstValue = phaseSuccesses;
+    }
+    if (phaseBase && to <= phase.baseEpoch) {
+      lastValue = phaseSuccesses;
+    }
+    return Math.max(0L, lastValue - firstValue);
   }
 
   /**
@@ -311,7 +413,11 @@ final class SlidingWindow {
         && (k >= n || CircuitBreaker.wilsonLower(k, n, BreakerConfig.RELAPSE_Z) >= rate);
   }
 
-  /** One ring slot: a snapshot of the cumulative counts at the start of an epoch. */
+  /**
+   * One ring slot: a snapshot of the cumulative counts at the start of an epoch (calls,
+   * failures, slow calls, the failures' summed latency, and the sampled successes' count and
+   * summed latency).
+   */
   static final class Bucket {
     private static final VarHandle SLOT_EPOCH;
 
@@ -328,12 +434,15 @@ final class SlidingWindow {
     volatile long calls;
     volatile long failures;
     volatile long slow;
+    volatile long failureNanos;
+    volatile long samples;
+    volatile long latency;
 
     long lvEpoch() {
       return (long) SLOT_EPOCH.getVolatile(this);
     }
 
-    void write(long e, long c, long f, long s) {
+    void write(long e, long c, long f, long s, long fn, long n, long l) {
       long old = lvEpoch();
       if (old == BUSY || old >= e || !SLOT_EPOCH.compareAndSet(this, old, BUSY)) {
         return; // a later epoch owns the slot, or another roller is writing it
@@ -341,6 +450,9 @@ final class SlidingWindow {
       calls = c;
       failures = f;
       slow = s;
+      failureNanos = fn;
+      samples = n;
+      latency = l;
       SLOT_EPOCH.setVolatile(this, e);
     }
   }

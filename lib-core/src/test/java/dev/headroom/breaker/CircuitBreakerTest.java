@@ -786,4 +786,89 @@ class CircuitBreakerTest {
     })));
     assertEquals(2, b.failureCount());
   }
+
+  /**
+   * Replays calls on the breaker in virtual time: {@code rates[i]} calls a second start from
+   * {@code startsAt[i]} seconds on (until the next entry, or {@code endSeconds}); a call fails
+   * when {@code fails.test(index)} after {@code failNanos}, and succeeds otherwise after
+   * {@code successNanos}. Returns the time of the first trip in seconds, or -1.
+   */
+  private double replay(CircuitBreaker b, double[] startsAt, int[] rates, double endSeconds,
+      java.util.function.IntPredicate fails, long failNanos, long successNanos) {
+    java.util.PriorityQueue<long[]> done = new java.util.PriorityQueue<>(
+        (x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[3], y[3]));
+    long origin = clock.nanoTime();
+    long t = 0L;
+    int index = 0;
+    long end = (long) (endSeconds * 1e9);
+    while (t < end || !done.isEmpty()) {
+      int phase = 0;
+      while (phase + 1 < startsAt.length && t >= (long) (startsAt[phase + 1] * 1e9)) {
+        phase++;
+      }
+      long next = t < end ? t + 1_000_000_000L / rates[phase] : Long.MAX_VALUE;
+      while (!done.isEmpty() && done.peek()[0] <= next) {
+        long[] d = done.poll();
+        clock.advance(origin + d[0] - clock.nanoTime());
+        if (d[2] == 1) {
+          b.onFailure(d[1], failNanos, new IOException("timed out"));
+        } else {
+          b.onSuccess(d[1], successNanos);
+        }
+        if (b.state() == BreakerState.OPEN) {
+          return d[0] / 1e9;
+        }
+      }
+      if (next == Long.MAX_VALUE) {
+        break;
+      }
+      t = next;
+      clock.advance(origin + t - clock.nanoTime());
+      long permit = b.tryAcquire();
+      boolean failure = fails.test(index++);
+      done.add(new long[] {t + (failure ? failNanos : successNanos), permit, failure ? 1 : 0,
+          index});
+    }
+    return -1;
+  }
+
+  /**
+   * The failure rate compares calls that began together. Blocked callers saturate, then free
+   * up and call again at once: calls begin at 800 a second for half a second, then at 200;
+   * 40% of them time out after 1.5 s, the rest answer in 400 ms. Counted as they complete, the
+   * timeouts of the busy half second meet the successes of a quiet second, 62% of a second's
+   * outcomes: the breaker opened on a dependency answering 60% of its calls (in the slow-
+   * dependency replay, 1.8 points of goodput below a bare deadline). The successes are now taken
+   * over the span shifted back by the difference in latency, the same starts; at 60% failing
+   * it still opens, within a second of the first timeouts.
+   */
+  @Test
+  void theFailureRateComparesCallsThatBeganTogether() {
+    double[] startsAt = {0, 10, 10.5};
+    int[] rates = {200, 800, 200};
+    long timeout = 1_500 * MS;
+    CircuitBreaker b = CircuitBreaker.builder("dependency").clock(clock).build();
+    double trip = replay(b, startsAt, rates, 16, i -> i >= 2000 && i % 5 < 2, timeout, 400 * MS);
+    assertEquals(-1.0, trip, "40% failing opened it at " + trip + " s");
+    assertEquals(BreakerState.CLOSED, b.state());
+    CircuitBreaker worse = CircuitBreaker.builder("dependency").clock(clock).build();
+    trip = replay(worse, startsAt, rates, 16, i -> i >= 2000 && i % 5 < 3, timeout, 400 * MS);
+    assertTrue(trip > 11.5 && trip < 12.5, "60% failing opened it at " + trip + " s");
+  }
+
+  /**
+   * Every call hangs from 10 s on (after 10 s of 20 ms answers at 400 calls/s): the first
+   * timeouts complete 1.5 s later. Judged with the calls that began with them, the judged
+   * second of starts holds the last successes before the outage, and the breaker opens within
+   * a second of the first timeout, as it does within a second of an outage of fast errors. The
+   * price of comparing like with like: judged against whatever completed with them (nothing
+   * but timeouts), they opened it 0.23 s after the first; now 0.9 s.
+   */
+  @Test
+  void aHangingOutageStillOpensWithinASecondOfTheFirstTimeouts() {
+    CircuitBreaker b = CircuitBreaker.builder("dependency").clock(clock).build();
+    double trip = replay(b, new double[] {0}, new int[] {400}, 20, i -> i >= 4000, 1_500 * MS,
+        20 * MS);
+    assertTrue(trip > 11.5 && trip < 12.5, "opened at " + trip + " s");
+  }
 }
