@@ -18,14 +18,22 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
  * deadline in force and successes are counted, and decided on once they are {@link #MIN_EVIDENCE}
  * (one 100 ms period at 100 calls/s, several at lower rates, at most {@link #EVIDENCE_NANOS}):
- * when calls were cut and either at least twice as many were cut as succeeded or an explorer
- * answered slower than the deadline in force, the histogram describes a normal that is
- * gone (the step from 20 to 800 ms), so it is emptied and the deadline is the ceiling until
- * the new normal has {@link #MIN_SAMPLES} samples of its own; {@link #CUTS_IN_A_ROW} cut calls
- * with no success between them do the same at once, without waiting for the period (a run
- * counter, written by a success only when a cut came before it). Once every
- * {@code exploreInterval} one call (the CAS winner on {@code nextExplore}) is given the
- * ceiling, so that a slower new normal is still observed where fewer calls are cut.
+ * when calls were cut and either an explorer answered slower than the deadline in force or at
+ * least twice as many were cut as succeeded, and that many is surprising against the smoothed
+ * cut share ({@link #SURPRISE}, so that a steady share of hung calls does not do it by
+ * chance), the histogram describes a normal that is gone (the step from 20 to 800 ms), so it
+ * is emptied and the deadline is the ceiling until the new normal has {@link #MIN_SAMPLES}
+ * samples of its own. A run of cut calls with no success between them does the same at once,
+ * without waiting for the period (a run counter, written by a success only when a cut came
+ * before it); its length is read from the cut share, 7 where none are cut, up to
+ * {@link #CUTS_IN_A_ROW} where 40% hang ({@link #runLimit}). A rise smaller than a step (10 to
+ * 20 ms) cuts fewer calls than that, and the histogram, which holds only what answered within
+ * the deadline, cannot see it: when successes crowd the top band, between the deadline divided
+ * by the headroom and the deadline, more often than the percentile allows ({@link
+ * #BAND_ALPHA}) while calls are cut, the cut calls are counted at the deadline and it rises by
+ * the headroom per period. Once every {@code exploreInterval} one call (the CAS winner on
+ * {@code nextExplore}) is given the ceiling, so that a slower new normal is still observed
+ * where fewer calls are cut.
  *
  * <p>Races. {@link #recordSuccess} increments one {@link AtomicLongArray} cell (plain atomic
  * add, no lock, no allocation). Rotation is done by the thread that wins the CAS on
@@ -52,12 +60,36 @@ final class DeadlineEstimator {
   /** The longest the outcomes of successive periods add up before they are decided on. */
   static final long EVIDENCE_NANOS = 5_000_000_000L;
   /**
-   * Cut calls in a row, with no success between them, that empty the histogram at once
-   * instead of at the next period: a step of the dependency's latency past the deadline. A
-   * share {@code h} of hung calls does it by chance with probability {@code h^20} per call
-   * (about one in a hundred million calls at 40%).
+   * The most cut calls in a row, with no success between them, that empty the histogram at
+   * once instead of at the next period: a step of the dependency's latency past the deadline.
+   * A share {@code h} of hung calls does it by chance with probability {@code h^20} per call
+   * (about one in a hundred million calls at 40%). Fewer where fewer calls are cut: see
+   * {@link #runLimit}.
    */
   static final int CUTS_IN_A_ROW = 20;
+  /** The chance per call of a run of cut calls by chance that {@link #runLimit} allows. */
+  static final double RUN_CHANCE = 1e-8;
+  /**
+   * Successes in the top band, between the deadline divided by the headroom and the deadline,
+   * that with cut calls in the same evidence mark a rise of the normal smaller than a step. At
+   * a steady normal about 1 success in 1000 falls in the band.
+   */
+  static final int MIN_BAND = 2;
+  /**
+   * How unlikely the band's count must be at a steady normal, where about a share {@code 1 -
+   * percentile} of successes falls in it, before it raises the deadline: a Poisson tail. At
+   * 400 calls/s a steady normal crosses it 2 to 10 times an hour (measured, with 0 and 40% of
+   * calls hanging), each a raise by the headroom that new samples wear off within a window: a
+   * missed rise costs cut calls, a false one a little more waiting on hung ones.
+   */
+  static final double BAND_ALPHA = 1e-3;
+  /** The gain of the smoothed cut share per decision: about 20 decisions (2 s at 100/s). */
+  static final double CUT_SHARE_GAIN = 0.05;
+  /**
+   * How unlikely a batch of mostly cut calls must be at the smoothed cut share before it
+   * empties the histogram: a binomial tail.
+   */
+  static final double SURPRISE = 1e-6;
 
   private static final int SUB_BITS = 4;
   private static final int SUB = 1 << SUB_BITS;
@@ -91,15 +123,21 @@ final class DeadlineEstimator {
       new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS)};
   /**
    * The evidence counters: [0] successes, [1] cut calls, [2] successes slower than the deadline
-   * in force (an explorer's, given the ceiling: proof that cut calls would have answered).
+   * in force (an explorer's, given the ceiling: proof that cut calls would have answered), [3]
+   * successes within the top band, slower than the deadline divided by the headroom.
    */
-  private final AtomicLongArray period = new AtomicLongArray(3);
+  private final AtomicLongArray period = new AtomicLongArray(4);
 
   private volatile int current;
   private volatile long generationStart;
   private volatile long nextRecompute;
   private volatile long nextExplore;
   private volatile long deadlineNanos;
+  /**
+   * The lower edge of the top band: the deadline in force divided by the headroom, that is the
+   * percentile the deadline was built on. Written with {@code deadlineNanos}.
+   */
+  private volatile long bandNanos;
   /** Counted cuts since the last success. */
   private volatile int cutRun;
   /**
@@ -107,6 +145,22 @@ final class DeadlineEstimator {
    * (volatile: successive winners are different threads).
    */
   private volatile long evidenceStart;
+  /**
+   * The band's evidence, added up over decisions until it is decided on or a window old:
+   * successes, successes in the top band, cut calls, and when it began. Written only by
+   * recompute winners.
+   */
+  private volatile long bandSuccesses;
+  private volatile long bandCount;
+  private volatile long bandCut;
+  private volatile long bandStart;
+  /**
+   * The smoothed share of cut calls over decisions (gain {@link #CUT_SHARE_GAIN}), against
+   * which a batch of mostly cut calls must be surprising. Written only by recompute winners.
+   */
+  private volatile double cutShare;
+  /** Cut calls in a row that empty the histogram at once: see {@link #runLimit(double)}. */
+  private volatile int runLimit = CUTS_IN_A_ROW;
 
   DeadlineEstimator(DeadlinePolicy policy, NanoClock clock) {
     this.clock = clock;
@@ -120,8 +174,10 @@ final class DeadlineEstimator {
     this.generationStart = now;
     this.nextRecompute = now + PERIOD_NANOS;
     this.evidenceStart = now;
+    this.bandStart = now;
     this.nextExplore = now + exploreNanos;
     this.deadlineNanos = ceilingNanos;
+    this.bandNanos = ceilingNanos;
   }
 
   long ceilingNanos() {
@@ -130,6 +186,11 @@ final class DeadlineEstimator {
 
   long floorNanos() {
     return floorNanos;
+  }
+
+  /** The cut calls in a row that empty the histogram at once, as last decided. */
+  long cutsInARow() {
+    return runLimit;
   }
 
   /**
@@ -168,8 +229,8 @@ final class DeadlineEstimator {
     if (cutRun != 0) {
       cutRun = 0; // written only when a cut came before: no shared write in the steady state
     }
-    if (latencyNanos > deadlineNanos) {
-      period.getAndIncrement(2);
+    if (latencyNanos > bandNanos) {
+      period.getAndIncrement(latencyNanos > deadlineNanos ? 2 : 3);
     }
   }
 
@@ -185,7 +246,7 @@ final class DeadlineEstimator {
     rotateIfDue(now);
     if (timeoutNanos >= deadlineNanos) {
       period.getAndIncrement(1);
-      if ((int) CUT_RUN.getAndAdd(this, 1) + 1 >= CUTS_IN_A_ROW && deadlineNanos < ceilingNanos) {
+      if ((int) CUT_RUN.getAndAdd(this, 1) + 1 >= runLimit && deadlineNanos < ceilingNanos) {
         forgetNowIfFirst(now);
       }
     }
@@ -250,14 +311,29 @@ final class DeadlineEstimator {
     long successes = period.get(0);
     long cut = period.get(1);
     long over = period.get(2);
+    long band = period.get(3);
+    long raiseTo = 0L;
     if (successes + cut >= MIN_EVIDENCE || now - evidenceStart >= EVIDENCE_NANOS) {
       period.getAndAdd(0, -successes);
       period.getAndAdd(1, -cut);
       period.getAndAdd(2, -over);
+      period.getAndAdd(3, -band);
       evidenceStart = now;
       // An answer slower than the deadline in force (an explorer's, which gets the ceiling)
       // says the same where few calls come: calls were cut that would have answered.
-      if (cut > 0 && (cut >= 2 * successes || over >= 1)) {
+      // Most calls cut, but by chance is not enough: a steady share of hung calls (40%) has two
+      // thirds of 40 cut about once in 3,000 periods, and each such batch emptied the histogram
+      // and gave the hung calls the ceiling for 1,000 successes (at 400 calls/s, 20 times an
+      // hour for 4 s each). So the batch must also be surprising against the cut share seen
+      // so far.
+      double usual = cutShare;
+      if (cut + successes > 0) {
+        double share = (double) cut / (cut + successes);
+        cutShare = usual + CUT_SHARE_GAIN * (share - usual);
+        runLimit = runLimit(Math.max(share, cutShare));
+      }
+      if (cut > 0 && (over >= 1 || (cut >= 2 * successes
+          && binomialTail(cut + successes, cut, usual) < SURPRISE))) {
         // Most calls were cut: the histogram's normal is no longer the dependency's (the step
         // from 20 to 800 ms), and its old samples would hold the deadline down for a window:
         // read against thousands of 20 ms samples, the top 0.1% of a new 100 ms normal is its
@@ -265,6 +341,34 @@ final class DeadlineEstimator {
         // over: the ceiling until the new normal has MIN_SAMPLES of its own.
         forget(now);
         return;
+      }
+      if (now - bandStart >= windowNanos || (1.0 - percentile) * bandSuccesses >= 1.0) {
+        // A window old, or as many successes as put one in the band at a steady normal: start
+        // over, so that a rise is read against recent successes rather than diluted in many.
+        bandSuccesses = 0L;
+        bandCount = 0L;
+        bandCut = 0L;
+        bandStart = now;
+      }
+      bandSuccesses += successes;
+      bandCount += band;
+      bandCut += cut;
+      if (bandCut > 0 && bandCount >= MIN_BAND
+          && poissonTail((1.0 - percentile) * bandSuccesses, bandCount) < BAND_ALPHA) {
+        // Successes crowd the top band (1 in 1000 do at a steady normal) while calls are cut:
+        // the normal moved up by less than a step (10 to 20 ms), and the histogram, which holds
+        // only what answered within the deadline, cannot see it: read against 10 s of the old
+        // normal, its percentile crept up for seconds and cut 1-3% of calls meanwhile. The cut
+        // calls are known to be at least the deadline, and more of them than the percentile
+        // leaves above it: so is the percentile. Count as many at the deadline as the
+        // percentile's rank from the top (not all the cut calls: some may be hung ones), and
+        // the deadline rises by the headroom per period until successes leave the band. Hung
+        // calls alone do not crowd it, so they do not raise the deadline.
+        raiseTo = deadlineNanos;
+        bandSuccesses = 0L;
+        bandCount = 0L;
+        bandCut = 0L;
+        bandStart = now;
       }
     }
     AtomicLongArray a = generations[0];
@@ -274,12 +378,23 @@ final class DeadlineEstimator {
       total += a.get(i) + b.get(i);
     }
     if (total < MIN_SAMPLES) {
-      deadlineNanos = ceilingNanos;
+      publish(ceilingNanos);
       return;
     }
-    double base = Math.max(1.0, valueAtRank(a, b, percentile * total) * headroom);
+    if (raiseTo > 0) {
+      long n = (long) Math.ceil((1.0 - percentile) * total);
+      generations[current].getAndAdd(index(raiseTo), n);
+      total += n;
+    }
+    double base = Math.max(Math.max(1.0, raiseTo * headroom),
+        valueAtRank(a, b, percentile * total) * headroom);
     long d = base >= ceilingNanos ? ceilingNanos : (long) base;
-    deadlineNanos = Math.min(ceilingNanos, Math.max(floorNanos, d));
+    publish(Math.min(ceilingNanos, Math.max(floorNanos, d)));
+  }
+
+  private void publish(long deadline) {
+    bandNanos = (long) (deadline / headroom);
+    deadlineNanos = deadline;
   }
 
   /**
@@ -294,7 +409,85 @@ final class DeadlineEstimator {
       }
     }
     generationStart = now;
-    deadlineNanos = ceilingNanos;
+    bandSuccesses = 0L;
+    bandCount = 0L;
+    bandCut = 0L;
+    bandStart = now;
+    publish(ceilingNanos);
+  }
+
+  /**
+   * The run of cut calls that a share {@code q} of cut calls (hung ones, at a steady normal)
+   * makes by chance once in about {@code 1 / }{@link #RUN_CHANCE} calls: {@code log(chance) /
+   * log(q)}, with {@code q} at least 5% (7 in a row) and at most {@link #CUTS_IN_A_ROW}. The
+   * share read is the larger of the last decision's and the smoothed one, so that hangs that
+   * begin are read within a period.
+   */
+  static int runLimit(double q) {
+    double run = Math.ceil(Math.log(RUN_CHANCE) / Math.log(Math.max(0.05, Math.min(q, 0.99))));
+    return (int) Math.min(CUTS_IN_A_ROW, run);
+  }
+
+  /**
+   * The probability that a binomial variable of {@code n} trials with success probability
+   * {@code p} is at least {@code k}.
+   */
+  static double binomialTail(long n, long k, double p) {
+    if (k <= 0) {
+      return 1.0;
+    }
+    if (k > n || p <= 0.0) {
+      return 0.0;
+    }
+    if (p >= 1.0) {
+      return 1.0;
+    }
+    double logTerm = logFactorial(n) - logFactorial(k) - logFactorial(n - k)
+        + k * Math.log(p) + (n - k) * Math.log1p(-p);
+    double term = Math.exp(logTerm);
+    double sum = 0.0;
+    double ratio = p / (1.0 - p);
+    for (long i = k; i <= n; i++) {
+      sum += term;
+      if (term < sum * 1e-12) {
+        break;
+      }
+      term *= (double) (n - i) / (i + 1) * ratio;
+    }
+    return Math.min(1.0, sum);
+  }
+
+  /** The probability that a Poisson variable of mean {@code mean} is at least {@code k}. */
+  static double poissonTail(double mean, long k) {
+    if (k <= 0) {
+      return 1.0;
+    }
+    // The first term e^-mean mean^k / k!, in logs, then the series; it converges fast where it
+    // matters (mean far below k), and is summed far enough past the mode otherwise.
+    double term = Math.exp(-mean + k * Math.log(mean) - logFactorial(k));
+    if (mean <= 0) {
+      return 0.0;
+    }
+    double sum = 0.0;
+    for (long i = k; i < k + 200 && term > 1e-300; i++) {
+      sum += term;
+      term *= mean / (i + 1);
+    }
+    return Math.min(1.0, sum);
+  }
+
+  static double logFactorial(long k) {
+    if (k > 64) {
+      // Stirling's series: below 1e-12 relative error from here on.
+      double x = k;
+      return x * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI * x) + 1.0 / (12 * x)
+          - 1.0 / (360 * x * x * x);
+    }
+    double s = 0.0;
+    for (long i = 2; i <= k; i++) {
+      s += Math.log(i);
+    }
+    return s;
   }
 
   /** The value below which {@code rank} of the samples lie, interpolated inside its bucket. */
