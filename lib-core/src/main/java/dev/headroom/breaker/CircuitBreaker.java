@@ -35,11 +35,15 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@link BreakerState#CLOSED}: every call is admitted. Each failure judges the rate rules
  *       over the newest window buckets that together hold {@code minimumCalls} calls (100 by
- *       default) and span at least a tenth of the window: the breaker trips when the Wilson lower bound of the failure (or slow-call)
- *       fraction reaches the threshold, or every judged call failed. While the window holds
- *       fewer than {@code minimumCalls} calls, {@code consecutiveFailures} in a row trip
- *       instead. At 400 calls/s with 30% failing the default breaker never trips; at 400
- *       calls/s a full outage trips it in about 0.6 s, at 2 calls/s after 5 failures.
+ *       default) and span twice the calls' recent latency (at least a bucket, at most a tenth
+ *       of the window): the breaker trips when the Wilson lower bound of the failure (or
+ *       slow-call) fraction reaches the threshold, or every judged call failed. Failures are
+ *       compared with the successes of calls that began when they began (see the window). While
+ *       the window holds fewer than {@code minimumCalls} calls, {@code consecutiveFailures} in
+ *       a row trip instead. At 400 calls/s with 30% failing the default breaker never trips; at
+ *       400 calls/s a full outage of fast errors trips it in about 0.2 s (20 ms calls), one
+ *       where every call hangs about 0.9 s after the first timeout, at 2 calls/s after 5
+ *       failures.
  *   <li>{@link BreakerState#OPEN}: every call is rejected at once, without calling the
  *       dependency, for the open duration (1 s by default; doubles on each relapse in whose
  *       failed step no probe succeeded, capped, jittered, reset by a full recovery). The first
@@ -321,7 +325,8 @@ public final class CircuitBreaker implements Instrumented {
       p.clearConsecutive();
     }
     if (slow && slowRate > 0
-        && w.judge(p, minimumCalls, failureRate, slowRate) == SlidingWindow.TRIP) {
+        && w.judge(p, minimumCalls, failureRate, slowRate, durationNanos)
+        == SlidingWindow.TRIP) {
       open(p, 0, 0);
     }
   }
@@ -386,7 +391,7 @@ public final class CircuitBreaker implements Instrumented {
     long consecutive = p.incrementConsecutive();
     boolean trip;
     if (rateRules) {
-      int verdict = w.judge(p, minimumCalls, failureRate, slowRate);
+      int verdict = w.judge(p, minimumCalls, failureRate, slowRate, durationNanos);
       // Consecutive failures only where the volume is too low for a rate.
       trip = verdict == SlidingWindow.TRIP || (verdict == SlidingWindow.LOW_VOLUME
           && consecutiveLimit > 0 && consecutive >= consecutiveLimit);

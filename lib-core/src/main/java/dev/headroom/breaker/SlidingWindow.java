@@ -83,8 +83,11 @@ final class SlidingWindow {
   private final Bucket[] ring;
 
   private final boolean adaptive;
-  /** The fewest buckets (before the current one) a rate is judged over: a tenth of the window. */
-  private final int minSpan;
+  /**
+   * The most buckets (before the current one) a rate must span: a tenth of the window. The
+   * span asked of a judgement is shorter where calls are fast, see {@link #span}.
+   */
+  private final int maxSpan;
   private final double multiple;
   private final long floorNanos;
   private final long learningNanos;
@@ -98,6 +101,21 @@ final class SlidingWindow {
   @SuppressWarnings("unused") // through SAMPLE_SLOT
   private long sampleSlot = Long.MIN_VALUE;
 
+  /**
+   * The latency scale of recent outcomes: the larger of the mean failure latency and the mean
+   * sampled success latency of the last epoch with outcomes, decaying by {@link #SCALE_DECAY}
+   * per epoch otherwise; written by the roller, read by judgements.
+   */
+  private volatile double latencyScale;
+  private long scaleFailures;
+  private long scaleFailureNanos;
+  private long scaleSamples;
+  private long scaleLatency;
+  private long scaleEpoch = EMPTY;
+
+  /** How the latency scale decays per epoch (200 ms by default: halved in about 0.6 s). */
+  static final double SCALE_DECAY = 0.8;
+
   // Estimator state, touched only by the roller of an epoch (see the class comment).
   private long prevSamples;
   private long prevLatencySum;
@@ -110,7 +128,7 @@ final class SlidingWindow {
     this.size = buckets;
     this.bucketNanos = windowNanos / buckets;
     this.ring = new Bucket[buckets];
-    this.minSpan = Math.max(0, buckets / 10);
+    this.maxSpan = Math.max(0, buckets / 10);
     for (int i = 0; i < buckets; i++) {
       ring[i] = new Bucket();
     }
@@ -154,8 +172,10 @@ final class SlidingWindow {
     long ff = fastFailure.sum();
     long sf = slowFailure.sum();
     long samples = latencySamples.sum();
-    ring[(int) (e % size)].write(e, fs + ss + ff + sf, ff + sf, ss + sf, failureNanos.sum(),
-        samples, rawLatencySum.sum());
+    long failed = failureNanos.sum();
+    long raw = rawLatencySum.sum();
+    ring[(int) (e % size)].write(e, fs + ss + ff + sf, ff + sf, ss + sf, failed, samples, raw);
+    scale(e, ff + sf, failed, samples, raw);
     long next = origin + (e + 1) * bucketNanos;
     long seen;
     while ((seen = (long) NEXT_ROLL.getVolatile(this)) - next < 0
@@ -165,6 +185,33 @@ final class SlidingWindow {
     if (adaptive) {
       learn(e, samples, latencySum.sum());
     }
+  }
+
+  private void scale(long e, long failures, long failed, long samples, long raw) {
+    long df = failures - scaleFailures;
+    long ds = samples - scaleSamples;
+    double observed = Math.max(df > 0 ? (double) (failed - scaleFailureNanos) / df : 0.0,
+        ds > 0 ? (double) (raw - scaleLatency) / ds : 0.0);
+    long elapsed = scaleEpoch == EMPTY ? 1L : Math.max(1L, e - scaleEpoch);
+    latencyScale = Math.max(observed, latencyScale * Math.pow(SCALE_DECAY, elapsed));
+    scaleFailures = failures;
+    scaleFailureNanos = failed;
+    scaleSamples = samples;
+    scaleLatency = raw;
+    scaleEpoch = e;
+  }
+
+  /**
+   * The buckets (before the current one) a judgement's rate must span: twice the latency scale
+   * of recent outcomes or of the outcome being judged, whichever is larger, in buckets, at least
+   * one and at most a tenth of the window. Where calls take 20 ms, an outage of fast errors is
+   * judged over about the newest 100 calls; where they take a second, over a second or more,
+   * so that calls whose latencies smear them over several buckets are compared in bulk.
+   */
+  private int span(long latencyNanos) {
+    double scale = Math.max(latencyScale, (double) latencyNanos);
+    double buckets = Math.ceil(2.0 * scale / bucketNanos);
+    return (int) Math.max(Math.min(1, maxSpan), Math.min(maxSpan, buckets));
   }
 
   private void learn(long e, long sampled, long latency) {
@@ -238,13 +285,16 @@ final class SlidingWindow {
 
   /**
    * Judges the rate rules, counting only calls since {@code phase} began. The rates are taken
-   * over the newest buckets that together hold at least {@code minimumCalls} calls and span at
-   * least a tenth of the window besides the current bucket (the newest such snapshot), so a
-   * busy window reacts within about a second and a quiet one still judges
+   * over the newest buckets that together hold at least {@code minimumCalls} calls and span,
+   * besides the current bucket, twice the latency of recent outcomes or of the one judged (at
+   * least a bucket, at most a tenth of the window, see {@link #span}), so a busy window of fast
+   * calls reacts within a fraction of a second and a quiet one still judges
    * {@code minimumCalls}. The span keeps a burst of timeouts, which reach the breaker together
    * when blocked callers saturate, from reading as a failure rate the dependency does not have:
    * judged over 100 calls alone, a dependency hanging 35% of calls at 400 calls/s tripped the
-   * breaker and cost 6 points of goodput against a bare deadline in the simulator.
+   * breaker and cost 6 points of goodput against a bare deadline in the simulator; a tenth of
+   * the window for every call, fast or slow, made an outage of fast errors on 20 ms calls take
+   * 0.6 s to trip the breaker instead of 0.2.
    *
    * <p>The failure rate compares calls that began together. Outcomes are counted when they
    * complete, and a timed-out call completes a deadline after it began, while a success
@@ -257,10 +307,13 @@ final class SlidingWindow {
    * groups came from. Fast failures (a 503) shift nothing. The slow-call rate is judged
    * unshifted. Allocation-free: the snapshots are kept in locals.
    *
+   * @param latencyNanos the latency of the outcome that asks for the judgement
    * @return {@link #TRIP}, {@link #HEALTHY}, or {@link #LOW_VOLUME} when the window (since the
    *     phase began) holds fewer than {@code minimumCalls} calls
    */
-  int judge(Phase phase, int minimumCalls, double failureRate, double slowRate) {
+  int judge(Phase phase, int minimumCalls, double failureRate, double slowRate,
+      long latencyNanos) {
+    int minSpan = span(latencyNanos);
     long current = currentEpoch();
     long start = current - size + 1;
     long ff = fastFailure.sum();

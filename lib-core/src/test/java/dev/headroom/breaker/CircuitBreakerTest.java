@@ -871,4 +871,22 @@ class CircuitBreakerTest {
         20 * MS);
     assertTrue(trip > 11.5 && trip < 12.5, "opened at " + trip + " s");
   }
+
+  /**
+   * The span a rate must cover follows the calls' latency: where calls take 20 ms, an outage of
+   * fast errors at 400 calls/s is judged over about the newest 100 calls and opens the breaker
+   * within 0.3 s (it took 0.6 s when every rate had to span a tenth of the window, 1 s); where
+   * they take 800 ms, a second is still asked, so that calls whose latencies smear them over
+   * several buckets are compared in bulk.
+   */
+  @Test
+  void theSpanARateCoversFollowsTheCallsLatency() {
+    CircuitBreaker fast = CircuitBreaker.builder("dependency").clock(clock).build();
+    double trip = replay(fast, new double[] {0}, new int[] {400}, 20, i -> i >= 4000, MS,
+        20 * MS);
+    assertTrue(trip > 10.0 && trip < 10.3, "20 ms calls: opened at " + trip + " s");
+    CircuitBreaker slow = CircuitBreaker.builder("dependency").clock(clock).build();
+    trip = replay(slow, new double[] {0}, new int[] {400}, 20, i -> i >= 4000, MS, 800 * MS);
+    assertTrue(trip > 10.5 && trip < 11.5, "800 ms calls: opened at " + trip + " s");
+  }
 }
