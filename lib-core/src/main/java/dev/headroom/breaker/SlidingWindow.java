@@ -304,8 +304,13 @@ final class SlidingWindow {
    * three and tripped the breaker (1.8 points of goodput below a bare deadline). So the
    * successes are taken over the span shifted back by the failures' mean latency less the
    * successes' (sampled, unclipped): the span of starts both
-   * groups came from. Fast failures (a 503) shift nothing. The slow-call rate is judged
-   * unshifted. Allocation-free: the snapshots are kept in locals.
+   * groups came from. Fast failures (a 503) shift nothing. The shift goes no further back than
+   * the window (or the phase) holds a whole span of successes, and where fewer than
+   * {@code minimumCalls} calls would be judged the failures are judged as they completed: a
+   * 30 s timeout's shift lies beyond a 10 s window, and a span cut short, or one failure against
+   * no success, would read as a failure rate the dependency does not have
+   * ({@code CohortProperties}). The slow-call rate is judged unshifted. Allocation-free: the
+   * snapshots are kept in locals.
    *
    * @param latencyNanos the latency of the outcome that asks for the judgement
    * @return {@link #TRIP}, {@link #HEALTHY}, or {@link #LOW_VOLUME} when the window (since the
@@ -405,10 +410,17 @@ final class SlidingWindow {
       long sampled = latencySamples.sum() - refSamples;
       long successLatency = refSamples >= 0 && sampled > 0
           ? (rawLatencySum.sum() - refLatency) / sampled : 0L;
-      long shift = (failureLatency - successLatency) / bucketNanos;
+      // No further back than the window (or the phase) holds a full span of successes: a
+      // shifted span cut short would read as a higher failure rate (a 30 s timeout's shift
+      // lies beyond a 10 s window, and would leave no successes at all).
+      long earliest = phaseBase ? phase.baseEpoch + 1 : oldest;
+      long shift = Math.min((failureLatency - successLatency) / bucketNanos, refEpoch - earliest);
       if (shift > 0) {
-        successes = shiftedSuccesses(phase, phaseBase, start, current, refEpoch - shift,
+        long shifted = shiftedSuccesses(phase, phaseBase, start, current, refEpoch - shift,
             current - shift + 1, nowCalls - nowFailures);
+        if (failures + shifted >= minimumCalls) {
+          successes = shifted; // else too few began with them to judge: as they completed
+        }
       }
     }
     return reached(failures, failures + successes, failureRate) ? TRIP : HEALTHY;

@@ -9,8 +9,12 @@ import java.util.List;
  * phase's judged calls with their time bucket, the ramp a few counters. Jitter must be off.
  *
  * <p>The contract modelled: rates judged with confidence over the newest buckets holding at
- * least {@code minimumCalls} calls and spanning at least a tenth of the window; consecutive failures only at low volume when a rate rule is
- * on; half-open probes judged on failures with Wilson bounds; step 0 restarted in place while
+ * least {@code minimumCalls} calls and spanning at least a tenth of the window (the properties'
+ * calls take at most 150 ms against 400 ms buckets, so the latency-aware parts of the
+ * judgement, a span of twice the calls' latency and failures compared with the successes of
+ * calls that began with them, reduce to this; {@code CohortProperties} and
+ * {@code CircuitBreakerTest} cover them); consecutive failures only at low volume when a rate
+ * rule is on; half-open probes judged on failures with Wilson bounds; step 0 restarted in place while
  * the dependency is still down; the first success after failures in step 0 moves to step 1; a
  * probe admitted every probe interval when none is in flight; backoff grows only on a relapse
  * without a successful probe in the failed step.
