@@ -9,15 +9,16 @@ import java.util.List;
  * phase's judged calls with their time bucket, the ramp a few counters. Jitter must be off.
  *
  * <p>The contract modelled: rates judged with confidence over the newest buckets holding at
- * least {@code minimumCalls} calls and spanning at least a tenth of the window (the properties'
- * calls take at most 150 ms against 400 ms buckets, so the latency-aware parts of the
- * judgement, a span of twice the calls' latency and failures compared with the successes of
- * calls that began with them, reduce to this; {@code CohortProperties} and
- * {@code CircuitBreakerTest} cover them); consecutive failures only at low volume when a rate
- * rule is on; half-open probes judged on failures with Wilson bounds; step 0 restarted in place while
- * the dependency is still down; the first success after failures in step 0 moves to step 1; a
- * probe admitted every probe interval when none is in flight; backoff grows only on a relapse
- * without a successful probe in the failed step.
+ * least {@code minimumCalls} calls and spanning twice the calls' latency (the larger of a scale
+ * read at each epoch's first record and the judged call's, one bucket to a tenth of the
+ * window); failures compared with the successes of the calls that began with them (the
+ * successes over the span shifted back by the failures' mean latency less the sampled
+ * successes', no further back than the window or the phase holds, only where
+ * {@code minimumCalls} calls are then judged); consecutive failures only at low volume when a
+ * rate rule is on; half-open probes judged on failures with Wilson bounds; step 0 restarted in
+ * place while the dependency is still down; the first success after failures in step 0 moves
+ * to step 1; a probe admitted every probe interval when none is in flight; backoff grows only
+ * on a relapse without a successful probe in the failed step.
  */
 final class BreakerModel {
 
@@ -55,9 +56,27 @@ final class BreakerModel {
   boolean restarted;
   /** The epoch in which the closed phase began. */
   long baseEpoch;
-  /** The closed phase's judged calls: {epoch, failed, slow}. */
+  /** The closed phase's judged calls: {epoch, failed, slow, latency, sampled}. */
   final List<long[]> records = new ArrayList<>();
   long lastRolledEpoch = -1;
+  /** The epochs in which any closed call was recorded, in any phase: the window's snapshots. */
+  final java.util.TreeSet<Long> snapshotEpochs = new java.util.TreeSet<>();
+  /** The sampling slot of the last sampled success ({@code now >> 20}). */
+  long lastSampleSlot = Long.MIN_VALUE;
+  /** Totals over every closed call, for the latency scale, and their values at the last roll. */
+  long totalFailures;
+  long totalFailureNanos;
+  long totalSamples;
+  long totalSampleNanos;
+  long rolledFailures;
+  long rolledFailureNanos;
+  long rolledSamples;
+  long rolledSampleNanos;
+  long scaleEpoch = -1;
+  /** The latency scale: see {@link #span}. */
+  double scale;
+  /** Judgements whose successes were taken over a shifted span (for coverage statistics). */
+  long shiftedJudgements;
 
   long successes;
   long slowCalls;
@@ -245,7 +264,7 @@ final class BreakerModel {
     return c;
   }
 
-  private int judgeWindow() {
+  private int judgeWindow(long latency) {
     long start = lastRolledEpoch - buckets + 1;
     boolean phaseBase = baseEpoch >= start;
     long[] window = phaseBase ? countFrom(Long.MIN_VALUE) : countFrom(start);
@@ -253,18 +272,59 @@ final class BreakerModel {
       return LOW_VOLUME;
     }
     // Snapshots exist at the start of each epoch in which a closed call was recorded.
+    long span = span(latency);
     long newest = Long.MIN_VALUE;
     for (long[] r : records) {
       long e = r[0];
       if (e >= start && (!phaseBase || e > baseEpoch) && e > newest
-          && e <= lastRolledEpoch - buckets / 10
+          && e <= lastRolledEpoch - span
           && countFrom(e)[0] >= minimumCalls) {
         newest = e;
       }
     }
     long[] judgedCalls = newest == Long.MIN_VALUE ? window : countFrom(newest);
-    return reached(judgedCalls[1], judgedCalls[0], failureRate)
-        || reached(judgedCalls[2], judgedCalls[0], slowRate) ? TRIP : HEALTHY;
+    if (reached(judgedCalls[2], judgedCalls[0], slowRate)) {
+      return TRIP;
+    }
+    long failed = judgedCalls[1];
+    if (failed <= 0 || !(failureRate > 0)) {
+      return HEALTHY;
+    }
+    long n = judgedCalls[0];
+    if (newest != Long.MIN_VALUE) {
+      // Failures against the successes of the calls that began with them: the successes over
+      // the span shifted back by the failures' mean latency less the sampled successes', no
+      // further back than the window (or the phase) holds a whole span.
+      long failureNanos = 0;
+      long samples = 0;
+      long sampleNanos = 0;
+      for (long[] r : records) {
+        if (r[0] >= newest && r[1] == 1) {
+          failureNanos += r[3];
+        } else if (r[0] >= newest && r[4] == 1) {
+          samples++;
+          sampleNanos += r[3];
+        }
+      }
+      long successLatency = samples > 0 ? sampleNanos / samples : 0;
+      Long oldest = snapshotEpochs.ceiling(start);
+      long earliest = phaseBase ? baseEpoch + 1 : oldest;
+      long shift = Math.min((failureNanos / failed - successLatency) / bucketNanos,
+          newest - earliest);
+      if (shift > 0) {
+        long shifted = 0;
+        for (long[] r : records) {
+          if (r[1] == 0 && r[0] >= newest - shift && r[0] < lastRolledEpoch - shift + 1) {
+            shifted++;
+          }
+        }
+        if (failed + shifted >= minimumCalls) {
+          n = failed + shifted;
+          shiftedJudgements++;
+        }
+      }
+    }
+    return reached(failed, n, failureRate) ? TRIP : HEALTHY;
   }
 
   private static boolean reached(long k, long n, double rate) {
@@ -272,10 +332,47 @@ final class BreakerModel {
         && (k >= n || CircuitBreaker.wilsonLower(k, n, BreakerConfig.RELAPSE_Z) >= rate);
   }
 
-  private void recordClosed(long now, boolean failed, boolean slow) {
+  private void recordClosed(long now, boolean failed, boolean slow, long latency) {
     long e = epochOf(now);
-    lastRolledEpoch = Math.max(lastRolledEpoch, e);
-    records.add(new long[] {e, failed ? 1 : 0, slow ? 1 : 0});
+    if (e > lastRolledEpoch) {
+      // The first record of an epoch: the latency scale reads what came since the last one.
+      long df = totalFailures - rolledFailures;
+      long ds = totalSamples - rolledSamples;
+      double observed = Math.max(
+          df > 0 ? (double) (totalFailureNanos - rolledFailureNanos) / df : 0.0,
+          ds > 0 ? (double) (totalSampleNanos - rolledSampleNanos) / ds : 0.0);
+      long elapsed = scaleEpoch < 0 ? 1 : Math.max(1, e - scaleEpoch);
+      scale = Math.max(observed, scale * Math.pow(0.8, elapsed));
+      rolledFailures = totalFailures;
+      rolledFailureNanos = totalFailureNanos;
+      rolledSamples = totalSamples;
+      rolledSampleNanos = totalSampleNanos;
+      scaleEpoch = e;
+      lastRolledEpoch = e;
+      snapshotEpochs.add(e);
+    }
+    boolean sampled = false;
+    if (failed) {
+      totalFailures++;
+      totalFailureNanos += latency;
+    } else if ((now >> 20) != lastSampleSlot) {
+      // About one success per millisecond of clock time is sampled: the first of its slot.
+      lastSampleSlot = now >> 20;
+      sampled = true;
+      totalSamples++;
+      totalSampleNanos += latency;
+    }
+    records.add(new long[] {e, failed ? 1 : 0, slow ? 1 : 0, latency, sampled ? 1 : 0});
+  }
+
+  /**
+   * The buckets a judged rate must span besides the current one: twice the larger of the
+   * latency scale and the judged outcome's latency, at least one, at most a tenth of the window.
+   */
+  private long span(long latency) {
+    long max = buckets / 10;
+    double b = Math.ceil(2.0 * Math.max(scale, (double) latency) / bucketNanos);
+    return (long) Math.max(Math.min(1, max), Math.min(max, b));
   }
 
   void success(long permit, long duration, long now) {
@@ -286,9 +383,9 @@ final class BreakerModel {
       successes++;
     }
     if (permit == generation && state == BreakerState.CLOSED) {
-      recordClosed(now, false, slow);
+      recordClosed(now, false, slow, duration);
       consecutive = 0;
-      if (slow && slowRate > 0 && judgeWindow() == TRIP) {
+      if (slow && slowRate > 0 && judgeWindow(duration) == TRIP) {
         open(now, 0, 0);
       }
     } else if (permit == generation && state == BreakerState.HALF_OPEN) {
@@ -300,11 +397,11 @@ final class BreakerModel {
     boolean slow = duration >= slowNanos;
     failures++;
     if (permit == generation && state == BreakerState.CLOSED) {
-      recordClosed(now, true, slow);
+      recordClosed(now, true, slow, duration);
       consecutive++;
       boolean trip;
       if (failureRate > 0 || slowRate > 0) {
-        int verdict = judgeWindow();
+        int verdict = judgeWindow(duration);
         trip = verdict == TRIP || (verdict == LOW_VOLUME && limit > 0 && consecutive >= limit);
       } else {
         trip = consecutive >= limit;

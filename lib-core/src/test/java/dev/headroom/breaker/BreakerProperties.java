@@ -119,13 +119,17 @@ class BreakerProperties {
   }
 
   private static BreakerConfig.Builder modelConfig() {
+    return modelConfig(Duration.ofSeconds(4), 10);
+  }
+
+  private static BreakerConfig.Builder modelConfig(Duration window, int buckets) {
     return BreakerConfig.builder()
         .consecutiveFailures(3)
         .failureRateThreshold(0.5)
         .slowCallRateThreshold(0.6)
         .slowCallThreshold(Duration.ofMillis(100))
         .minimumCalls(4)
-        .window(Duration.ofSeconds(4), 10)
+        .window(window, buckets)
         .openDuration(Duration.ofMillis(500))
         .relapseBackoff(2.0, Duration.ofSeconds(4))
         .openJitter(0)
@@ -157,18 +161,55 @@ class BreakerProperties {
 
   @Provide
   Arbitrary<ActionChain<Harness>> chains() {
-    Arbitrary<Integer> outcomes = Arbitraries.frequency(
-        net.jqwik.api.Tuple.of(6, 0), net.jqwik.api.Tuple.of(4, 1), net.jqwik.api.Tuple.of(1, 2));
     Arbitrary<Long> durations = Arbitraries.frequency(
         net.jqwik.api.Tuple.of(5, 5L), net.jqwik.api.Tuple.of(2, 150L),
         net.jqwik.api.Tuple.of(1, 100L), net.jqwik.api.Tuple.of(1, 99L));
+    return chains(BreakerProperties::modelConfig, durations, Arbitraries.just(5L));
+  }
+
+  /**
+   * Calls of any latency against 100 ms buckets: the span a rate must cover follows the calls'
+   * latency (one or two buckets), and failures that take seconds are compared with the successes
+   * of the calls that began with them.
+   */
+  private static BreakerConfig.Builder latencyConfig() {
+    return modelConfig(Duration.ofSeconds(2), 20);
+  }
+
+  @Provide
+  Arbitrary<ActionChain<Harness>> latencyChains() {
+    Arbitrary<Long> durations = Arbitraries.frequency(
+        net.jqwik.api.Tuple.of(4, 5L), net.jqwik.api.Tuple.of(2, 40L),
+        net.jqwik.api.Tuple.of(2, 150L), net.jqwik.api.Tuple.of(2, 600L),
+        net.jqwik.api.Tuple.of(2, 1500L), net.jqwik.api.Tuple.of(1, 4000L));
+    return chains(BreakerProperties::latencyConfig, durations, durations);
+  }
+
+  @Property(tries = 200)
+  void behavesLikeTheReferenceModelWithCallsOfAnyLatency(
+      @ForAll("latencyChains") ActionChain<Harness> chain) {
+    chain.withInvariant("matches the model", Harness::compare).run();
+    Harness h = chain.finalState().orElseThrow();
+    BreakerInvariants.checkSequence(h.listener.transitions(), true);
+    Statistics.label("tripped").collect(h.listener.transitions().contains("CLOSED>OPEN"));
+    Statistics.label("judged with a shift").collect(h.model.shiftedJudgements > 0);
+    Statistics.label("tripped").coverage(c -> c.check(true).percentage(p -> p >= 40));
+    Statistics.label("judged with a shift").coverage(
+        c -> c.check(true).percentage(p -> p >= 10));
+  }
+
+  private static Arbitrary<ActionChain<Harness>> chains(
+      java.util.function.Supplier<BreakerConfig.Builder> config, Arbitrary<Long> durations,
+      Arbitrary<Long> burstDurations) {
+    Arbitrary<Integer> outcomes = Arbitraries.frequency(
+        net.jqwik.api.Tuple.of(6, 0), net.jqwik.api.Tuple.of(4, 1), net.jqwik.api.Tuple.of(1, 2));
     Action.Independent<Harness> call = () -> Combinators.combine(outcomes, durations)
         .as((o, d) -> Transformer.mutate("call " + o + "/" + d + "ms", h -> h.call(o, d)));
     Action.Independent<Harness> burst = () -> Combinators.combine(outcomes,
-            Arbitraries.integers().between(1, 40))
-        .as((o, n) -> Transformer.mutate(n + " calls " + o, h -> {
+            Arbitraries.integers().between(1, 40), burstDurations)
+        .as((o, n, d) -> Transformer.mutate(n + " calls " + o + "/" + d + "ms", h -> {
           for (int i = 0; i < n; i++) {
-            h.call(o, 5);
+            h.call(o, d);
           }
         }));
     // A dependency that recovers: healthy calls with time passing, enough to climb the ramp.
@@ -213,7 +254,7 @@ class BreakerProperties {
       h.breaker.reset();
       h.model.reset(h.clock.nanoTime());
     }));
-    return ActionChain.startWith(() -> new Harness(modelConfig()))
+    return ActionChain.startWith(() -> new Harness(config.get()))
         .withAction(10, call)
         .withAction(6, burst)
         .withAction(4, healthyPeriod)
