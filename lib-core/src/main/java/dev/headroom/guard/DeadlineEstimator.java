@@ -10,11 +10,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * within a floor and a ceiling.
  *
  * <p>Algorithm. Successful latencies go into a log histogram with 16 buckets per octave (relative
- * bucket width at most 1/16, so about 6% resolution), held in two generations of {@code window}
- * each: the current one takes new samples, the previous one is still read, so the estimate
- * always covers between one and two windows. At most once per {@link #PERIOD_NANOS} the deadline
- * is recomputed from both generations by whichever thread wins a CAS on {@code nextRecompute};
- * inside the bucket that holds the wanted rank the value is interpolated linearly. With fewer
+ * bucket width at most 1/16, so about 6% resolution), held in two generations: the current one
+ * takes new samples, the previous one is still read. A generation closes once it is a
+ * {@code window} old and holds {@link #MIN_SAMPLES} successes, or once it is
+ * {@link #MAX_AGE_WINDOWS} windows old, so the estimate covers one to two windows at a busy
+ * caller's rate and a thousand successes or more down to about 17 a second. At most once per
+ * {@link #PERIOD_NANOS} the deadline is recomputed from both generations by whichever thread
+ * wins a CAS on {@code nextRecompute} (which also closes the generation when due); inside the
+ * bucket that holds the wanted rank the value is interpolated linearly. With fewer
  * than {@link #MIN_SAMPLES} samples the deadline is the ceiling. Calls cut short by the
  * deadline in force and successes are counted, and decided on once they are {@link #MIN_EVIDENCE}
  * (one 100 ms period at 100 calls/s, several at lower rates, at most {@link #EVIDENCE_NANOS}):
@@ -53,6 +56,11 @@ final class DeadlineEstimator {
 
   /** Fewer successes than this in the two generations: the deadline is the ceiling. */
   static final int MIN_SAMPLES = 1000;
+  /**
+   * The most windows one histogram generation lives, however few successes it holds: at 10 s,
+   * a minute, so the two generations cover at most two minutes of a slow caller's successes.
+   */
+  static final int MAX_AGE_WINDOWS = 6;
   /** The deadline is recomputed at most this often. */
   static final long PERIOD_NANOS = 100_000_000L;
   /** The outcomes (successes and cut calls) a decision about the histogram waits for. */
@@ -118,6 +126,7 @@ final class DeadlineEstimator {
   private final long floorNanos;
   private final long ceilingNanos;
   private final long windowNanos;
+  private final long maxAgeNanos;
   private final long exploreNanos;
   private final AtomicLongArray[] generations = {
       new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS)};
@@ -169,6 +178,7 @@ final class DeadlineEstimator {
     this.floorNanos = policy.floor().toNanos();
     this.ceilingNanos = policy.ceiling().toNanos();
     this.windowNanos = policy.window().toNanos();
+    this.maxAgeNanos = MAX_AGE_WINDOWS * windowNanos;
     this.exploreNanos = policy.exploreInterval().toNanos();
     long now = clock.nanoTime();
     this.generationStart = now;
@@ -268,10 +278,35 @@ final class DeadlineEstimator {
     }
   }
 
+  /** On the record paths: only the age cap, so that a record costs one volatile read here. */
   private void rotateIfDue(long now) {
     long start = generationStart;
-    if (now - start >= windowNanos) {
+    if (now - start >= maxAgeNanos) {
       rotate(start, now); // kept out of line: the caller stays small enough to inline
+    }
+  }
+
+  /**
+   * At a recompute: the current generation closes once it is a window old and holds
+   * {@link #MIN_SAMPLES} successes, or once it is {@link #MAX_AGE_WINDOWS} windows old. Closing
+   * it by time alone left a caller of fewer than 50 successes a second with fewer than a
+   * thousand samples in both generations, and so with the ceiling; now the histogram holds a
+   * thousand down to about 17 a second, over up to twelve windows.
+   */
+  private void closeGenerationIfDue(long now) {
+    long start = generationStart;
+    long age = now - start;
+    if (age >= maxAgeNanos) {
+      rotate(start, now);
+    } else if (age >= windowNanos) {
+      AtomicLongArray g = generations[current];
+      long count = 0;
+      for (int i = 0; i < BUCKETS && count < MIN_SAMPLES; i++) {
+        count += g.get(i);
+      }
+      if (count >= MIN_SAMPLES) {
+        rotate(start, now);
+      }
     }
   }
 
@@ -284,8 +319,9 @@ final class DeadlineEstimator {
       }
       // Volatile store publishes the cleared array before anyone records into it.
       current = older;
-      if (now - start >= 2 * windowNanos) {
-        // Both generations are older than the window: the previous one holds nothing recent.
+      if (now - start >= 2 * maxAgeNanos) {
+        // Nothing was recorded for the longest a generation lives: the previous one holds
+        // nothing recent.
         AtomicLongArray other = generations[1 - older];
         for (int i = 0; i < BUCKETS; i++) {
           other.set(i, 0L);
@@ -297,7 +333,7 @@ final class DeadlineEstimator {
   private void maybeRecompute(long now) {
     long next = nextRecompute;
     if (now - next >= 0 && NEXT_RECOMPUTE.compareAndSet(this, next, now + PERIOD_NANOS)) {
-      rotateIfDue(now);
+      closeGenerationIfDue(now);
       recompute(now);
     }
   }

@@ -10,9 +10,11 @@ import java.time.Duration;
  * <p>The adaptive deadline is {@code percentile(recent successes) x headroom}, kept within
  * {@code [floor, ceiling]}. With fewer than 1,000 recent successes it is the ceiling: a 99.9th
  * percentile needs a thousand samples before one of them lies above it, and read from fewer the
- * deadline cuts calls of a healthy dependency (0.2-0.4% of them from 100). The histogram holds
- * 10-20 s of successes, so below 50 a second the deadline stays the ceiling, and below 100 it is
- * the ceiling part of the time. Once every {@code exploreInterval} one call is given the
+ * deadline cuts calls of a healthy dependency (0.2-0.4% of them from 100). A histogram
+ * generation closes once it is a {@code window} old and holds a thousand successes, or once it
+ * is six windows old, so the histogram holds a thousand successes down to about 17 a second
+ * (when generations closed every window whatever they held, below 50 a second the deadline
+ * stayed the ceiling). Once every {@code exploreInterval} one call is given the
  * ceiling instead, so that when the dependency's normal latency rises the estimator still sees
  * the slower successes and follows them. Its
  * outcomes are judged ten at a time (every 100 ms at 100 calls/s and more, over several periods
@@ -231,7 +233,9 @@ public final class DeadlinePolicy {
     }
 
     /**
-     * Sets the length of one histogram generation; the estimate covers one to two windows.
+     * Sets the shortest life of one histogram generation: it closes once it is this old and
+     * holds a thousand successes, or six times this old; at a busy caller's rate the estimate
+     * covers one to two windows.
      *
      * @param value {@code >= 100 ms}
      * @return this builder

@@ -438,6 +438,42 @@ class DeadlineEstimatorTest {
     assertTrue(highest < 70, "highest deadline after 5 s: " + highest);
   }
 
+  /**
+   * A slow caller, 20 successes a second (lognormal, median 20 ms, sigma 0.3): a generation
+   * closes only once it holds a thousand successes (or is six windows old), so after the first
+   * 50 s the histogram holds a thousand and the deadline is the percentile, about 55 ms. When a
+   * generation closed every 10 s whatever it held, the two held at most 400 successes and the
+   * deadline was the ceiling (10 s) for ever: a hung call held its caller 10 s.
+   */
+  @Test
+  void aSlowCallerGetsAnAdaptiveDeadlineToo() {
+    DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
+    SplittableRandom random = new SplittableRandom(4);
+    int adaptive = 0;
+    int periods = 0;
+    double highest = 0;
+    for (int i = 0; i < 20 * 300; i++) { // 300 s, one call every 50 ms
+      long deadline = e.deadlineForCall(clock.nanoTime());
+      long latency = (long) (lognormal(random, 20, 0.3) * MS);
+      if (latency > deadline) {
+        e.recordCut(deadline, clock.nanoTime());
+      } else {
+        e.recordSuccess(latency, clock.nanoTime());
+      }
+      if (i >= 20 * 60 && i % 2 == 0) { // from 60 s on, every 100 ms
+        long d = e.deadlineNanos(clock.nanoTime());
+        periods++;
+        if (d < e.ceilingNanos()) {
+          adaptive++;
+          highest = Math.max(highest, d / (double) MS);
+        }
+      }
+      clock.advance(Duration.ofMillis(50));
+    }
+    assertEquals(periods, adaptive, "periods with the adaptive deadline after 60 s");
+    assertTrue(highest > 40 && highest < 80, "highest adaptive deadline " + highest);
+  }
+
   @Test
   void oneExplorerPerIntervalGetsTheCeiling() {
     DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
