@@ -308,7 +308,11 @@ abstract class LimitController {
       }
       if (latency <= high) {
         declineFrom = 0;
-        healthy = Math.max(healthy, w.maxInFlight);
+        // At most the limit in force: in-flight above it is CRITICAL's excess (never shed), a
+        // burst the backend took once, not a limit it was tested at; remembered, it let the
+        // limit jump there in one window (25 to 31 for 20 slots collapsing above 30) and
+        // collapse the backend in 1 of 7 long 20x spikes.
+        healthy = Math.max(healthy, Math.min(w.maxInFlight, current));
         boolean full = w.maxInFlight >= 0.9 * current;
         if (!full && w.refused * 100 < n + w.refused) {
           // Room left, or refusals too rare to be worth more concurrency: demand is met, so

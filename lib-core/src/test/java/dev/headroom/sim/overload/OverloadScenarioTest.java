@@ -110,11 +110,14 @@ class OverloadScenarioTest {
    * above 30 and 37 in flight, where CRITICAL alone (never shed) holds about a third of the
    * collapse point. Before the limit stopped growing at 1.3 times the concurrency its
    * throughput needs at the quiet latency, it wandered into the collapse in most runs (5 of
-   * seeds 1-6 at 20 slots, sigma 0.2). It still collapses in some runs, when a burst of
-   * CRITICAL arrivals lands on a full limit: over seeds 1-50, 7 at 20 slots with sigma 0.2, 5
-   * with sigma 0.5, 1 with sigma 0.8 and 1 at 25 slots (7, 6, 2 and 1 before the bands'
-   * squeeze). Asserted: at most 8 of 50 runs collapse per cell, and the median run keeps
-   * CRITICAL, gives HIGH at least 90% of its ideal share and serves the load after.
+   * seeds 1-6 at 20 slots, sigma 0.2). It still collapsed in some runs, over seeds 1-50: 7 at
+   * 20 slots with sigma 0.2, 5 with sigma 0.5, 1 with sigma 0.8 and 1 at 25 slots (7, 6, 2 and
+   * 1 before the bands' squeeze). In those runs the limit jumped by five or six in one window
+   * (25 to 31, 27 to 34) to the highest in-flight it had seen within tolerance, and that
+   * in-flight was CRITICAL's excess over the limit, never a limit the backend was tested at.
+   * Remembering at most the limit in force, 1, 2, 1 and 0 runs of 50 collapse. Asserted: at
+   * most 3 of 50 per cell, and the median run keeps CRITICAL, gives HIGH at least 90% of its
+   * ideal share and serves the load after.
    */
   @Test
   void aLongSpikeRarelyGrowsTheLimitOfASmallBackendIntoACollapse() {
@@ -139,7 +142,7 @@ class OverloadScenarioTest {
       if (REPORT) {
         System.out.println(what);
       }
-      assertTrue(collapses <= 8, what);
+      assertTrue(collapses <= 3, what);
       assertTrue(OverloadReport.median(high) >= 0.9 * scenario.idealDuringSpike(Priority.HIGH),
           what);
       assertTrue(OverloadReport.median(after) >= 0.99, what);
@@ -152,7 +155,8 @@ class OverloadScenarioTest {
    * NORMAL 80%) let NORMAL, which asks more than twice as often, take the slots HIGH needs at
    * its peaks: 80-91% of HIGH's ideal, 87% on average. Under pressure each band now also
    * shrinks by twice the concurrency refused above it, so a freed slot waits for HIGH: 86-94%,
-   * 91% on average (medians of seeds 1-5 per cell). Without queues 20 slots stay below 90%:
+   * 91% on average (medians of seeds 1-5 per cell); 90.5% since the limit remembers at most the
+   * limit in force as tested (a long 20x spike collapses small backends 6 times less often). Without queues 20 slots stay below 90%:
    * HIGH's own arrivals overflow any limit the backend can take.
    */
   @Test
