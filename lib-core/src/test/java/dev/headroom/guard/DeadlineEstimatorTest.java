@@ -282,26 +282,9 @@ class DeadlineEstimatorTest {
     ManualClock clock = new ManualClock();
     DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
     SplittableRandom random = new SplittableRandom(11);
-    int high = 0;
-    int ceiling = 0;
-    for (int period = 0; period < 36_000; period++) { // 1 h at 400 calls/s, 40% hang
-      long deadline = e.deadlineNanos(clock.nanoTime());
-      if (period >= 100 && deadline > 70 * MS) {
-        high++;
-      }
-      if (period >= 100 && deadline == e.ceilingNanos()) {
-        ceiling++;
-      }
-      for (int i = 0; i < 40; i++) {
-        long latency = (long) (lognormal(random, 20, 0.3) * MS);
-        if (random.nextDouble() < 0.4 || latency > deadline) {
-          e.recordCut(deadline, clock.nanoTime());
-        } else {
-          e.recordSuccess(latency, clock.nanoTime());
-        }
-      }
-      clock.advance(Duration.ofMillis(100));
-    }
+    Periods hour = periods(e, random, 20, 0.4, 36_000, 100); // 1 h at 400 calls/s, 40% hang
+    int high = hour.above70();
+    int ceiling = hour.atCeiling();
     assertTrue(high < 40, "periods above 70 ms: " + high + ", at the ceiling: " + ceiling);
     // The step: every call cut (800 ms against a 55 ms deadline) empties it at once.
     long deadline = e.deadlineNanos(clock.nanoTime());
@@ -332,6 +315,54 @@ class DeadlineEstimatorTest {
     assertEquals(e.ceilingNanos(), e.deadlineNanos(clock.nanoTime()), "five cut in 5 s");
   }
 
+  /** Records {@code n} successes, lognormal(medianMs, 0.3), at once; then 100 ms pass. */
+  private void preload(DeadlineEstimator e, SplittableRandom random, double medianMs, int n) {
+    for (int i = 0; i < n; i++) {
+      e.recordSuccess((long) (lognormal(random, medianMs, 0.3) * MS), clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+  }
+
+  /** What {@link #periods} saw from its {@code from} period on. */
+  private record Periods(long cut, long calls, double highestMs, int above70, int atCeiling) {}
+
+  /**
+   * 400 calls a second for {@code count} periods of 100 ms, 40 calls each, lognormal(medianMs,
+   * 0.3), a share {@code hang} of them hung; a call is cut at the deadline in force when its
+   * period began if it hangs or is slower.
+   */
+  private Periods periods(DeadlineEstimator e, SplittableRandom random, double medianMs,
+      double hang, int count, int from) {
+    long cut = 0;
+    long calls = 0;
+    double highest = 0;
+    int above = 0;
+    int ceiling = 0;
+    for (int period = 0; period < count; period++) {
+      long deadline = e.deadlineNanos(clock.nanoTime());
+      if (period >= from) {
+        highest = Math.max(highest, deadline / (double) MS);
+        above += deadline > 70 * MS ? 1 : 0;
+        ceiling += deadline == e.ceilingNanos() ? 1 : 0;
+      }
+      for (int i = 0; i < 40; i++) {
+        long latency = (long) (lognormal(random, medianMs, 0.3) * MS);
+        boolean isCut = (hang > 0 && random.nextDouble() < hang) || latency > deadline;
+        if (period >= from) {
+          calls++;
+          cut += isCut ? 1 : 0;
+        }
+        if (isCut) {
+          e.recordCut(deadline, clock.nanoTime());
+        } else {
+          e.recordSuccess(latency, clock.nanoTime());
+        }
+      }
+      clock.advance(Duration.ofMillis(100));
+    }
+    return new Periods(cut, calls, highest, above, ceiling);
+  }
+
   /**
    * The step from 20 to 100 ms at 400 calls/s, the case that made the histogram a liability:
    * against 8,000 samples of the old normal, the top 0.1% of the new one is its 98th
@@ -342,26 +373,10 @@ class DeadlineEstimatorTest {
   void aStepIsNotReadAgainstTheOldNormal() {
     DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
     SplittableRandom random = new SplittableRandom(3);
-    for (int i = 0; i < 8000; i++) {
-      e.recordSuccess((long) (lognormal(random, 20, 0.3) * MS), clock.nanoTime());
-    }
-    clock.advance(Duration.ofMillis(100));
-    long cuts = 0;
-    long calls = 0;
-    for (int period = 0; period < 50; period++) { // 5 s at 400 calls/s, 100 ms medians
-      long deadline = e.deadlineNanos(clock.nanoTime());
-      for (int i = 0; i < 40; i++) {
-        long latency = (long) (lognormal(random, 100, 0.3) * MS);
-        calls++;
-        if (latency > deadline) {
-          cuts++;
-          e.recordCut(deadline, clock.nanoTime());
-        } else {
-          e.recordSuccess(latency, clock.nanoTime());
-        }
-      }
-      clock.advance(Duration.ofMillis(100));
-    }
+    preload(e, random, 20, 8000);
+    Periods p = periods(e, random, 100, 0, 50, 0); // 5 s at 400 calls/s, 100 ms medians
+    long cuts = p.cut();
+    long calls = p.calls();
     assertTrue(cuts / (double) calls < 0.03, "cut " + cuts + " of " + calls);
     double ms = e.deadlineNanos(clock.nanoTime()) / (double) MS;
     assertTrue(ms > 200 && ms < 400, "p99.9 of the new normal x 1.1: " + ms);
@@ -379,31 +394,12 @@ class DeadlineEstimatorTest {
   void aRiseSmallerThanAStepIsFollowedWithinHalfASecond() {
     DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
     SplittableRandom random = new SplittableRandom(5);
-    for (int i = 0; i < 8000; i++) {
-      e.recordSuccess((long) (lognormal(random, 10, 0.3) * MS), clock.nanoTime());
-    }
-    clock.advance(Duration.ofMillis(100));
+    preload(e, random, 10, 8000);
     double before = e.deadlineNanos(clock.nanoTime()) / (double) MS;
     assertTrue(before > 23 && before < 33, "p99.9 of lognormal(10 ms, 0.3) x 1.1: " + before);
-    long cutLate = 0;
-    long callsLate = 0;
-    for (int period = 0; period < 50; period++) { // 5 s at 400 calls/s, 20 ms medians
-      long deadline = e.deadlineNanos(clock.nanoTime());
-      for (int i = 0; i < 40; i++) {
-        long latency = (long) (lognormal(random, 20, 0.3) * MS);
-        boolean cut = latency > deadline;
-        if (period >= 5) {
-          callsLate++;
-          cutLate += cut ? 1 : 0;
-        }
-        if (cut) {
-          e.recordCut(deadline, clock.nanoTime());
-        } else {
-          e.recordSuccess(latency, clock.nanoTime());
-        }
-      }
-      clock.advance(Duration.ofMillis(100));
-    }
+    Periods late = periods(e, random, 20, 0, 50, 5); // 5 s at 400 calls/s, 20 ms medians
+    long cutLate = late.cut();
+    long callsLate = late.calls();
     assertTrue(cutLate / (double) callsLate < 0.01, "cut after 0.5 s: " + cutLate + " of "
         + callsLate);
     double ms = e.deadlineNanos(clock.nanoTime()) / (double) MS;
@@ -418,22 +414,8 @@ class DeadlineEstimatorTest {
   void hungCallsAtASteadyNormalDoNotRaiseTheDeadline() {
     DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
     SplittableRandom random = new SplittableRandom(9);
-    double highest = 0;
-    for (int period = 0; period < 600; period++) { // 60 s at 400 calls/s, 20 ms medians
-      long deadline = e.deadlineNanos(clock.nanoTime());
-      if (period >= 50) {
-        highest = Math.max(highest, deadline / (double) MS);
-      }
-      for (int i = 0; i < 40; i++) {
-        long latency = (long) (lognormal(random, 20, 0.3) * MS);
-        if (random.nextDouble() < 0.4 || latency > deadline) {
-          e.recordCut(deadline, clock.nanoTime());
-        } else {
-          e.recordSuccess(latency, clock.nanoTime());
-        }
-      }
-      clock.advance(Duration.ofMillis(100));
-    }
+    // 60 s at 400 calls/s, 20 ms medians, 40% hung.
+    double highest = periods(e, random, 20, 0.4, 600, 50).highestMs();
     // p99.9 of lognormal(20 ms, 0.3) x 1.1 = 55.7 ms; the histogram's estimate varies by a few.
     assertTrue(highest < 70, "highest deadline after 5 s: " + highest);
   }
