@@ -34,9 +34,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * the deadline, cannot see it: when successes crowd the top band, between the deadline divided
  * by the headroom and the deadline, more often than the percentile allows ({@link
  * #BAND_ALPHA}) while calls are cut, the cut calls are counted at the deadline and it rises by
- * the headroom per period. Once every {@code exploreInterval} one call (the CAS winner on
- * {@code nextExplore}) is given the ceiling, so that a slower new normal is still observed
- * where fewer calls are cut.
+ * the headroom per period. Once every {@code exploreInterval}, and at most once in
+ * {@link #EXPLORE_CALLS} outcomes, one call (the CAS winner on {@code nextExplore}) is given
+ * the ceiling, so that a slower new normal is still observed where fewer calls are cut.
  *
  * <p>Races. {@link #recordSuccess} increments one {@link AtomicLongArray} cell (plain atomic
  * add, no lock, no allocation). Rotation is done by the thread that wins the CAS on
@@ -91,6 +91,14 @@ final class DeadlineEstimator {
    * missed rise costs cut calls, a false one a little more waiting on hung ones.
    */
   static final double BAND_ALPHA = 1e-3;
+  /**
+   * The fewest outcomes per explorer: where {@code exploreInterval} would give more than one call
+   * in this many the ceiling, explorers come this many outcomes apart instead (at most
+   * {@link #EXPLORE_MAX_NANOS}).
+   */
+  static final int EXPLORE_CALLS = 20;
+  /** The longest interval between explorers that a low rate stretches it to. */
+  static final long EXPLORE_MAX_NANOS = 10_000_000_000L;
   /** The gain of the smoothed cut share per decision: about 20 decisions (2 s at 100/s). */
   static final double CUT_SHARE_GAIN = 0.05;
   /**
@@ -128,6 +136,11 @@ final class DeadlineEstimator {
   private final long windowNanos;
   private final long maxAgeNanos;
   private final long exploreNanos;
+  /**
+   * The interval between explorers in force: {@code exploreInterval}, or the time
+   * {@link #EXPLORE_CALLS} outcomes take at the rate last decided on, if longer.
+   */
+  private volatile long exploreEvery;
   private final AtomicLongArray[] generations = {
       new AtomicLongArray(BUCKETS), new AtomicLongArray(BUCKETS)};
   /**
@@ -180,6 +193,7 @@ final class DeadlineEstimator {
     this.windowNanos = policy.window().toNanos();
     this.maxAgeNanos = MAX_AGE_WINDOWS * windowNanos;
     this.exploreNanos = policy.exploreInterval().toNanos();
+    this.exploreEvery = exploreNanos;
     long now = clock.nanoTime();
     this.generationStart = now;
     this.nextRecompute = now + PERIOD_NANOS;
@@ -225,7 +239,7 @@ final class DeadlineEstimator {
     long d = deadlineNanos(now);
     long next = (long) NEXT_EXPLORE.getOpaque(this);
     if (now - next >= 0 && d < ceilingNanos
-        && NEXT_EXPLORE.compareAndSet(this, next, now + exploreNanos)) {
+        && NEXT_EXPLORE.compareAndSet(this, next, now + exploreEvery)) {
       return ceilingNanos;
     }
     return d;
@@ -354,6 +368,13 @@ final class DeadlineEstimator {
       period.getAndAdd(1, -cut);
       period.getAndAdd(2, -over);
       period.getAndAdd(3, -band);
+      long elapsed = now - evidenceStart;
+      if (elapsed > 0 && successes + cut > 0) {
+        // At most one explorer in EXPLORE_CALLS outcomes: at 20 calls a second one every
+        // 100 ms gave half the calls the ceiling, and half of the hung ones waited for it.
+        double every = EXPLORE_CALLS * (double) elapsed / (successes + cut);
+        exploreEvery = Math.max(exploreNanos, (long) Math.min(EXPLORE_MAX_NANOS, every));
+      }
       evidenceStart = now;
       // An answer slower than the deadline in force (an explorer's, which gets the ceiling)
       // says the same where few calls come: calls were cut that would have answered.

@@ -250,7 +250,8 @@ public final class DeadlinePolicy {
     }
 
     /**
-     * Sets the interval between calls given the ceiling.
+     * Sets the interval between calls given the ceiling (default 100 ms); where that would be
+     * more than one call in 20, explorers come 20 calls apart instead.
      *
      * @param value {@code > 0}
      * @return this builder

@@ -425,7 +425,9 @@ class DeadlineEstimatorTest {
    * closes only once it holds a thousand successes (or is six windows old), so after the first
    * 50 s the histogram holds a thousand and the deadline is the percentile, about 55 ms. When a
    * generation closed every 10 s whatever it held, the two held at most 400 successes and the
-   * deadline was the ceiling (10 s) for ever: a hung call held its caller 10 s.
+   * deadline was the ceiling (10 s) for ever: a hung call held its caller 10 s. And at most one
+   * call in 20 explores with the ceiling: one every 100 ms was every other call (2,400 of 4,800
+   * after the first minute), and half of the hung calls waited for the ceiling.
    */
   @Test
   void aSlowCallerGetsAnAdaptiveDeadlineToo() {
@@ -434,8 +436,12 @@ class DeadlineEstimatorTest {
     int adaptive = 0;
     int periods = 0;
     double highest = 0;
+    int explorers = 0;
     for (int i = 0; i < 20 * 300; i++) { // 300 s, one call every 50 ms
       long deadline = e.deadlineForCall(clock.nanoTime());
+      if (i >= 20 * 60 && deadline == e.ceilingNanos()) {
+        explorers++;
+      }
       long latency = (long) (lognormal(random, 20, 0.3) * MS);
       if (latency > deadline) {
         e.recordCut(deadline, clock.nanoTime());
@@ -454,6 +460,9 @@ class DeadlineEstimatorTest {
     }
     assertEquals(periods, adaptive, "periods with the adaptive deadline after 60 s");
     assertTrue(highest > 40 && highest < 80, "highest adaptive deadline " + highest);
+    // One explorer per 20 calls at most (one per 100 ms gave every other call the ceiling).
+    assertTrue(explorers <= 20 * 240 / 20 + 10, "calls given the ceiling after 60 s: "
+        + explorers + " of " + 20 * 240);
   }
 
   @Test
