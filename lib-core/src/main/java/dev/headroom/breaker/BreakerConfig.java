@@ -53,7 +53,8 @@ import java.util.function.Predicate;
  * Besides the fraction, one call is admitted as a probe whenever no probe is in flight and
  * {@code probeInterval} (default 50 ms) passed since the last one, so low traffic is not starved
  * by a 1% step. (At 25 ms a 10 s outage at 400 calls/s drew 13.5% of the calls as probes; at 50
- * ms 8.4%, and the 10 s after it still served 99.5%, median of seeds 1-10.) Probes are judged on failures only:
+ * ms 8.4%, and the 10 s after it still served 99.5%, median of seeds 1-10.) Probes are judged
+ * on failures only:
  * <ul>
  *   <li>a step relapses when the Wilson lower bound (z = {@value #RELAPSE_Z}) of its failure
  *       rate exceeds the threshold ({@code failureRateThreshold}, or

@@ -1438,9 +1438,9 @@ public final class ConsumerRunner<K, V> implements Instrumented, AutoCloseable {
     /**
      * Sets how long every partition pauses after a refused record or an outage failure: the
      * refusal's Retry-After hint if it is shorter, else this; 25 ms by default, half the
-     * breaker's default probe interval. The cap keeps a half-open breaker's ramp moving: its hint is the
-     * end of the current ramp step, but the step passes on the probes it has seen, which a
-     * runner waiting out the whole step would not send.
+     * breaker's default probe interval. The cap keeps a half-open breaker's ramp moving: its
+     * hint is the end of the current ramp step, but the step passes on the probes it has seen,
+     * which a runner waiting out the whole step would not send.
      *
      * @param backoff the pause, {@code > 0}
      * @return this builder

@@ -156,8 +156,9 @@ class OverloadScenarioTest {
    * its peaks: 80-91% of HIGH's ideal, 87% on average. Under pressure each band now also
    * shrinks by twice the concurrency refused above it, so a freed slot waits for HIGH: 86-94%,
    * 91% on average (medians of seeds 1-5 per cell); 90.5% since the limit remembers at most the
-   * limit in force as tested (a long 20x spike collapses small backends 6 times less often). Without queues 20 slots stay below 90%:
-   * HIGH's own arrivals overflow any limit the backend can take.
+   * limit in force as tested (a long 20x spike collapses small backends 3 times less often).
+   * Without queues 20 slots stay below 90%: HIGH's own arrivals overflow any limit the backend
+   * can take.
    */
   @Test
   void atTenTimesTheBandsKeepSmallBackendsForHigh() {
