@@ -52,9 +52,9 @@ import java.util.function.Predicate;
  * <p>Half-open ramp: the fractions in {@code rampSteps} (strictly increasing, ending at 1).
  * Besides the fraction, one call is admitted as a probe whenever no probe is in flight and
  * {@code probeInterval} (default 50 ms) passed since the last one, so low traffic is not starved
- * by a 1% step. (At 25 ms a 10 s outage at 400 calls/s drew 13.5% of the calls as probes; at 50
- * ms 8.4%, and the 10 s after it still served 99.5%, median of seeds 1-10.) Probes are judged
- * on failures only:
+ * by a 1% step. (At 25 ms the breaker sent 13.5% of the calls of a 10 s outage at 400 calls/s
+ * to the failing dependency, most of them probes; at 50 ms 8.4%, and the 10 s after it still
+ * served 99.5%, median of seeds 1-10.) Probes are judged on failures only:
  * <ul>
  *   <li>a step relapses when the Wilson lower bound (z = {@value #RELAPSE_Z}) of its failure
  *       rate exceeds the threshold ({@code failureRateThreshold}, or
