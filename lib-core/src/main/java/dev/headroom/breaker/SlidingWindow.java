@@ -113,6 +113,16 @@ final class SlidingWindow {
   private long scaleLatency;
   private long scaleEpoch = EMPTY;
 
+  /**
+   * The failure rate of the completed calls, unshifted, at which a judgement trips whatever
+   * the calls' start times say: a stream of completions that are nearly all failures is an
+   * outage. Shifted alone, an outage where every call hangs opened the breaker 1.5 s after
+   * the first timeouts at 400 calls/s with 200 blocked workers (the successes of the calls that
+   * began before it weigh in for a span); judged as they completed, 0.25 s. The waves of hung
+   * calls' timeouts that the shift is for read 55-77% failing, not 90.
+   */
+  static final double OUTAGE_RATE = 0.9;
+
   /** How the latency scale decays per epoch (200 ms by default: halved in about 0.6 s). */
   static final double SCALE_DECAY = 0.8;
 
@@ -405,6 +415,9 @@ final class SlidingWindow {
       return HEALTHY;
     }
     long successes = calls - failures;
+    if (reached(failures, calls, Math.max(failureRate, OUTAGE_RATE))) {
+      return TRIP; // nearly every call completing fails: an outage, whenever they began
+    }
     if (refFailureNanos >= 0) {
       long failureLatency = (failureNanos.sum() - refFailureNanos) / failures;
       long sampled = latencySamples.sum() - refSamples;

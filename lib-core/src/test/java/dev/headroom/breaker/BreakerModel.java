@@ -14,7 +14,8 @@ import java.util.List;
  * window); failures compared with the successes of the calls that began with them (the
  * successes over the span shifted back by the failures' mean latency less the sampled
  * successes', no further back than the window or the phase holds, only where
- * {@code minimumCalls} calls are then judged); consecutive failures only at low volume when a
+ * {@code minimumCalls} calls are then judged), unless nearly all (90%) of the completed calls
+ * failed; consecutive failures only at low volume when a
  * rate rule is on; half-open probes judged on failures with Wilson bounds; step 0 restarted in
  * place while the dependency is still down; the first success after failures in step 0 moves
  * to step 1; a probe admitted every probe interval when none is in flight; backoff grows only
@@ -291,6 +292,9 @@ final class BreakerModel {
       return HEALTHY;
     }
     long n = judgedCalls[0];
+    if (reached(failed, n, Math.max(failureRate, 0.9))) {
+      return TRIP; // nearly every completed call failed: an outage, whenever they began
+    }
     if (newest != Long.MIN_VALUE) {
       // Failures against the successes of the calls that began with them: the successes over
       // the span shifted back by the failures' mean latency less the sampled successes', no

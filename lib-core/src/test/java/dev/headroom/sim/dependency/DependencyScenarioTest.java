@@ -131,6 +131,37 @@ class DependencyScenarioTest {
     assertTrue(recovered >= 0.99, "goodput in the 10 s after recovery " + recovered);
   }
 
+  /**
+   * Every call hangs for 10 s (then full health), at 400 calls/s with 200 blocked workers and a
+   * 1.5 s deadline: the first timeouts complete 1.5 s in, while the workers are saturated. The
+   * breaker stops sending within half a second of them (medians of seeds 1-10: 1.82 s after the
+   * outage began, 8.5% of the outage's calls sent, against the bare deadline's 35%), because a
+   * stream of completions 90% failed or more is an outage whenever its calls began. Judged
+   * only with the successes of the calls that began with them, it had stopped 3.0 s in (seed 1)
+   * and served 97.6% once the dependency was back. Afterwards it serves at least 98% (a probe
+   * that hangs holds the next probe back for a deadline; the bare deadline serves 94.7%, its
+   * workers still held by hung calls).
+   */
+  @Test
+  void aHangingOutageStopsTheCallsWithinHalfASecondOfTheFirstTimeouts() {
+    Dependency d = Dependency.of(
+        Phase.healthy("healthy", 10, 20),
+        new Phase("every call hangs", Dependency.nanos(10), Dependency.millis(20), 1.0, 0.0, 0),
+        Phase.healthy("recovered", 10, 20));
+    DependencyScenario s = new DependencyScenario(d, 400, 200, d.start(1));
+    Result[] bare = runs(s, Client.BARE);
+    Result[] breaker = runs(s, Client.BREAKER);
+    report("Every call hangs for 10 s, then full health (400 calls/s, 200 workers, 1.5 s"
+        + " deadline)", s, bare, breaker);
+    double stop = median(breaker, Result::firstTripSeconds);
+    assertTrue(stop <= 2.0, "stopped sending after " + stop + " s");
+    double sent = median(breaker, r -> r.sent[1] / (double) r.offered[1]);
+    assertTrue(sent <= 0.12, "sent during the outage " + sent);
+    double recovered = median(breaker, r -> r.goodput(2));
+    assertTrue(recovered >= 0.98 && recovered > median(bare, r -> r.goodput(2)),
+        "goodput in the 10 s after recovery " + recovered);
+  }
+
   @Test
   void rerunsAreIdentical() {
     DependencyScenario a = slowDependency();
