@@ -42,7 +42,7 @@ import java.util.function.Supplier;
  *       the window holds fewer than {@code minimumCalls} calls, {@code consecutiveFailures} in
  *       a row trip instead. At 400 calls/s with 30% failing the default breaker never trips; at
  *       400 calls/s a full outage of fast errors trips it in about 0.2 s (20 ms calls), one
- *       where every call hangs about 0.25 s after the first timeout, at 2 calls/s after 5
+ *       where every call hangs about 0.35 s after the first timeout, at 2 calls/s after 5
  *       failures.
  *   <li>{@link BreakerState#OPEN}: every call is rejected at once, without calling the
  *       dependency, for the open duration (1 s by default; doubles on each relapse in whose

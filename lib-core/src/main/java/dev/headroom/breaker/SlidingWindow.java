@@ -118,8 +118,8 @@ final class SlidingWindow {
    * the calls' start times say: a stream of completions that are nearly all failures is an
    * outage. Shifted alone, an outage where every call hangs opened the breaker 1.5 s after
    * the first timeouts at 400 calls/s with 200 blocked workers (the successes of the calls that
-   * began before it weigh in for a span); judged as they completed, 0.25 s. The waves of hung
-   * calls' timeouts that the shift is for read 55-77% failing, not 90.
+   * began before it weigh in for a span); with this rule, 0.3 s. The waves of hung calls'
+   * timeouts that the shift is for read 55-77% failing, not 90.
    */
   static final double OUTAGE_RATE = 0.9;
 
