@@ -18,10 +18,14 @@ import java.util.function.Predicate;
  *       fraction of the newest calls failed, with confidence: the Wilson lower bound
  *       (z = {@value #RELAPSE_Z}) of the fraction must reach the threshold, or every judged call
  *       failed. The rate is judged over the newest window buckets that together hold at least
- *       {@code minimumCalls} calls (default 100, in a 10 s window of 50 buckets) and span at
- *       least a tenth of the window, so a busy breaker reacts within about a second and a quiet
- *       one still judges enough calls. At 400 calls/s with 30% failing it never trips: a dependency that answers
- *       most calls is not treated as down.
+ *       {@code minimumCalls} calls (default 100, in a 10 s window of 50 buckets) and span twice
+ *       the calls' recent latency (one bucket to a tenth of the window), so a busy breaker of
+ *       fast calls reacts within a fraction of a second and a quiet one still judges enough
+ *       calls. Failures are compared with the successes of the calls that began when they began
+ *       (their completions shifted back by the difference in latency), unless at least 90% (or
+ *       the threshold, if higher) of the completed calls failed, which trips it whenever they
+ *       began. At 400 calls/s with 30% failing it never trips: a dependency that answers most
+ *       calls is not treated as down.
  *   <li>{@code consecutiveFailures} (default 5; 0 turns it off): trip after this many failures
  *       in a row. When a rate rule is configured it applies only at low volume, while the window
  *       holds fewer than {@code minimumCalls} calls (at 2 calls/s a full outage trips after 5

@@ -371,7 +371,8 @@ class CircuitBreakerTest {
     clock.advance(Duration.ofSeconds(4));
     fail(b, 5); // bucket 4
     clock.advance(Duration.ofSeconds(1));
-    // A rate spans at least a tenth of the window (one bucket before the current one here).
+    // A rate spans at least one bucket before the current one (a tenth of this window; the
+    // calls are fast, so twice their latency asks no more).
     fail(b, 4); // buckets 4-5 hold 9 calls: the judged calls reach back to bucket 0, 9 of 39
     assertEquals(BreakerState.CLOSED, b.state());
     fail(b, 1); // buckets 4-5 hold 10 calls, all failed
