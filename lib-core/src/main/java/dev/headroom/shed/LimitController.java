@@ -54,6 +54,8 @@ abstract class LimitController {
     int maxInFlight;
     /** Requests refused (or timed out waiting) in the window. */
     long refused;
+    /** Requests asked for in the window (admitted or refused), by priority ordinal. */
+    final long[] offered = new long[Priority.values().length];
     /** The window's length in nanoseconds, {@code >= 1}. */
     long nanos = 1L;
 
@@ -131,13 +133,24 @@ abstract class LimitController {
   static final class Gradient extends LimitController {
     /**
      * How far above the concurrency its throughput needs at the quiet latency an overloaded
-     * limit may grow. In the overload family, 1.3 kept every 20-25 slot backend out of
-     * collapse over a 20 s spike of 20x (seeds 1-6, where 5 of 6 collapsed without it at sigma
-     * 0.2) and cost large backends nothing; 1.2 let one of six seeds collapse at 20 slots and
-     * sigma 0.5; 1.1 matched a hand-tuned fixed limit's p99 in the incident but cost HIGH 15%
-     * of its share at 100 slots with sigma 0.8.
+     * limit may grow while the slack serves a priority whose whole demand fits: the bands' top
+     * non-CRITICAL priority asks for fewer calls than the backend completes, and only its
+     * bursts are refused. The calls above the backend's parallelism queue inside it and absorb
+     * those bursts (HIGH at 10x on 20-40 slots, whose demand is 90% of the capacity, got 91.1%
+     * of its ideal on average; 87.4% with {@link #TIGHT_CARRY} everywhere).
      */
     static final double CARRY = 1.3;
+
+    /**
+     * The same bound where even the top priority asks for more than the backend completes:
+     * slack then buys it nothing, only queueing in the backend, and walks the limit towards
+     * the collapse point. In the incident (50 slots, 15x) the limit settles at 60.6 instead of
+     * 68.4, the p99 of CRITICAL and HIGH falls from 78.8 and 79.1 ms to 69.6 and 70.3 (a fixed
+     * limit of 60 chosen knowing the backend: 69.7 and 71.0), and no long 20x spike of 50
+     * collapsed a 20-25 slot backend (1, 2, 1 and 0 runs before). 1.1 cost HIGH at 40 slots
+     * and 20x 9% of its ideal; 1.2 let one run collapse.
+     */
+    static final double TIGHT_CARRY = 1.15;
 
     private final double tolerance;
     private final double backoffRatio;
@@ -180,8 +193,13 @@ abstract class LimitController {
     private long drained;
     /**
      * The quiet latency (ns): the window mean, averaged (weight 0.1) over windows that refused
-     * no more requests than they completed and stayed within tolerance of the baseline; 0 until
-     * the first. Unlike the baseline, a running minimum, it is not biased low by noise.
+     * no more requests than they completed and followed a smoothed latency within tolerance of
+     * the baseline; 0 until the first. Unlike the baseline, a running minimum, it is not biased
+     * low by noise. The window is chosen by the latency before it, not by its own: chosen by
+     * its own mean, only the lucky windows of a spread-out service time passed (with sigma 0.8
+     * the quiet latency read 0.9 of the mean service time), the throughput's concurrency was
+     * underestimated by as much, and the limit was held a tenth below a 100-slot backend's
+     * parallelism (HIGH at 10x, 100 slots, sigma 0.8: 47% of its ideal with a tighter carry).
      */
     private double quiet;
     /**
@@ -190,6 +208,11 @@ abstract class LimitController {
      * known. Under overload it is the concurrency the backend really serves in parallel.
      */
     private double carried;
+    /**
+     * What the top non-CRITICAL priority with demand and CRITICAL ask for, in calls per call
+     * completed, smoothed (weight 0.2); 0 until the first overloaded window.
+     */
+    private double topDemand;
 
     Gradient(LimitPolicy.Gradient policy) {
       super(policy.minLimit(), policy.maxLimit(), policy.window().toNanos(),
@@ -245,7 +268,7 @@ abstract class LimitController {
       deviation = previous == 0 ? 0.0 : 0.8 * deviation + 0.2 * Math.abs(mean - previous);
       boolean busy = w.refused > 0 || busy(current, w.maxInFlight);
       if (baseline > 0 && w.refused <= n && !censored && w.successes > 0
-          && mean <= tolerance * baseline) {
+          && previous > 0 && previous <= tolerance * baseline) {
         quiet = quiet == 0 ? mean : quiet + 0.1 * (mean - quiet);
       }
       if (quiet > 0) {
@@ -320,9 +343,22 @@ abstract class LimitController {
           slowStart = false;
           return clamp(current);
         }
-        if (w.refused > n && dropShare < 0.02 && carried > 0 && current >= CARRY * carried
+        // The bands' top non-CRITICAL priority with demand: the calls it and CRITICAL ask for
+        // against those the backend completed (smoothed: at 90% of the capacity a window of
+        // 100 calls crosses 1 by chance).
+        long top = w.offered[0];
+        for (int p = 1; p < w.offered.length; p++) {
+          if (w.offered[p] > 0) {
+            top += w.offered[p];
+            break;
+          }
+        }
+        double ratio = top / (double) n;
+        topDemand = topDemand == 0 ? ratio : topDemand + 0.2 * (ratio - topDemand);
+        double carry = topDemand >= 1.0 ? TIGHT_CARRY : CARRY;
+        if (w.refused > n && dropShare < 0.02 && carried > 0 && current >= carry * carried
             && current <= 3.0 * (w.successNanos + (double) w.dropNanos) / w.nanos) {
-          // Overloaded (more refused than served) and already CARRY times the concurrency the
+          // Overloaded (more refused than served) and already `carry` times the concurrency the
           // throughput needs at the quiet latency: more would buy no throughput, only queueing
           // in the backend, and walk the limit towards where contention collapses it (which
           // CRITICAL, never shed, would then sustain). Only where that count is sound: few

@@ -312,14 +312,18 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    *       largest in-flight already seen healthy, or in slow start (until demand is first met);
    *       beyond that by {@code max(1, smoothing x sqrt(limit))} per window. The healthy
    *       in-flight memory decays by 10% per window above tolerance.
-   *   <li><b>Overloaded, no growth past 1.3 times what the throughput needs</b>: while a
-   *       window refused more requests than it completed, the limit does not grow above 1.3
-   *       times the concurrency its completions needed at the <em>quiet latency</em>
+   *   <li><b>Overloaded, no growth past 1.15 or 1.3 times what the throughput needs</b>:
+   *       while a window refused more requests than it completed, the limit does not grow above
+   *       1.15 times the concurrency its completions needed at the <em>quiet latency</em>
    *       (throughput times quiet latency, Little's law; the quiet latency is the window mean
-   *       averaged, weight 0.1, over windows within tolerance that refused no more than they
-   *       served, and after a "not load" verdict at least the new normal). Past that point more
-   *       concurrency only queues in the backend and walks the limit towards where contention
-   *       collapses it, which CRITICAL, never shed, then sustains. Only where that count is
+   *       averaged, weight 0.1, over windows that followed a smoothed latency within tolerance
+   *       and refused no more than they served, and after a "not load" verdict at least the new
+   *       normal). Past that point more concurrency only queues in the backend and walks the
+   *       limit towards where contention collapses it, which CRITICAL, never shed, then
+   *       sustains. The bound is 1.3 while the top priority with demand (with CRITICAL) asks for
+   *       fewer calls than the backend completes (smoothed, weight 0.2): its whole demand fits,
+   *       only its bursts are refused, and the calls queued inside the backend absorb them.
+   *       Only where that count is
    *       sound: a smoothed drop share under 2% (hung calls hold slots whatever the load), and
    *       completed calls holding at least a third of the limit on average.
    *   <li><b>Born busy</b>: if the first window is already full and refusing, its latency is a

@@ -264,6 +264,8 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
   private long lastRefusedHigher;
   /** Refusals so far by priority ordinal, at the last window close. */
   private final long[] lastRefusals = new long[PRIORITIES];
+  /** Requests asked for (admitted or refused) so far by priority ordinal, at the last close. */
+  private final long[] lastOffered = new long[PRIORITIES];
   /** Refusals per nanosecond by priority ordinal, smoothed over windows. */
   private final double[] refusalRate = new double[PRIORITIES];
   /**
@@ -865,6 +867,11 @@ public final class LoadShedder extends InFlightCell implements Instrumented {
             previous == 0 ? (long) mean : (long) (previous * 0.8 + mean * 0.2);
       }
       if (adaptive) {
+        for (int p = 0; p < PRIORITIES; p++) {
+          long offered = admitted[p].sum() + refusedTotal(p);
+          w.offered[p] = offered - lastOffered[p];
+          lastOffered[p] = offered;
+        }
         double before = limitValue;
         limitValue = controller.next(limitValue, w);
         // CRITICAL beyond the limit counts with the refusals: the limit is over-full.

@@ -2,7 +2,12 @@ package dev.headroom.sim.overload;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.headroom.core.ManualClock;
+import dev.headroom.shed.LimitPolicy;
+import dev.headroom.shed.LoadShedder;
 import dev.headroom.shed.Priority;
+import java.util.Locale;
+import java.util.function.Function;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -115,9 +120,12 @@ class OverloadScenarioTest {
    * 1 before the bands' squeeze). In those runs the limit jumped by five or six in one window
    * (25 to 31, 27 to 34) to the highest in-flight it had seen within tolerance, and that
    * in-flight was CRITICAL's excess over the limit, never a limit the backend was tested at.
-   * Remembering at most the limit in force, 1, 2, 1 and 0 runs of 50 collapse. Asserted: at
-   * most 3 of 50 per cell, and the median run keeps CRITICAL, gives HIGH at least 90% of its
-   * ideal share and serves the load after.
+   * Remembering at most the limit in force, 1, 2, 1 and 0 runs of 50 collapsed. Where even
+   * HIGH asks for more than the backend completes, the limit now stops at 1.15 times that
+   * concurrency instead of 1.3 (the slack would only queue in the backend), and the quiet
+   * latency is no longer read low: none of 50 runs collapses in any cell. Asserted: none, and
+   * the median run keeps CRITICAL, gives HIGH at least 90% of its ideal share and serves the
+   * load after.
    */
   @Test
   void aLongSpikeRarelyGrowsTheLimitOfASmallBackendIntoACollapse() {
@@ -142,7 +150,7 @@ class OverloadScenarioTest {
       if (REPORT) {
         System.out.println(what);
       }
-      assertTrue(collapses <= 3, what);
+      assertTrue(collapses == 0, what);
       assertTrue(OverloadReport.median(high) >= 0.9 * scenario.idealDuringSpike(Priority.HIGH),
           what);
       assertTrue(OverloadReport.median(after) >= 0.99, what);
@@ -156,9 +164,10 @@ class OverloadScenarioTest {
    * its peaks: 80-91% of HIGH's ideal, 87% on average. Under pressure each band now also
    * shrinks by twice the concurrency refused above it, so a freed slot waits for HIGH: 86-94%,
    * 91% on average (medians of seeds 1-5 per cell); 90.5% since the limit remembers at most the
-   * limit in force as tested (a long 20x spike collapses small backends 3 times less often).
-   * Without queues 20 slots stay below 90%: HIGH's own arrivals overflow any limit the backend
-   * can take.
+   * limit in force as tested (a long 20x spike collapses small backends 3 times less often);
+   * 87.6-93.7%, 91.1% on average, since the quiet latency is read without bias (the overload
+   * bound keeps 1.3 here: HIGH's whole demand fits). Without queues 20 slots stay below 90%:
+   * HIGH's own arrivals overflow any limit the backend can take.
    */
   @Test
   void atTenTimesTheBandsKeepSmallBackendsForHigh() {
@@ -172,7 +181,7 @@ class OverloadScenarioTest {
         double[] m = OverloadReport.medians(scenario, OverloadReport::defaults, 1, 5);
         double ofIdeal = m[1] / scenario.idealDuringSpike(Priority.HIGH);
         all.append(String.format(" %d/%.1f %.3f", slots, sigma, ofIdeal));
-        assertTrue(ofIdeal >= 0.85, slots + " slots, sigma " + sigma + ": HIGH " + ofIdeal
+        assertTrue(ofIdeal >= 0.87, slots + " slots, sigma " + sigma + ": HIGH " + ofIdeal
             + " of its ideal");
         assertTrue(m[0] >= 0.99 && m[4] >= 0.99 && m[5] >= 0.99, slots + " slots, sigma "
             + sigma + ": CRITICAL " + m[0] + ", before " + m[5] + ", after " + m[4]);
@@ -183,7 +192,49 @@ class OverloadScenarioTest {
     if (REPORT) {
       System.out.println("HIGH of its ideal at 10x:" + all);
     }
-    assertTrue(sum / cells >= 0.9, "mean HIGH of its ideal " + sum / cells + ":" + all);
+    assertTrue(sum / cells >= 0.905, "mean HIGH of its ideal " + sum / cells + ":" + all);
+  }
+
+  /**
+   * In the incident (50 slots, 15x) HIGH alone asks for more than the backend completes, so
+   * concurrency above the backend's parallelism buys nothing but queueing inside it. The limit
+   * held at 1.3 times the concurrency the throughput needs (68 on average during the spike)
+   * and the p99 of CRITICAL and HIGH was 78.8 and 79.1 ms, where a fixed limit of 60, chosen
+   * knowing the backend, gave 69.7 and 71.0. It holds at 1.15 times now (about 61): medians
+   * of seeds 1-10, no worse than the hand-tuned limit on p99 and no less HIGH served.
+   */
+  @Test
+  void inTheIncidentTheLimitKeepsTheP99OfAHandTunedFixedLimit() {
+    OverloadScenario scenario = OverloadScenario.builder().build();
+    Function<ManualClock, LoadShedder> fixed = clock -> LoadShedder.builder("sim").clock(clock)
+        .limit(LimitPolicy.fixed(60)).build();
+    double[][] ours = p99AndHigh(scenario, OverloadReport::defaults);
+    double[][] tuned = p99AndHigh(scenario, fixed);
+    String what = String.format(Locale.ROOT, "p99 CRITICAL %.1f (fixed 60: %.1f),"
+        + " HIGH %.1f (%.1f) ms; HIGH served %.3f (%.3f)",
+        OverloadReport.median(ours[0]), OverloadReport.median(tuned[0]),
+        OverloadReport.median(ours[1]), OverloadReport.median(tuned[1]),
+        OverloadReport.median(ours[2]), OverloadReport.median(tuned[2]));
+    if (REPORT) {
+      System.out.println(what);
+    }
+    assertTrue(OverloadReport.median(ours[0]) <= OverloadReport.median(tuned[0]), what);
+    assertTrue(OverloadReport.median(ours[1]) <= OverloadReport.median(tuned[1]), what);
+    assertTrue(OverloadReport.median(ours[2]) >= OverloadReport.median(tuned[2]), what);
+  }
+
+  /** Per seed 1-10: the spike's p99 of CRITICAL and of HIGH (ms), and HIGH's goodput. */
+  private static double[][] p99AndHigh(OverloadScenario scenario,
+      Function<ManualClock, LoadShedder> factory) {
+    double[][] values = new double[3][10];
+    for (int seed = 1; seed <= 10; seed++) {
+      OverloadScenario.Result r = scenario.run(seed, factory);
+      values[0][seed - 1] = r.latencyMillis(OverloadScenario.Phase.SPIKE, Priority.CRITICAL,
+          0.99);
+      values[1][seed - 1] = r.latencyMillis(OverloadScenario.Phase.SPIKE, Priority.HIGH, 0.99);
+      values[2][seed - 1] = r.goodput(OverloadScenario.Phase.SPIKE, Priority.HIGH);
+    }
+    return values;
   }
 
   @Test

@@ -29,14 +29,20 @@ class OverloadDrillTest {
     // 65.4%); the next test asks for it on every seed of seven.
     beatsBoth(r, "HIGH goodput during the spike (%)");
     beatsBoth(r, "goodput at 1x, from 5 s after the spike (%)");
-    // Latency of the good requests: without a limit none is good during the spike; the
-    // adaptive limit keeps more in flight than the hand-tuned 60 (up to 1.3 times what the
-    // throughput needs), so its p99 is higher (a gap the README names), but far inside the 2 s
-    // timeout.
+    // Latency of the good requests: without a limit none is good during the spike. Where HIGH
+    // alone asks for more than the backend completes, the adaptive limit stops at 1.15 times
+    // what the throughput needs, near the hand-tuned 60: its p99 is within a tenth of the
+    // peer's on every seed and below it on the drill's default seed (it was 1.3 times, 79 ms
+    // against 70, before).
     Comparison p99 = r.comparison("CRITICAL p99 latency during the spike (ms)");
+    Comparison highP99 = r.comparison("HIGH p99 latency during the spike (ms)");
     assertTrue(Double.isNaN(p99.naive()), "no CRITICAL request is good without a limit");
-    assertTrue(p99.headroom() < 100, "CRITICAL p99 " + p99.headroom() + " ms");
-    assertTrue(r.comparison("HIGH p99 latency during the spike (ms)").headroom() < 100);
+    assertTrue(p99.headroom() <= 1.1 * p99.peer(), "CRITICAL p99 " + p99.headroom() + " ms");
+    assertTrue(highP99.headroom() <= 1.1 * highP99.peer(), "HIGH p99 " + highP99.headroom());
+    if (seed == 1) {
+      assertTrue(p99.headroom() < p99.peer() && highP99.headroom() < highP99.peer(),
+          r.consoleTable());
+    }
     atLeastBoth(r, "goodput at 1x before the spike (%)");
     assertTrue(r.comparison("goodput at 1x, from 5 s after the spike (%)").naive() < 5,
         "without a limit the backend stays collapsed\n" + r.consoleTable());
