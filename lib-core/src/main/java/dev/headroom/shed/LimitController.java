@@ -300,8 +300,12 @@ abstract class LimitController {
           baseline = Math.min(baseline, mean);
           return clamp(current * 0.5);
         }
-        probeRef = 0; // latency stopped falling with the limit: the baseline is unloaded
-        baseline = Math.min(baseline, mean);
+        // Latency stopped falling with the limit: this window's is the unloaded one. Not the
+        // lowest seen while probing: the first window, which set the baseline, holds only the
+        // calls that completed within it, the short ones (20 ms where a spread-out service time
+        // averaged 27), and a baseline that low ended slow start at the first noisy window.
+        probeRef = 0;
+        baseline = mean;
         smoothed = mean;
         slowStart = true;
       }
@@ -321,7 +325,14 @@ abstract class LimitController {
       // The noise margin widens the band by twice the window-to-window change, at most a
       // quarter of it; in slow start the latest window alone decides (growth doubles, so the
       // smoothed mean would lag a full step behind).
-      double high = tolerance * baseline + Math.min(2 * deviation, 0.25 * tolerance * baseline);
+      // The band is measured from the quiet latency where it is above the baseline. The
+      // baseline is a running minimum of window means and drifts to the luckiest of them: with
+      // a spread-out service time (sigma 0.8) it settled at 0.65 of the mean, the band at the
+      // mean itself, and every noisy window read as overload. Each decrease then stuck, since
+      // a limit below the load refuses more than it completes and the overload bound held it:
+      // at 1x after a 2 s spike of 20x, a 50-slot backend's limit fell to 1 (10% served).
+      double ref = Math.max(baseline, quiet);
+      double high = tolerance * ref + Math.min(2 * deviation, 0.25 * tolerance * ref);
       // A window more than twice above the band is a jump, not noise: it decides alone.
       double latency = slowStart || mean > 2 * high ? Math.max(smoothed, mean) : smoothed;
       if (slowStart && latency > high && smoothed <= high && previous <= high) {

@@ -289,9 +289,11 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    * reached half of it or requests were refused; a window where it is not changes nothing.
    *
    * <ul>
-   *   <li><b>Above tolerance</b> (smoothed mean above {@code tolerance} times the baseline plus
-   *       a noise margin of twice the smoothed window-to-window change, at most a quarter of
-   *       the band): the limit moves half way to {@code limit x band / latency}, or halves at
+   *   <li><b>Above tolerance</b> (smoothed mean above {@code tolerance} times the baseline, or
+   *       the quiet latency if that is higher, plus a noise margin of twice the smoothed
+   *       window-to-window change, at most a quarter of the band; a running minimum drifts to
+   *       the luckiest window, 0.65 of the mean service time at sigma 0.8, where every noisy
+   *       window would read as overload): the limit moves half way to {@code limit x band / latency}, or halves at
    *       once when that ratio is under one half.
    *   <li><b>Not load</b>: once the limit has been halved from where the decrease began and
    *       two windows later latency is still at least 80% of its peak, the rise is not caused
@@ -328,7 +330,8 @@ public sealed interface LimitPolicy permits LimitPolicy.Fixed, LimitPolicy.Aimd,
    *       completed calls holding at least a third of the limit on average.
    *   <li><b>Born busy</b>: if the first window is already full and refusing, its latency is a
    *       loaded one; the limit halves while that lowers latency by a fifth (judging every
-   *       second window), and the baseline follows it down.
+   *       second window); the baseline is the latency where that stopped (not the first
+   *       window's, which holds only the calls short enough to complete within it).
    *   <li>A first window in which most requests were dropped backs off by {@code backoffRatio}
    *       without setting a baseline.
    * </ul>

@@ -52,6 +52,7 @@ public final class OverloadScenario {
   final long beforeNanos;
   final long spikeNanos;
   final long afterNanos;
+  final long rampNanos;
 
   private OverloadScenario(Builder b) {
     this.slots = b.slots;
@@ -64,6 +65,7 @@ public final class OverloadScenario {
     this.beforeNanos = b.beforeSeconds * 1000 * MS;
     this.spikeNanos = b.spikeSeconds * 1000 * MS;
     this.afterNanos = b.afterSeconds * 1000 * MS;
+    this.rampNanos = b.rampSeconds * 1000 * MS;
   }
 
   /**
@@ -303,7 +305,7 @@ public final class OverloadScenario {
         if (phase >= 0) {
           result.offered[phase][priority]++;
         }
-        double multiple = now >= beforeNanos && now < beforeNanos + spikeNanos ? spike : 1.0;
+        double multiple = multipleAt(now);
         nextArrival = now + Math.max(1L,
             (long) (-Math.log(1.0 - random.nextDouble()) / (baseRatePerNano * multiple)));
         double work = Math.exp(mu + sigma * gaussian(random));
@@ -327,6 +329,43 @@ public final class OverloadScenario {
       }
     }
     return result;
+  }
+
+  /**
+   * The offered load at a moment, as a multiple of the base load: 1 outside the spike; inside
+   * it, {@code spike}, reached by a linear ramp over the first {@code ramp} seconds and left by
+   * one over the last (a step without a ramp).
+   */
+  double multipleAt(long now) {
+    long into = now - beforeNanos;
+    if (into < 0 || into >= spikeNanos) {
+      return 1.0;
+    }
+    if (rampNanos == 0) {
+      return spike;
+    }
+    double up = Math.min(1.0, (into + 1) / (double) rampNanos);
+    double down = Math.min(1.0, (spikeNanos - into) / (double) rampNanos);
+    return 1.0 + (spike - 1.0) * Math.min(up, down);
+  }
+
+  /**
+   * HIGH's ideal goodput over the whole spike phase when the load ramps: at each moment the
+   * capacity goes to the priorities in order, and the moments count by HIGH's arrivals.
+   *
+   * @return HIGH's ideal share of its offered load during the spike phase
+   */
+  public double idealHighOverTheSpike() {
+    double served = 0;
+    double offered = 0;
+    int steps = 10_000;
+    for (int i = 0; i < steps; i++) {
+      double m = multipleAt(beforeNanos + (long) ((i + 0.5) * spikeNanos / steps));
+      double left = Math.max(0.0, 1.0 / (baseLoad * m) - MIX[0]);
+      served += m * Math.min(MIX[1], left);
+      offered += m * MIX[1];
+    }
+    return served / offered;
   }
 
   /** Service progress per request per nanosecond with {@code n} requests inside. */
@@ -386,6 +425,17 @@ public final class OverloadScenario {
     long beforeSeconds = 10;
     long spikeSeconds = 20;
     long afterSeconds = 20;
+    long rampSeconds;
+
+    /**
+     * @param value seconds over which the load ramps up to the spike at its start and back down
+     *     at its end (default 0: a step); at most half the spike
+     * @return this
+     */
+    public Builder ramp(long value) {
+      rampSeconds = value;
+      return this;
+    }
 
     /** @param value concurrent service slots @return this */
     public Builder slots(int value) {
