@@ -167,6 +167,17 @@ public record BreakerConfig(
   /** Default {@code probeInterval}: 50 ms. */
   public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofMillis(50);
   /**
+   * How many probe intervals without a probe admitted make a half-open breaker admit one more
+   * although probes are in flight: those are taken to hang. With one probe at a time, a probe
+   * let in just before a hanging dependency recovered held the recovery's discovery back by up
+   * to a whole deadline: after 10 s of hanging calls at 50 calls/s (1.5 s deadline) the 10 s
+   * after it were served 91.8% on average over seeds 1-30, 83.3% at worst; with this rule 98.6%
+   * and 97.2%, for 42% of the outage's calls sent instead of 37% (most before the breaker
+   * opens). At 400 calls/s, 99.0% and 9.2% (98.4% and 8.5%). 5 intervals gave 97.8%; 2 no more
+   * than 3.
+   */
+  public static final int HUNG_PROBE_INTERVALS = 3;
+  /**
    * The failure fraction of a ramp step's judged probes that makes it relapse when no
    * {@code failureRateThreshold} is configured: a breaker with only the consecutive-failures rule
    * must not pass a step in which 4 of 5 probes failed.

@@ -51,7 +51,8 @@ import java.util.function.Supplier;
  *   <li>{@link BreakerState#HALF_OPEN}: the ramp. Step {@code k} admits the fraction
  *       {@code rampSteps[k]} of calls (deterministically: 1% admits the 1st, 101st, 201st...
  *       arrival) plus one probe whenever none is in flight and {@code probeInterval} passed since
- *       the last, so low traffic still makes progress. Probes are judged on failures only (a
+ *       the last, or {@link BreakerConfig#HUNG_PROBE_INTERVALS} intervals passed (those in
+ *       flight are taken to hang), so low traffic still makes progress. Probes are judged on failures only (a
  *       slow probe is a success): a step relapses when the Wilson lower bound of its failure
  *       rate exceeds the threshold; step 0 that fails without any success restarts in place
  *       (the dependency is still down: no new open event, no backoff growth), and its first
@@ -129,6 +130,7 @@ public final class CircuitBreaker implements Instrumented {
   private final double[] ramp;
   private final long stepNanos;
   private final long probeIntervalNanos;
+  private final long hungProbeNanos;
   private final int minProbes;
   private final long openNanos;
   private final long maxOpenNanos;
@@ -171,6 +173,7 @@ public final class CircuitBreaker implements Instrumented {
     this.stepNanos = config.stepDuration().toNanos();
     this.minProbes = config.minProbesPerStep();
     this.probeIntervalNanos = config.probeInterval().toNanos();
+    this.hungProbeNanos = BreakerConfig.HUNG_PROBE_INTERVALS * probeIntervalNanos;
     this.openNanos = config.openDuration().toNanos();
     this.maxOpenNanos = config.maxOpenDuration().toNanos();
     this.openMultiplier = config.openDurationMultiplier();
@@ -276,9 +279,14 @@ public final class CircuitBreaker implements Instrumented {
       return p.generation;
     }
     long last = p.lvLastProbe();
-    if (now - last >= probeIntervalNanos && p.lvInFlight() <= 0L && p.casLastProbe(last, now)) {
+    long since = now - last;
+    if (since >= probeIntervalNanos
+        && (p.lvInFlight() <= 0L || since >= hungProbeNanos)
+        && p.casLastProbe(last, now)) {
       p.incrementInFlight();
-      return p.generation; // low-traffic progress: no probe in flight for a probe interval
+      // Low-traffic progress: no probe in flight for a probe interval, or those in flight were
+      // let in at least HUNG_PROBE_INTERVALS ago and are taken to hang.
+      return p.generation;
     }
     rejected.increment();
     return REJECTED;

@@ -230,7 +230,8 @@ final class BreakerModel {
             inFlight++;
             return generation;
           }
-          if (now - lastProbe >= probeInterval && inFlight <= 0) {
+          if (now - lastProbe >= probeInterval && (inFlight <= 0
+              || now - lastProbe >= BreakerConfig.HUNG_PROBE_INTERVALS * probeInterval)) {
             lastProbe = now;
             inFlight++;
             return generation;
