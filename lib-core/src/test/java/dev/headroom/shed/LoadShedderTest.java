@@ -65,8 +65,8 @@ class LoadShedderTest {
    * With an adaptive limit the bands open while no higher priority is refused: at normal load
    * LOW may fill the limit instead of being refused at half of it, which pushed the limit to
    * twice the concurrency the load needs (and a 20x spike into 20 slots then found it there and
-   * collapsed the backend). A refusal of a higher priority closes them when its window closes.
-   * With a fixed limit they never open.
+   * collapsed the backend). A refusal of HIGH or NORMAL closes them at once, not when its
+   * window closes (LOW's own refusals do not). With a fixed limit they never open.
    */
   @Test
   void adaptiveBandsOpenWithoutPressureAndCloseWhenAHigherPriorityIsRefused() {
@@ -89,10 +89,17 @@ class LoadShedderTest {
     ShedInvariants.checkCapacitiesOrdered(shedder);
 
     List<Permit> held = fill(shedder, Priority.LOW, 20);
+    assertFalse(shedder.tryAcquire(Priority.LOW).isAdmitted());
+    assertEquals(1.0, shedder.bandsOpen(), "LOW's own refusal is no pressure");
     Permit high = shedder.tryAcquire(Priority.HIGH);
     assertEquals(ShedReason.LIMIT, high.reason());
     assertTrue(high.toException().getMessage().endsWith("capacity(HIGH)=20)"),
         high.toException().getMessage());
+    // Closed at the refusal, not at the window's end: LOW is back to its share at once.
+    assertEquals(0.0, shedder.bandsOpen(), "a HIGH refusal closes the bands at once");
+    assertEquals(10, shedder.capacity(Priority.LOW));
+    assertEquals(19, shedder.capacity(Priority.HIGH));
+    ShedInvariants.checkCapacitiesOrdered(shedder);
     closeWindowWith(clock, held, 10);
     assertEquals(0.0, shedder.bandsOpen(), "a HIGH refusal is pressure");
     // Closed to the shares (10, 16, 19), and the priorities below HIGH squeezed by the
