@@ -367,8 +367,14 @@ abstract class LimitController {
         double ratio = top / (double) n;
         topDemand = topDemand == 0 ? ratio : topDemand + 0.2 * (ratio - topDemand);
         double carry = topDemand >= 1.0 ? TIGHT_CARRY : CARRY;
+        // Two slots of slack at least: a small limit's top band is a slot below it (HIGH may
+        // fill floor(0.95 x limit)), so the concurrency carried never came within the bound of
+        // the limit and a limit of 2-7 was held whatever the latency: a guard's limit that fell
+        // to 2 during hangs stayed there through the recovery (9.5% served, where a bare
+        // deadline served 99.9%).
+        double held = (w.successNanos + (double) w.dropNanos) / w.nanos;
         if (w.refused > n && dropShare < 0.02 && carried > 0 && current >= carry * carried
-            && current <= 3.0 * (w.successNanos + (double) w.dropNanos) / w.nanos) {
+            && current >= carried + 2 && current <= 3.0 * held) {
           // Overloaded (more refused than served) and already `carry` times the concurrency the
           // throughput needs at the quiet latency: more would buy no throughput, only queueing
           // in the backend, and walk the limit towards where contention collapses it (which
