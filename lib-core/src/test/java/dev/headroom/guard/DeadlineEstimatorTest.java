@@ -158,6 +158,37 @@ class DeadlineEstimatorTest {
     }
   }
 
+  /**
+   * While the deadline rises, a call is cut under the deadline of its start and finds a higher
+   * one in force: it counts all the same (it began after the histogram was last emptied). Only
+   * a cut at the deadline in force used to count, so every cut of a drift was hidden from the
+   * rules that follow a new normal. A call that began before the histogram was emptied, under
+   * the old normal's deadline, still does not count.
+   */
+  @Test
+  void aCallCutUnderTheDeadlineOfItsStartCountsUnlessItBeganBeforeTheHistogramWasEmptied() {
+    DeadlineEstimator e = new DeadlineEstimator(DeadlinePolicy.adaptive().build(), clock);
+    clock.advance(Duration.ofSeconds(1));
+    for (int i = 0; i < 1000; i++) {
+      e.recordSuccess(100 * MS, clock.nanoTime());
+    }
+    clock.advance(Duration.ofMillis(100));
+    long base = e.deadlineNanos(clock.nanoTime());
+    assertTrue(base > 100 * MS && base < 120 * MS, "base " + base);
+    // A run of cuts under a slightly shorter deadline (the one in force when they began): the
+    // run rule empties the histogram, the ceiling.
+    for (int i = 0; i < DeadlineEstimator.CUTS_IN_A_ROW; i++) {
+      e.recordCut(base - MS, clock.nanoTime());
+    }
+    assertEquals(e.ceilingNanos(), e.deadlineNanos(clock.nanoTime()));
+    // Just after: calls cut at the old normal's deadline began before the histogram was
+    // emptied, and do not count (no run builds up).
+    for (int i = 0; i < DeadlineEstimator.CUTS_IN_A_ROW; i++) {
+      e.recordCut(base, clock.nanoTime());
+    }
+    assertEquals(0, e.cutRun(), "cuts of calls that began before the histogram was emptied");
+  }
+
   @Test
   void mostCallsCutEmptiesTheHistogramAndFewerOutcomesThanTenAreHeld() {
     DeadlinePolicy policy = DeadlinePolicy.adaptive().build();
@@ -180,12 +211,6 @@ class DeadlineEstimatorTest {
       e.recordCut(base, clock.nanoTime());
     }
     e.recordSuccess(100 * MS, clock.nanoTime());
-    clock.advance(Duration.ofMillis(100));
-    assertEquals(base, e.deadlineNanos(clock.nanoTime()));
-    // Cuts under an older, shorter deadline do not count.
-    for (int i = 0; i < 20; i++) {
-      e.recordCut(base / 2, clock.nanoTime());
-    }
     clock.advance(Duration.ofMillis(100));
     assertEquals(base, e.deadlineNanos(clock.nanoTime()));
     // They add up with the next period's: ten outcomes, eight cut against two successes,
