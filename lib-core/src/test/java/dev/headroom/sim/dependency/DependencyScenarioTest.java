@@ -143,11 +143,7 @@ class DependencyScenarioTest {
    */
   @Test
   void aHangingOutageStopsTheCallsWithinHalfASecondOfTheFirstTimeouts() {
-    Dependency d = Dependency.of(
-        Phase.healthy("healthy", 10, 20),
-        new Phase("every call hangs", Dependency.nanos(10), Dependency.millis(20), 1.0, 0.0, 0),
-        Phase.healthy("recovered", 10, 20));
-    DependencyScenario s = new DependencyScenario(d, 400, 200, d.start(1));
+    DependencyScenario s = hangingOutage(400);
     Result[] bare = runs(s, Client.BARE);
     Result[] breaker = runs(s, Client.BREAKER);
     report("Every call hangs for 10 s, then full health (400 calls/s, 200 workers, 1.5 s"
@@ -171,11 +167,7 @@ class DependencyScenarioTest {
    */
   @Test
   void aHangingOutageAtFiftyCallsASecondIsFoundSoonAfterItEnds() {
-    Dependency d = Dependency.of(
-        Phase.healthy("healthy", 10, 20),
-        new Phase("every call hangs", Dependency.nanos(10), Dependency.millis(20), 1.0, 0.0, 0),
-        Phase.healthy("recovered", 10, 20));
-    DependencyScenario s = new DependencyScenario(d, 50, 200, d.start(1));
+    DependencyScenario s = hangingOutage(50);
     Result[] breaker = runs(s, Client.BREAKER);
     double worst = 1.0;
     for (Result r : breaker) {
@@ -184,6 +176,18 @@ class DependencyScenarioTest {
     double recovered = median(breaker, r -> r.goodput(2));
     assertTrue(recovered >= 0.98 && worst >= 0.97,
         "goodput in the 10 s after recovery: median " + recovered + ", worst " + worst);
+  }
+
+  /**
+   * 10 s healthy (20 ms), 10 s in which every call hangs, 10 s healthy again; 200 blocked
+   * workers, 1.5 s deadline.
+   */
+  private static DependencyScenario hangingOutage(int ratePerSecond) {
+    Dependency d = Dependency.of(
+        Phase.healthy("healthy", 10, 20),
+        new Phase("every call hangs", Dependency.nanos(10), Dependency.millis(20), 1.0, 0.0, 0),
+        Phase.healthy("recovered", 10, 20));
+    return new DependencyScenario(d, ratePerSecond, 200, d.start(1));
   }
 
   @Test
