@@ -39,6 +39,9 @@ public final class OverloadScenario {
   /** Nanoseconds per millisecond. */
   public static final long MS = 1_000_000L;
 
+  /** How many times faster than the others the hits of a bimodal service time are served. */
+  static final double HIT_SPEEDUP = 20.0;
+
   /** Offered share of each priority, by ordinal (CRITICAL, HIGH, NORMAL, LOW). */
   public static final double[] MIX = {0.05, 0.15, 0.40, 0.40};
 
@@ -46,6 +49,7 @@ public final class OverloadScenario {
   final double collapseAt;
   final double medianMs;
   final double sigma;
+  final double hitShare;
   final double baseLoad;
   final double spike;
   final long timeoutNanos;
@@ -59,6 +63,7 @@ public final class OverloadScenario {
     this.collapseAt = b.collapseAt > 0 ? b.collapseAt : 1.5 * b.slots;
     this.medianMs = b.medianMs;
     this.sigma = b.sigma;
+    this.hitShare = b.hitShare;
     this.baseLoad = b.baseLoad;
     this.spike = b.spike;
     this.timeoutNanos = b.timeoutMs * MS;
@@ -81,7 +86,8 @@ public final class OverloadScenario {
 
   /** The mean service time in nanoseconds. */
   double meanServiceNanos() {
-    return medianMs * MS * Math.exp(sigma * sigma / 2);
+    return (hitShare / HIT_SPEEDUP + 1.0 - hitShare) * medianMs * MS
+        * Math.exp(sigma * sigma / 2);
   }
 
   /** Requests per second the backend completes when exactly busy. */
@@ -308,7 +314,9 @@ public final class OverloadScenario {
         double multiple = multipleAt(now);
         nextArrival = now + Math.max(1L,
             (long) (-Math.log(1.0 - random.nextDouble()) / (baseRatePerNano * multiple)));
-        double work = Math.exp(mu + sigma * gaussian(random));
+        double draw = gaussian(random);
+        double work = hitShare > 0 && random.nextDouble() < hitShare
+            ? Math.exp(mu - Math.log(HIT_SPEEDUP) + sigma * draw) : Math.exp(mu + sigma * draw);
         Permit permit = null;
         if (shedder != null) {
           permit = shedder.tryAcquire(Priority.values()[priority]);
@@ -419,6 +427,7 @@ public final class OverloadScenario {
     double collapseAt;
     double medianMs = 20;
     double sigma = 0.5;
+    double hitShare;
     double baseLoad = 0.45;
     double spike = 15;
     long timeoutMs = 2_000;
@@ -452,6 +461,16 @@ public final class OverloadScenario {
     /** @param value median service time in ms @return this */
     public Builder medianMs(double value) {
       medianMs = value;
+      return this;
+    }
+
+    /**
+     * @param value the share of requests served 20 times faster than the rest (a cache hit),
+     *     the rest lognormal as set; default 0 (a service time that is lognormal alone)
+     * @return this
+     */
+    public Builder hits(double value) {
+      hitShare = value;
       return this;
     }
 

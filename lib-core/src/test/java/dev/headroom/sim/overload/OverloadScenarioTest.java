@@ -334,6 +334,29 @@ class OverloadScenarioTest {
     assertTrue(sum / cells >= 0.915 && worst >= 0.6, what);
   }
 
+  /**
+   * Bimodal service times: a share of the requests (50-90%, cache hits) is served 20 times
+   * faster than the rest, so the mean sits between two modes and no window's latency is typical
+   * of either. Across the family (40-200 slots, 5x-20x, a 20 s spike, medians of seeds 1-3)
+   * CRITICAL keeps at least 99%, HIGH at least 90% of its ideal and 1x before and after is
+   * served. On a grid of 20/50/100/200 slots, sigma 0.2 and 0.5, 5x and 15x, 2 s and 20 s
+   * spikes, seeds 1-5, no run shed at 1x or starved CRITICAL, with 50% and 90% hits.
+   */
+  @Property(tries = 8, seed = "29")
+  void bimodalServiceTimesHoldTheFamily(@ForAll @DoubleRange(min = 0.5, max = 0.9) double hits,
+      @ForAll @IntRange(min = 40, max = 200) int slots,
+      @ForAll @DoubleRange(min = 5, max = 20) double spike) {
+    OverloadScenario scenario = OverloadScenario.builder().hits(hits).slots(slots).spike(spike)
+        .phases(10, 20, 20).build();
+    double[] m = OverloadReport.medians(scenario, OverloadReport::defaults, 1, 3);
+    String what = String.format(Locale.ROOT, "hits %.2f slots %d spike %.1f: CRITICAL %.3f"
+        + " HIGH %.3f (ideal %.3f) before %.3f after %.3f", hits, slots, spike, m[0], m[1],
+        scenario.idealDuringSpike(Priority.HIGH), m[5], m[4]);
+    assertTrue(m[0] >= 0.99, what);
+    assertTrue(m[1] >= 0.9 * scenario.idealDuringSpike(Priority.HIGH), what);
+    assertTrue(m[4] >= 0.99 && m[5] >= 0.99, what);
+  }
+
   /** Per seed 1-10: the spike's p99 of CRITICAL and of HIGH (ms), and HIGH's goodput. */
   private static double[][] p99AndHigh(OverloadScenario scenario,
       Function<ManualClock, LoadShedder> factory) {
