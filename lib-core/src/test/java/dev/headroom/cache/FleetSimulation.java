@@ -190,6 +190,10 @@ final class FleetSimulation {
     long[] counts = new long[4]; // reads, waited, failed, cold waits
     // When each pod last read each key (the deploy's fill counts as a read at 0).
     long[][] lastRead = new long[s.pods()][s.keys()];
+    // The read that found each pod's key cold, while its load runs: a read that joins that load
+    // waits for the same first fill.
+    @SuppressWarnings("unchecked")
+    CompletableFuture<String>[][] coldFill = new CompletableFuture[s.pods()][s.keys()];
     long ttlMillis = s.ttl().toMillis();
     for (long t = 0; t < s.runMillis(); t++) {
       int n = poisson(random, perMilli);
@@ -203,8 +207,12 @@ final class FleetSimulation {
         counts[0]++;
         if (!f.isDone()) {
           counts[1]++;
+          CompletableFuture<String> fill = coldFill[pod][key];
           if (gap > ttlMillis) {
             counts[3]++; // a key this pod had not read for a whole TTL: a first fill again
+            coldFill[pod][key] = f;
+          } else if (fill != null && !fill.isDone()) {
+            counts[3]++; // joined that first fill, still loading
           }
           f.whenComplete((v, e) -> {
             if (e != null) {
