@@ -1,5 +1,6 @@
 package dev.headroom.sim.overload;
 
+import dev.headroom.core.Checks;
 import dev.headroom.core.ManualClock;
 import dev.headroom.shed.LoadShedder;
 import dev.headroom.shed.Permit;
@@ -442,7 +443,7 @@ public final class OverloadScenario {
      * @return this
      */
     public Builder ramp(long value) {
-      rampSeconds = value;
+      rampSeconds = Checks.requireNonNegative("ramp", value);
       return this;
     }
 
@@ -470,7 +471,7 @@ public final class OverloadScenario {
      * @return this
      */
     public Builder hits(double value) {
-      hitShare = value;
+      hitShare = Checks.requireInRange("hits", value, 0.0, true, 1.0, false);
       return this;
     }
 
@@ -513,6 +514,8 @@ public final class OverloadScenario {
 
     /** @return the scenario */
     public OverloadScenario build() {
+      Checks.requireArgument(2 * rampSeconds <= spikeSeconds, "ramp",
+          "at most half the spike (" + spikeSeconds + " s)", rampSeconds);
       return new OverloadScenario(this);
     }
   }

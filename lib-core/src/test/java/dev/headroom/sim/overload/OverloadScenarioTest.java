@@ -1,5 +1,6 @@
 package dev.headroom.sim.overload;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.headroom.core.ManualClock;
@@ -369,6 +370,19 @@ class OverloadScenarioTest {
       values[2][seed - 1] = r.goodput(OverloadScenario.Phase.SPIKE, Priority.HIGH);
     }
     return values;
+  }
+
+  @Test
+  void badShapesAreRefusedWithTheFieldTheValueAndTheRange() {
+    IllegalArgumentException hits = assertThrows(IllegalArgumentException.class,
+        () -> OverloadScenario.builder().hits(1.0));
+    assertTrue(hits.getMessage().contains("hits") && hits.getMessage().contains("[0, 1)")
+        && hits.getMessage().contains("1"), hits.getMessage());
+    IllegalArgumentException ramp = assertThrows(IllegalArgumentException.class,
+        () -> OverloadScenario.builder().phases(10, 4, 10).ramp(3).build());
+    assertTrue(ramp.getMessage().contains("ramp") && ramp.getMessage().contains("half the spike")
+        && ramp.getMessage().contains("3"), ramp.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> OverloadScenario.builder().ramp(-1));
   }
 
   @Test
