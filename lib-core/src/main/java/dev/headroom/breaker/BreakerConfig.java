@@ -16,7 +16,7 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>{@code failureRateThreshold} (default 0.5; 0 turns it off): trip when at least this
  *       fraction of the newest calls failed, with confidence: the Wilson lower bound
- *       (z = {@value #RELAPSE_Z}) of the fraction must reach the threshold, or every judged call
+ *       (z = {@value #TRIP_Z}) of the fraction must reach the threshold, or every judged call
  *       failed. The rate is judged over the newest window buckets that together hold at least
  *       {@code minimumCalls} calls (default 100, in a 10 s window of 50 buckets) and span twice
  *       the calls' recent latency (one bucket to a tenth of the window), so a busy breaker of
@@ -25,11 +25,18 @@ import java.util.function.Predicate;
  *       (their completions shifted back by the difference in latency), unless at least 90% (or
  *       the threshold, if higher) of the completed calls failed, which trips it whenever they
  *       began. At 400 calls/s with 30% failing it never trips: a dependency that answers most
- *       calls is not treated as down.
+ *       calls is not treated as down. The rate is judged again at every failure, so the bound
+ *       is one-sided 99%, not 95%: at 45% errors (threshold 50%) the 95% bound was reached by
+ *       chance every few seconds; now 2 times in 300 s at 400 calls/s, never at 20, 50 and
+ *       2,000 calls/s (seeds 1-10), while 55% errors still trip within 0.8 s at 400 and 2,000
+ *       calls/s.
  *   <li>{@code consecutiveFailures} (default 5; 0 turns it off): trip after this many failures
  *       in a row. When a rate rule is configured it applies only at low volume, while the window
  *       holds fewer than {@code minimumCalls} calls (at 2 calls/s a full outage trips after 5
- *       failures); without a rate rule it always applies.
+ *       failures), and there a run must be no chance: where the window's calls before the run
+ *       failed often, the run needed is longer, so that its chance at that failure fraction is
+ *       at most {@value #LOW_VOLUME_RUN_CHANCE}, up to three times this number (12 where 45%
+ *       failed). Without a rate rule it always applies, as configured.
  *   <li>{@code slowCallRateThreshold} (off by default): the same as the failure rate for calls
  *       slower than the slow-call threshold.
  * </ul>
@@ -45,13 +52,18 @@ import java.util.function.Predicate;
  * and half-open), so it follows a lasting shift within a few learning periods. Slow calls never
  * fail half-open probes: the slow rule can trip a closed breaker, never keep one open.
  *
- * <p>Open duration: {@code openDuration} (default 1 s) after a trip from closed, multiplied by
- * {@code openDurationMultiplier} (default 2) on each relapse whose failed ramp step had no
- * successful probe, capped at {@code maxOpenDuration} (default 30 s), then jittered by
- * {@code +-openJitter} (drawn from a mix of the clock reading and the breaker's name: spread
- * across instances, reproducible under a manual clock). A relapse after probes succeeded keeps the open duration where it was,
- * so a dependency that answers some probes is not shut out for ever longer. A full recovery
- * resets it.
+ * <p>Open duration: {@code openDuration} (default 1 s) after a trip from closed, times
+ * {@code openDurationMultiplier} (default 2) to the power of a backoff level, capped at
+ * {@code maxOpenDuration} (default 30 s), then jittered by {@code +-openJitter} (drawn from a
+ * mix of the clock reading and the breaker's name: spread across instances, reproducible under
+ * a manual clock). The level follows the evidence of each relapse's failed step: up one where
+ * no probe of the step answered although it lasted twice the longest answer of the ramp's
+ * earlier steps, down one where a probe of the step answered, unchanged where the step was
+ * younger than that (fast errors complete before the answers of the probes that began with
+ * them, so a young step's failures say nothing of its answers). A dependency that answers
+ * some probes is not shut out for ever longer: after 30 s of 60% fast errors at 400 calls/s
+ * the breaker served 23.5% of the next 10 s (seeds 1-5) while every relapse of a step without
+ * an answer doubled it, 91% now (seeds 1-10). A full recovery resets it.
  *
  * <p>Half-open ramp: the fractions in {@code rampSteps} (strictly increasing, ending at 1).
  * Besides the fraction, one call is admitted as a probe whenever no probe is in flight and
@@ -60,12 +72,15 @@ import java.util.function.Predicate;
  * to the failing dependency, most of them probes; at 50 ms 8.4%, and the 10 s after it still
  * served 99.5%, median of seeds 1-10.) Probes are judged on failures only:
  * <ul>
- *   <li>a step relapses when the Wilson lower bound (z = {@value #RELAPSE_Z}) of its failure
- *       rate exceeds the threshold ({@code failureRateThreshold}, or
- *       {@link #DEFAULT_PROBE_FAILURE_RATE} when it is off): confidence, not a raw ratio;
- *   <li>"still down": when step 0 relapses without a single success, it restarts in place
- *       (stays half-open, admits its small fraction plus probes, no new open event, no backoff
- *       growth);
+ *   <li>a step relapses when the continuity-corrected Wilson lower bound
+ *       (z = {@value #RELAPSE_Z}) of its failure rate exceeds the threshold
+ *       ({@code failureRateThreshold}, or {@link #DEFAULT_PROBE_FAILURE_RATE} when it is off):
+ *       confidence, not a raw ratio. On a small sample the corrected bound errs as the exact
+ *       binomial test does: 5 failures of 5 exceed one half, 3 of 3 (a one-in-eight chance at
+ *       one half) do not;
+ *   <li>"still down": when step 0 fails without a single success (judged on the plain Wilson
+ *       bound: restarting costs nothing), it restarts in place (stays half-open, admits its
+ *       small fraction plus probes, no new open event, no backoff growth);
  *   <li>the first success after failures in step 0 moves to step 1;
  *   <li>a step passes early once it has {@code minProbesPerStep} judged probes and the Wilson
  *       upper bound (z = {@value #PASS_Z}) of the ramp's cumulative failure rate is below the
@@ -183,6 +198,19 @@ public record BreakerConfig(
    * must not pass a step in which 4 of 5 probes failed.
    */
   public static final double DEFAULT_PROBE_FAILURE_RATE = 0.5;
+  /**
+   * The z of the Wilson lower bound a closed breaker's failure (or slow-call) rate must reach
+   * to trip (one-sided 99%). The rate is judged again at every failure, so a 95% bound is
+   * reached by chance by a dependency failing just below the threshold.
+   */
+  public static final double TRIP_Z = 2.326;
+  /**
+   * The chance, at the failure fraction of the calls before it, of a run of failures that trips
+   * at low volume (while the window holds fewer than {@code minimumCalls} calls): the run needed
+   * is {@code consecutiveFailures} where those calls failed rarely, and up to three times that
+   * where a run so long is likely by chance (12 where 45% failed).
+   */
+  public static final double LOW_VOLUME_RUN_CHANCE = 1e-4;
   /** The z of the Wilson lower bound that makes a ramp step relapse (one-sided 95%). */
   public static final double RELAPSE_Z = 1.645;
   /** The z of the Wilson upper bound that lets a ramp step pass early (one-sided 80%). */

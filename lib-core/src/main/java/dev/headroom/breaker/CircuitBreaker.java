@@ -40,21 +40,25 @@ import java.util.function.Supplier;
  *       slow-call) fraction reaches the threshold, or every judged call failed. Failures are
  *       compared with the successes of calls that began when they began (see the window). While
  *       the window holds fewer than {@code minimumCalls} calls, {@code consecutiveFailures} in
- *       a row trip instead. At 400 calls/s with 30% failing the default breaker never trips; at
- *       400 calls/s a full outage of fast errors trips it in about 0.2 s (20 ms calls), one
- *       where every call hangs about 0.35 s after the first timeout, at 2 calls/s after 5
- *       failures.
+ *       a row trip instead (more where the calls before the run failed so often that such a
+ *       run is likely by chance, see {@link BreakerConfig}). At 400 calls/s with 30% failing
+ *       the default breaker never trips, and with 45% failing (the threshold is 50%) it
+ *       opened twice in 300 s; at 400 calls/s a full outage of fast errors trips it in about
+ *       0.2 s (20 ms calls), one where every call hangs about 0.35 s after the first timeout,
+ *       at 2 calls/s after 5 failures.
  *   <li>{@link BreakerState#OPEN}: every call is rejected at once, without calling the
- *       dependency, for the open duration (1 s by default; doubles on each relapse in whose
- *       failed step no probe succeeded, capped, jittered, reset by a full recovery). The first
+ *       dependency, for the open duration (1 s by default; doubles on a relapse in whose failed
+ *       step no probe answered in twice the time the ramp's answers took, halves on one in
+ *       whose step a probe answered; capped, jittered, reset by a full recovery). The first
  *       call after it turns the breaker half-open.
  *   <li>{@link BreakerState#HALF_OPEN}: the ramp. Step {@code k} admits the fraction
  *       {@code rampSteps[k]} of calls (deterministically: 1% admits the 1st, 101st, 201st...
  *       arrival) plus one probe whenever none is in flight and {@code probeInterval} passed since
  *       the last, or {@link BreakerConfig#HUNG_PROBE_INTERVALS} intervals passed (those in
- *       flight are taken to hang), so low traffic still makes progress. Probes are judged on failures only (a
- *       slow probe is a success): a step relapses when the Wilson lower bound of its failure
- *       rate exceeds the threshold; step 0 that fails without any success restarts in place
+ *       flight are taken to hang), so low traffic still makes progress. Probes are judged on
+ *       failures only (a slow probe is a success): a step relapses when the
+ *       continuity-corrected Wilson lower bound of its failure rate exceeds the threshold (5
+ *       failures of 5 at one half); step 0 that fails without any success restarts in place
  *       (the dependency is still down: no new open event, no backoff growth), and its first
  *       success after failures moves to step 1. A step passes once it has
  *       {@code minProbesPerStep} judged probes, fewer than the threshold of them failed, and
@@ -333,7 +337,7 @@ public final class CircuitBreaker implements Instrumented {
       p.clearConsecutive();
     }
     if (slow && slowRate > 0
-        && w.judge(p, minimumCalls, failureRate, slowRate, durationNanos)
+        && w.judge(p, minimumCalls, failureRate, slowRate, durationNanos, 0L, 0)
         == SlidingWindow.TRIP) {
       open(p, 0, 0);
     }
@@ -351,7 +355,7 @@ public final class CircuitBreaker implements Instrumented {
           durationNanos);
     }
     if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
-      judgeProbe(p, false);
+      judgeProbe(p, false, durationNanos);
     }
   }
 
@@ -384,7 +388,7 @@ public final class CircuitBreaker implements Instrumented {
     } else {
       otherFailure.increment();
       if (permit == p.generation && p.state == BreakerState.HALF_OPEN) {
-        judgeProbe(p, true);
+        judgeProbe(p, true, durationNanos);
       }
     }
   }
@@ -399,10 +403,11 @@ public final class CircuitBreaker implements Instrumented {
     long consecutive = p.incrementConsecutive();
     boolean trip;
     if (rateRules) {
-      int verdict = w.judge(p, minimumCalls, failureRate, slowRate, durationNanos);
-      // Consecutive failures only where the volume is too low for a rate.
-      trip = verdict == SlidingWindow.TRIP || (verdict == SlidingWindow.LOW_VOLUME
-          && consecutiveLimit > 0 && consecutive >= consecutiveLimit);
+      int verdict = w.judge(p, minimumCalls, failureRate, slowRate, durationNanos, consecutive,
+          consecutiveLimit);
+      // Consecutive failures only where the volume is too low for a rate, and a run that long
+      // is no chance given the failures before it.
+      trip = verdict == SlidingWindow.TRIP || verdict == SlidingWindow.LOW_VOLUME_RUN;
     } else {
       trip = consecutive >= consecutiveLimit;
     }
@@ -439,22 +444,38 @@ public final class CircuitBreaker implements Instrumented {
   // ---------------------------------------------------------------------------------------------
   // Half-open judging and transitions
 
-  private void judgeProbe(Phase p, boolean failure) {
+  private void judgeProbe(Phase p, boolean failure, long durationNanos) {
     p.decrementInFlight();
+    if (!failure) {
+      p.recordAnswer(durationNanos);
+    }
     long failures = failure ? p.incrementFailures() : p.lvFailures();
     long judged = p.incrementJudged();
     long successes = judged - failures;
     long now = clock.nanoTime();
     if (failure) {
-      if (wilsonLower(failures, judged, BreakerConfig.RELAPSE_Z) > probeFailureRate) {
-        if (p.step == 0 && successes <= 0) {
+      // Still down (step 0, no success yet): restarting in place costs nothing, so the plain
+      // bound decides. A relapse reopens the breaker, so it takes the corrected one: near the
+      // threshold, a short run of failures is no evidence.
+      boolean stillDown = p.step == 0 && successes <= 0;
+      double lower = stillDown
+          ? wilsonLower(failures, judged, BreakerConfig.RELAPSE_Z)
+          : wilsonLowerCorrected(failures, judged, BreakerConfig.RELAPSE_Z);
+      if (lower > probeFailureRate) {
+        if (stillDown) {
           // Still down: restart step 0 in place, no new open event, no backoff growth.
           if (install(p, Phase.halfOpen(p.generation + 1, now, p.relapses, p.backoff, 0,
-              ramp[0], 0L, 0L, true))) {
+              ramp[0], 0L, 0L, true, 0L))) {
             restarts.increment();
           }
         } else {
-          open(p, p.relapses + 1, successes <= 0 ? p.backoff + 1 : p.backoff);
+          // The open duration follows the evidence: a level down where a probe of the step
+          // answered, a level up where none did in twice the time the ramp's answers took,
+          // and where the step was younger than that, it stays: fast errors complete before
+          // the answers of the probes that began with them.
+          int backoff = successes > 0 ? Math.max(0, p.backoff - 1)
+              : now - p.since >= 2L * p.answerNanos ? p.backoff + 1 : p.backoff;
+          open(p, p.relapses + 1, backoff);
         }
         return;
       }
@@ -470,6 +491,24 @@ public final class CircuitBreaker implements Instrumented {
   /** Wilson score interval lower bound of {@code k} failures in {@code n} trials. */
   static double wilsonLower(long k, long n, double z) {
     return wilson(k, n, z, -1.0);
+  }
+
+  /**
+   * The continuity-corrected Wilson lower bound of {@code k} failures in {@code n} trials
+   * (Newcombe 1998). Near the threshold of a small sample it errs as the exact binomial test
+   * does: at z = 1.645 it takes 5 failures of 5 to exceed 0.5, where the uncorrected bound
+   * exceeds it after 3 of 3 (a 12.5% chance for a dependency failing half its calls).
+   */
+  static double wilsonLowerCorrected(long k, long n, double z) {
+    if (n <= 0 || k <= 0) {
+      return 0.0;
+    }
+    double p = Math.min(1.0, (double) k / n);
+    double z2 = z * z;
+    double root = z2 - 2.0 - 1.0 / n + 4.0 * p * (n * (1.0 - p) + 1.0);
+    double lower = (2.0 * n * p + z2 - 1.0 - z * Math.sqrt(Math.max(0.0, root)))
+        / (2.0 * (n + z2));
+    return Math.max(0.0, lower);
   }
 
   /** Wilson score interval upper bound of {@code k} failures in {@code n} trials. */
@@ -512,14 +551,15 @@ public final class CircuitBreaker implements Instrumented {
 
   private void toHalfOpen(Phase from, long now) {
     install(from, Phase.halfOpen(from.generation + 1, now, from.relapses, from.backoff, 0,
-        ramp[0], 0L, 0L, false));
+        ramp[0], 0L, 0L, false, 0L));
   }
 
   private void advance(Phase from, long now) {
     int step = from.step + 1;
     Phase next = step < ramp.length
         ? Phase.halfOpen(from.generation + 1, now, from.relapses, from.backoff, step, ramp[step],
-            from.rampJudged + from.lvJudged(), from.rampFailures + from.lvFailures(), false)
+            from.rampJudged + from.lvJudged(), from.rampFailures + from.lvFailures(), false,
+            Math.max(from.answerNanos, from.lvAnswered()))
         : closedPhase(from.generation + 1, now);
     install(from, next);
   }

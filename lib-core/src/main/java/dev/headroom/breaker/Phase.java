@@ -25,6 +25,7 @@ final class Phase {
   private static final VarHandle SLOW;
   private static final VarHandle LAST_PROBE;
   private static final VarHandle IN_FLIGHT;
+  private static final VarHandle ANSWERED;
 
   static {
     try {
@@ -36,6 +37,7 @@ final class Phase {
       SLOW = lookup.findVarHandle(Phase.class, "slow", long.class);
       LAST_PROBE = lookup.findVarHandle(Phase.class, "lastProbe", long.class);
       IN_FLIGHT = lookup.findVarHandle(Phase.class, "inFlight", long.class);
+      ANSWERED = lookup.findVarHandle(Phase.class, "answered", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -58,13 +60,19 @@ final class Phase {
   final long baseCalls;
   final long baseFailures;
   final long baseSlow;
-  /** OPEN and HALF_OPEN: the open-duration backoff level (grows only on relapses without success). */
+  /** OPEN and HALF_OPEN: the open-duration backoff level (see {@code CircuitBreaker}). */
   final int backoff;
   /** HALF_OPEN: judged probes and failures of the earlier steps of this ramp. */
   final long rampJudged;
   final long rampFailures;
   /** HALF_OPEN: step 0 restarted in place because the dependency was still down. */
   final boolean restarted;
+  /**
+   * HALF_OPEN: the longest latency of a successful probe in the earlier steps of this ramp, 0
+   * if none: how long an answer takes, so a step is not taken to have had no answer before one
+   * had time to arrive.
+   */
+  final long answerNanos;
 
   // Mutable, per generation; accessed through the VarHandles above.
   @SuppressWarnings("unused")
@@ -81,10 +89,13 @@ final class Phase {
   private long lastProbe;
   @SuppressWarnings("unused")
   private long inFlight;
+  @SuppressWarnings("unused")
+  private long answered;
 
   private Phase(BreakerState state, long generation, long since, long openUntil, int relapses,
       int step, double fraction, long baseEpoch, long baseCalls, long baseFailures,
-      long baseSlow, int backoff, long rampJudged, long rampFailures, boolean restarted) {
+      long baseSlow, int backoff, long rampJudged, long rampFailures, boolean restarted,
+      long answerNanos) {
     this.state = state;
     this.generation = generation;
     this.since = since;
@@ -100,29 +111,30 @@ final class Phase {
     this.rampJudged = rampJudged;
     this.rampFailures = rampFailures;
     this.restarted = restarted;
+    this.answerNanos = answerNanos;
     this.lastProbe = since;
   }
 
   static Phase closed(long generation, long now, long epoch, long calls, long failures,
       long slow) {
     return new Phase(BreakerState.CLOSED, generation, now, 0L, 0, 0, 1.0, epoch, calls,
-        failures, slow, 0, 0L, 0L, false);
+        failures, slow, 0, 0L, 0L, false, 0L);
   }
 
   static Phase open(long generation, long now, long openNanos, int relapses, int backoff) {
     return new Phase(BreakerState.OPEN, generation, now, now + openNanos, relapses, 0, 0.0, 0L,
-        0L, 0L, 0L, backoff, 0L, 0L, false);
+        0L, 0L, 0L, backoff, 0L, 0L, false, 0L);
   }
 
   static Phase halfOpen(long generation, long now, int relapses, int backoff, int step,
-      double fraction, long rampJudged, long rampFailures, boolean restarted) {
+      double fraction, long rampJudged, long rampFailures, boolean restarted, long answerNanos) {
     return new Phase(BreakerState.HALF_OPEN, generation, now, 0L, relapses, step, fraction, 0L,
-        0L, 0L, 0L, backoff, rampJudged, rampFailures, restarted);
+        0L, 0L, 0L, backoff, rampJudged, rampFailures, restarted, answerNanos);
   }
 
   static Phase manual(BreakerState state, long generation, long now) {
     return new Phase(state, generation, now, 0L, 0, 0,
-        state == BreakerState.DISABLED ? 1.0 : 0.0, 0L, 0L, 0L, 0L, 0, 0L, 0L, false);
+        state == BreakerState.DISABLED ? 1.0 : 0.0, 0L, 0L, 0L, 0L, 0, 0L, 0L, false, 0L);
   }
 
   /** Half-open: probes admitted and not yet completed. */
@@ -181,6 +193,19 @@ final class Phase {
 
   long lvSlow() {
     return (long) SLOW.getVolatile(this);
+  }
+
+  /** Half-open: records a successful probe's latency (the step's longest is kept). */
+  void recordAnswer(long nanos) {
+    long seen = (long) ANSWERED.getVolatile(this);
+    while (nanos > seen && !ANSWERED.compareAndSet(this, seen, nanos)) {
+      seen = (long) ANSWERED.getVolatile(this);
+    }
+  }
+
+  /** Half-open: the longest latency of this step's successful probes, 0 if none. */
+  long lvAnswered() {
+    return (long) ANSWERED.getVolatile(this);
   }
 
   long lvLastProbe() {

@@ -292,6 +292,41 @@ final class SlidingWindow {
   static final int HEALTHY = 0;
   /** {@link #judge} verdict: the window holds fewer than {@code minimumCalls} calls. */
   static final int LOW_VOLUME = 2;
+  /**
+   * {@link #judge} verdict: the window holds fewer than {@code minimumCalls} calls and the run
+   * of failures is long enough to trip (see {@link #runNeeded}).
+   */
+  static final int LOW_VOLUME_RUN = 3;
+
+  /**
+   * The run of failures that trips at low volume: {@code limit} where the window's calls before
+   * the run failed rarely, longer where they failed so often that such a run is likely by
+   * chance. A run of {@code L} failures at a background failure fraction {@code p} has a chance
+   * of {@code p^L}; the run needed keeps it at most {@link BreakerConfig#LOW_VOLUME_RUN_CHANCE},
+   * up to three times {@code limit}. A dependency failing 45% of 5 calls a second made 5
+   * failures in a row every 15 s; it takes 12 now, while a healthy one's outage still trips
+   * after 5.
+   *
+   * @param calls the window's calls, the run's failures included
+   * @param failures the window's failures, the run's included
+   * @param run the failures in a row
+   * @param limit the configured {@code consecutiveFailures}
+   * @return the run that trips, {@code limit} to {@code 3 x limit}
+   */
+  static long runNeeded(long calls, long failures, long run, int limit) {
+    long before = calls - run;
+    long failedBefore = failures - run;
+    if (before <= 0 || failedBefore <= 0) {
+      return limit;
+    }
+    double p = Math.min(1.0, (double) failedBefore / before);
+    long cap = 3L * limit;
+    if (p >= 1.0) {
+      return cap;
+    }
+    double needed = Math.ceil(Math.log(BreakerConfig.LOW_VOLUME_RUN_CHANCE) / Math.log(p));
+    return Math.max(limit, Math.min(cap, (long) needed));
+  }
 
   /**
    * Judges the rate rules, counting only calls since {@code phase} began. The rates are taken
@@ -327,7 +362,7 @@ final class SlidingWindow {
    *     phase began) holds fewer than {@code minimumCalls} calls
    */
   int judge(Phase phase, int minimumCalls, double failureRate, double slowRate,
-      long latencyNanos) {
+      long latencyNanos, long run, int runLimit) {
     int minSpan = span(latencyNanos);
     long current = currentEpoch();
     long start = current - size + 1;
@@ -391,7 +426,8 @@ final class SlidingWindow {
       return HEALTHY; // every slot is being rewritten: judge at the next outcome
     }
     if (nowCalls - baseCalls < minimumCalls) {
-      return LOW_VOLUME;
+      return runLimit > 0 && run >= runNeeded(nowCalls - baseCalls, nowFailures - baseFailures,
+          run, runLimit) ? LOW_VOLUME_RUN : LOW_VOLUME;
     }
     long refEpoch = newest;
     if (newest == Long.MIN_VALUE) {
@@ -415,7 +451,7 @@ final class SlidingWindow {
       return HEALTHY;
     }
     long successes = calls - failures;
-    if (reached(failures, calls, Math.max(failureRate, OUTAGE_RATE))) {
+    if (reached(failures, calls, Math.max(failureRate, OUTAGE_RATE), BreakerConfig.RELAPSE_Z)) {
       return TRIP; // nearly every call completing fails: an outage, whenever they began
     }
     if (refFailureNanos >= 0) {
@@ -481,14 +517,23 @@ final class SlidingWindow {
 
   /**
    * Whether {@code k} of {@code n} calls reach {@code rate} with confidence: the Wilson lower
-   * bound (z = {@link BreakerConfig#RELAPSE_Z}) of the fraction is at least {@code rate}, or every
+   * bound (z = {@link BreakerConfig#TRIP_Z}) of the fraction is at least {@code rate}, or every
    * call counted. A raw ratio over the newest 100 calls of a dependency failing 35% of them
    * reaches 50% by chance every few seconds; the bound does not, while a full outage still trips
    * at once.
    */
   static boolean reached(long k, long n, double rate) {
+    return reached(k, n, rate, BreakerConfig.TRIP_Z);
+  }
+
+  /**
+   * As {@link #reached(long, long, double)} with the bound's {@code z}. The outage rule ({@link
+   * #OUTAGE_RATE}) takes the one-sided 95% bound: no dependency failing below the threshold
+   * comes near 90% by chance, however often it is judged.
+   */
+  static boolean reached(long k, long n, double rate, double z) {
     return rate > 0 && k >= rate * n
-        && (k >= n || CircuitBreaker.wilsonLower(k, n, BreakerConfig.RELAPSE_Z) >= rate);
+        && (k >= n || CircuitBreaker.wilsonLower(k, n, z) >= rate);
   }
 
   /**

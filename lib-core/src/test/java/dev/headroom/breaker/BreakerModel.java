@@ -18,8 +18,10 @@ import java.util.List;
  * failed; consecutive failures only at low volume when a
  * rate rule is on; half-open probes judged on failures with Wilson bounds; step 0 restarted in
  * place while the dependency is still down; the first success after failures in step 0 moves
- * to step 1; a probe admitted every probe interval when none is in flight; backoff grows only
- * on a relapse without a successful probe in the failed step.
+ * to step 1; a probe admitted every probe interval when none is in flight; backoff falls a level
+ * on a relapse with a successful probe in the failed step, grows a level on one without once
+ * that step lasted twice the longest successful probe of the ramp's earlier steps, and stays
+ * on one younger than that.
  */
 final class BreakerModel {
 
@@ -55,6 +57,9 @@ final class BreakerModel {
   long rampJudged;
   long rampFailures;
   boolean restarted;
+  /** Half-open: the longest successful probe of the ramp's earlier steps, and of this step. */
+  long answerNanos;
+  long stepAnswered;
   /** The epoch in which the closed phase began. */
   long baseEpoch;
   /** The closed phase's judged calls: {epoch, failed, slow, latency, sampled}. */
@@ -153,6 +158,11 @@ final class BreakerModel {
 
   private void halfOpen(long now, int newStep, long priorJudged, long priorFailures,
       boolean restart) {
+    halfOpen(now, newStep, priorJudged, priorFailures, restart, 0L);
+  }
+
+  private void halfOpen(long now, int newStep, long priorJudged, long priorFailures,
+      boolean restart, long answer) {
     int r = relapses;
     int b = backoff;
     enter(BreakerState.HALF_OPEN, now);
@@ -162,6 +172,8 @@ final class BreakerModel {
     rampJudged = priorJudged;
     rampFailures = priorFailures;
     restarted = restart;
+    answerNanos = answer;
+    stepAnswered = 0L;
   }
 
   private void close(long now) {
@@ -180,7 +192,8 @@ final class BreakerModel {
 
   private void advance(long now) {
     if (step + 1 < ramp.length) {
-      halfOpen(now, step + 1, rampJudged + judged, rampFailures + probeFailures, false);
+      halfOpen(now, step + 1, rampJudged + judged, rampFailures + probeFailures, false,
+          Math.max(answerNanos, stepAnswered));
     } else {
       close(now);
     }
@@ -252,6 +265,7 @@ final class BreakerModel {
   private static final int TRIP = 1;
   private static final int HEALTHY = 0;
   private static final int LOW_VOLUME = 2;
+  private static final int LOW_VOLUME_RUN = 3;
 
   /** Calls, failures, slow calls among the records of epoch {@code >= from}. */
   private long[] countFrom(long from) {
@@ -271,6 +285,20 @@ final class BreakerModel {
     boolean phaseBase = baseEpoch >= start;
     long[] window = phaseBase ? countFrom(Long.MIN_VALUE) : countFrom(start);
     if (window[0] < minimumCalls) {
+      // A run of failures long enough to be no chance given the window's failures before it.
+      if (limit > 0 && consecutive > 0) {
+        long before = window[0] - consecutive;
+        long failedBefore = window[1] - consecutive;
+        long needed = limit;
+        if (before > 0 && failedBefore > 0) {
+          double p = Math.min(1.0, (double) failedBefore / before);
+          needed = p >= 1.0 ? 3L * limit : Math.max(limit, Math.min(3L * limit,
+              (long) Math.ceil(Math.log(BreakerConfig.LOW_VOLUME_RUN_CHANCE) / Math.log(p))));
+        }
+        if (consecutive >= needed) {
+          return LOW_VOLUME_RUN;
+        }
+      }
       return LOW_VOLUME;
     }
     // Snapshots exist at the start of each epoch in which a closed call was recorded.
@@ -293,7 +321,7 @@ final class BreakerModel {
       return HEALTHY;
     }
     long n = judgedCalls[0];
-    if (reached(failed, n, Math.max(failureRate, 0.9))) {
+    if (reached(failed, n, Math.max(failureRate, 0.9), BreakerConfig.RELAPSE_Z)) {
       return TRIP; // nearly every completed call failed: an outage, whenever they began
     }
     if (newest != Long.MIN_VALUE) {
@@ -333,8 +361,11 @@ final class BreakerModel {
   }
 
   private static boolean reached(long k, long n, double rate) {
-    return rate > 0 && k >= rate * n
-        && (k >= n || CircuitBreaker.wilsonLower(k, n, BreakerConfig.RELAPSE_Z) >= rate);
+    return reached(k, n, rate, BreakerConfig.TRIP_Z);
+  }
+
+  private static boolean reached(long k, long n, double rate, double z) {
+    return rate > 0 && k >= rate * n && (k >= n || CircuitBreaker.wilsonLower(k, n, z) >= rate);
   }
 
   private void recordClosed(long now, boolean failed, boolean slow, long latency) {
@@ -394,6 +425,7 @@ final class BreakerModel {
         open(now, 0, 0);
       }
     } else if (permit == generation && state == BreakerState.HALF_OPEN) {
+      stepAnswered = Math.max(stepAnswered, duration);
       judge(false, now);
     }
   }
@@ -407,7 +439,7 @@ final class BreakerModel {
       boolean trip;
       if (failureRate > 0 || slowRate > 0) {
         int verdict = judgeWindow(duration);
-        trip = verdict == TRIP || (verdict == LOW_VOLUME && limit > 0 && consecutive >= limit);
+        trip = verdict == TRIP || verdict == LOW_VOLUME_RUN;
       } else {
         trip = consecutive >= limit;
       }
@@ -434,12 +466,19 @@ final class BreakerModel {
     judged++;
     long stepSuccesses = judged - probeFailures;
     if (failed) {
-      if (CircuitBreaker.wilsonLower(probeFailures, judged, BreakerConfig.RELAPSE_Z)
-          > threshold()) {
-        if (step == 0 && stepSuccesses <= 0) {
+      boolean stillDown = step == 0 && stepSuccesses <= 0;
+      double lower = stillDown
+          ? CircuitBreaker.wilsonLower(probeFailures, judged, BreakerConfig.RELAPSE_Z)
+          : CircuitBreaker.wilsonLowerCorrected(probeFailures, judged, BreakerConfig.RELAPSE_Z);
+      if (lower > threshold()) {
+        if (stillDown) {
           halfOpen(now, 0, 0, 0, true); // still down: restart in place
         } else {
-          open(now, relapses + 1, stepSuccesses <= 0 ? backoff + 1 : backoff);
+          // Down a level where a probe of the step answered, up a level where none did in
+          // twice the time the ramp's answers took, unchanged in a step younger than that.
+          int next = stepSuccesses > 0 ? Math.max(0, backoff - 1)
+              : now - since >= 2L * answerNanos ? backoff + 1 : backoff;
+          open(now, relapses + 1, next);
         }
         return;
       }

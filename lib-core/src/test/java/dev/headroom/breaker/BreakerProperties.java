@@ -225,13 +225,14 @@ class BreakerProperties {
               }
             }));
     // A flapping dependency: one success, then a run of failures, with time passing; relapses
-    // need failing probes after a success (a step 0 with no success restarts in place).
+    // need failing probes after a success (a step 0 with no success restarts in place), and
+    // enough of them for the continuity-corrected bound (7 of 8 after one success).
     Action.Independent<Harness> flap = () -> Combinators.combine(
             Arbitraries.integers().between(1, 4), Arbitraries.longs().between(0, 200))
         .as((rounds, ms) -> Transformer.mutate(rounds + " flaps of " + ms + "ms", h -> {
           for (int r = 0; r < rounds; r++) {
             h.call(0, 5);
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 16; i++) {
               h.call(1, 5);
             }
             h.clock.advance(ms * MS);

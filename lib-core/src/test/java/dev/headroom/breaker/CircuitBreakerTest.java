@@ -234,11 +234,15 @@ class CircuitBreakerTest {
     assertEquals(0, b.rampStep());
     assertEquals(0, b.relapses());
     assertEquals(List.of("CLOSED>OPEN", "OPEN>HALF_OPEN"), listener.events());
-    probe(b, false); // the first success after failures moves to step 1
+    probe(b, false); // the first success after failures moves to step 1 (answered in 1 ms)
     assertEquals(1, b.rampStep());
-    probe(b, true);
-    probe(b, true);
-    probe(b, true); // 3 of 3 failed: confidently above one half, and no success: backoff grows
+    clock.advance(Duration.ofMillis(2));
+    for (int i = 0; i < 4; i++) {
+      probe(b, true);
+    }
+    // 4 of 4 failed: the continuity-corrected bound (0.465) does not exceed one half.
+    assertEquals(BreakerState.HALF_OPEN, b.state());
+    probe(b, true); // 5 of 5 failed (0.533), and no success: backoff grows
     assertEquals(BreakerState.OPEN, b.state());
     assertEquals(1, b.relapses());
     assertEquals(Duration.ofSeconds(10), b.remainingOpen());
@@ -246,26 +250,37 @@ class CircuitBreakerTest {
     assertEquals("breaker 'db' is OPEN, rejecting calls for another 10.0 s (relapse 1)",
         e.getMessage());
     clock.advance(Duration.ofSeconds(10));
-    // A step where a probe succeeded relapses without growing the open duration.
     probe(b, false);
-    for (int i = 0; i < 6; i++) {
-      probe(b, true); // 6 of 7 failed
+    probe(b, false); // step 0 passes early; its probes answered in 1 ms
+    assertEquals(1, b.rampStep());
+    for (int i = 0; i < 5; i++) {
+      probe(b, true);
     }
-    assertEquals(BreakerState.OPEN, b.state());
+    // Fast failures before an answer had time to arrive: no evidence either way.
     assertEquals(2, b.relapses());
     assertEquals(Duration.ofSeconds(10), b.remainingOpen());
     clock.advance(Duration.ofSeconds(10));
     probe(b, false);
-    probe(b, false); // step 0 passes early
+    probe(b, false);
     assertEquals(1, b.rampStep());
-    probe(b, true);
-    probe(b, true);
-    probe(b, true);
+    clock.advance(Duration.ofMillis(2)); // twice the answers' 1 ms: nothing answered in it
+    for (int i = 0; i < 5; i++) {
+      probe(b, true);
+    }
     assertEquals(3, b.relapses());
     assertEquals(Duration.ofSeconds(15), b.remainingOpen()); // 20 s capped at 15 s
+    clock.advance(Duration.ofSeconds(15));
+    // A step where a probe answered relapses a level down: the dependency answers some calls.
+    probe(b, false);
+    for (int i = 0; i < 7; i++) {
+      probe(b, true); // 7 of 8 failed: the corrected bound is 0.522
+    }
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(4, b.relapses());
+    assertEquals(Duration.ofSeconds(10), b.remainingOpen());
 
     // Recovery: the whole ramp passes and the next trip is back to the base duration.
-    clock.advance(Duration.ofSeconds(15));
+    clock.advance(Duration.ofSeconds(10));
     for (int i = 0; i < 4; i++) {
       offer(b, 100, false);
       clock.advance(Duration.ofSeconds(1));
@@ -357,9 +372,9 @@ class CircuitBreakerTest {
     succeed(b, 1); // 9 calls, 4 failures
     fail(b, 1); // 10 calls, 5 failures: 50%, but not with confidence
     assertEquals(BreakerState.CLOSED, b.state());
-    fail(b, 6); // 16 calls, 11 failures: the Wilson lower bound is 0.482
+    fail(b, 10); // 20 calls, 15 failures: the Wilson lower bound (z 2.326) is 0.490
     assertEquals(BreakerState.CLOSED, b.state());
-    fail(b, 1); // 17 calls, 12 failures: 0.506
+    fail(b, 1); // 21 calls, 16 failures: 0.508
     assertEquals(BreakerState.OPEN, b.state());
   }
 
@@ -416,18 +431,18 @@ class CircuitBreakerTest {
   void slowCallRateTrips() {
     CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0)
         .slowCallRateThreshold(0.5).minimumCalls(10).build();
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
       long p = b.tryAcquire();
       b.onSuccess(p, 800 * MS);
     }
-    succeed(b, 2);
+    succeed(b, 1);
     assertEquals(BreakerState.CLOSED, b.state());
-    assertEquals(7, b.slowCount());
-    long p = b.tryAcquire();
-    b.onSuccess(p, 100 * MS); // at the threshold: slow. 8 of 10, Wilson lower bound 0.54
-    assertEquals(BreakerState.OPEN, b.state());
     assertEquals(8, b.slowCount());
-    assertEquals(2, b.successCount());
+    long p = b.tryAcquire();
+    b.onSuccess(p, 100 * MS); // at the threshold: slow. 9 of 10, Wilson lower bound 0.53
+    assertEquals(BreakerState.OPEN, b.state());
+    assertEquals(9, b.slowCount());
+    assertEquals(1, b.successCount());
   }
 
   @Test
