@@ -440,10 +440,20 @@ abstract class LimitController {
           declinePeak = Math.max(declinePeak, Math.max(mean, dropLatency));
           return clamp(current);
         }
-        if (mean >= 0.8 * declinePeak) {
+        // How far the drops alone move a window's mean by chance: each is about one deadline
+        // in a mean of a few dozen calls, and how many fall in a window is binomial, at the
+        // share of the whole run of decreases (a window without a drop is chance too where a
+        // fifth of the calls hang). A mean below the peak by less than twice that is no
+        // evidence that latency came down.
+        double dropShareOfRun = Math.max(share, declineDrops / (double) declineN);
+        double dropNanosEach = w.drops > 0 ? w.dropNanos / (double) w.drops : dropLatency;
+        double noise = dropShareOfRun < 1.0
+            ? dropNanosEach * Math.sqrt(dropShareOfRun * (1.0 - dropShareOfRun) / n) : 0.0;
+        double judged = mean + 2.0 * noise;
+        if (judged >= 0.8 * declinePeak) {
           helped = 0;
           // Two windows within a fifth of the peak, or one at the peak or above: not helped.
-          notHelped += mean >= declinePeak ? 2 : 1;
+          notHelped += judged >= declinePeak ? 2 : 1;
           if (notHelped >= 2) {
             baseline = Math.max(smoothed, mean);
             double runShare = declineDrops / (double) declineN;
@@ -478,7 +488,7 @@ abstract class LimitController {
           // not enough to say it did.
           return clamp(current);
         }
-        if (mean >= 0.5 * declinePeak && ++helped < 2) {
+        if (judged >= 0.5 * declinePeak && ++helped < 2) {
           // Lower, but not by half: one window of a few calls, some of them timeouts, is
           // noisy; the next must confirm before the load is blamed and the limit halved again.
           return clamp(current);
