@@ -33,10 +33,11 @@ import java.util.function.Predicate;
  *   <li>{@code consecutiveFailures} (default 5; 0 turns it off): trip after this many failures
  *       in a row. When a rate rule is configured it applies only at low volume, while the window
  *       holds fewer than {@code minimumCalls} calls (at 2 calls/s a full outage trips after 5
- *       failures), and there a run must be no chance: where the window's calls before the run
- *       failed often, the run needed is longer, so that its chance at that failure fraction is
- *       at most {@value #LOW_VOLUME_RUN_CHANCE}, up to three times this number (12 where 45%
- *       failed). Without a rate rule it always applies, as configured.
+ *       failures), and there a run must be no chance: where the calls before the run failed often
+ *       (the newest four times this number of them, or the window's if it holds fewer), the
+ *       run needed is longer, so that its chance at that failure fraction is at most
+ *       {@value #LOW_VOLUME_RUN_CHANCE}, up to three times this number (12 where 45% failed).
+ *       Without a rate rule it always applies, as configured.
  *   <li>{@code slowCallRateThreshold} (off by default): the same as the failure rate for calls
  *       slower than the slow-call threshold.
  * </ul>
@@ -208,7 +209,9 @@ public record BreakerConfig(
    * The chance, at the failure fraction of the calls before it, of a run of failures that trips
    * at low volume (while the window holds fewer than {@code minimumCalls} calls): the run needed
    * is {@code consecutiveFailures} where those calls failed rarely, and up to three times that
-   * where a run so long is likely by chance (12 where 45% failed).
+   * where a run so long is likely by chance (12 where 45% failed). The calls before it are the
+   * newest four times {@code consecutiveFailures} of the window: a dependency that has been
+   * failing for a few seconds is judged by that, not by the healthy calls before it.
    */
   public static final double LOW_VOLUME_RUN_CHANCE = 1e-4;
   /** The z of the Wilson lower bound that makes a ramp step relapse (one-sided 95%). */

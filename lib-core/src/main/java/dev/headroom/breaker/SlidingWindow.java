@@ -297,6 +297,12 @@ final class SlidingWindow {
    * of failures is long enough to trip (see {@link #runNeeded}).
    */
   static final int LOW_VOLUME_RUN = 3;
+  /**
+   * How many times the run limit of calls before a low-volume run its chance is judged on:
+   * the newest ones, so that a dependency failing often for a few seconds is judged by that,
+   * not by the healthy calls that still fill the rest of the window.
+   */
+  static final int RUN_HISTORY = 4;
 
   /**
    * The run of failures that trips at low volume: {@code limit} where the window's calls before
@@ -307,8 +313,9 @@ final class SlidingWindow {
    * failures in a row every 15 s; it takes 12 now, while a healthy one's outage still trips
    * after 5.
    *
-   * @param calls the window's calls, the run's failures included
-   * @param failures the window's failures, the run's included
+   * @param calls the calls judged (the newest {@link #RUN_HISTORY} times {@code limit} before
+   *     the run and the run, or the window's if it holds fewer), the run's failures included
+   * @param failures their failures, the run's included
    * @param run the failures in a row
    * @param limit the configured {@code consecutiveFailures}
    * @return the run that trips, {@code limit} to {@code 3 x limit}
@@ -387,6 +394,11 @@ final class SlidingWindow {
     long refFailureNanos = 0L;
     long refSamples = 0L;
     long refLatency = 0L;
+    // The newest buckets holding the run and RUN_HISTORY times the run limit before it: the
+    // failure fraction a low-volume run is judged against.
+    long runEpoch = Long.MIN_VALUE;
+    long runCalls = 0L;
+    long runFailures = 0L;
     for (Bucket b : ring) {
       long e1 = b.lvEpoch();
       if (e1 < 0 || e1 < start || e1 > current || (phaseBase && e1 <= phase.baseEpoch)) {
@@ -421,13 +433,23 @@ final class SlidingWindow {
         refSamples = n;
         refLatency = l;
       }
+      if (e1 > runEpoch && nowCalls - c >= run + RUN_HISTORY * runLimit) {
+        runEpoch = e1;
+        runCalls = c;
+        runFailures = f;
+      }
     }
     if (!phaseBase && oldest == Long.MAX_VALUE) {
       return HEALTHY; // every slot is being rewritten: judge at the next outcome
     }
     if (nowCalls - baseCalls < minimumCalls) {
-      return runLimit > 0 && run >= runNeeded(nowCalls - baseCalls, nowFailures - baseFailures,
-          run, runLimit) ? LOW_VOLUME_RUN : LOW_VOLUME;
+      if (runLimit <= 0 || run < runLimit) {
+        return LOW_VOLUME;
+      }
+      long calls = runEpoch == Long.MIN_VALUE ? nowCalls - baseCalls : nowCalls - runCalls;
+      long failures = runEpoch == Long.MIN_VALUE ? nowFailures - baseFailures
+          : nowFailures - runFailures;
+      return run >= runNeeded(calls, failures, run, runLimit) ? LOW_VOLUME_RUN : LOW_VOLUME;
     }
     long refEpoch = newest;
     if (newest == Long.MIN_VALUE) {

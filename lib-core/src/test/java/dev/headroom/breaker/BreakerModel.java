@@ -285,10 +285,20 @@ final class BreakerModel {
     boolean phaseBase = baseEpoch >= start;
     long[] window = phaseBase ? countFrom(Long.MIN_VALUE) : countFrom(start);
     if (window[0] < minimumCalls) {
-      // A run of failures long enough to be no chance given the window's failures before it.
-      if (limit > 0 && consecutive > 0) {
-        long before = window[0] - consecutive;
-        long failedBefore = window[1] - consecutive;
+      // A run of failures long enough to be no chance given the failures before it: among
+      // the newest epochs holding the run and four times the limit, or the whole window.
+      if (limit > 0 && consecutive >= limit) {
+        long recent = Long.MIN_VALUE;
+        for (long[] r : records) {
+          long e = r[0];
+          if (e >= start && (!phaseBase || e > baseEpoch) && e > recent
+              && countFrom(e)[0] >= consecutive + 4L * limit) {
+            recent = e;
+          }
+        }
+        long[] judged = recent == Long.MIN_VALUE ? window : countFrom(recent);
+        long before = judged[0] - consecutive;
+        long failedBefore = judged[1] - consecutive;
         long needed = limit;
         if (before > 0 && failedBefore > 0) {
           double p = Math.min(1.0, (double) failedBefore / before);
