@@ -55,6 +55,18 @@ import org.junit.jupiter.api.Test;
  */
 class GuardFamilyTest {
 
+  /**
+   * A member of the family: 10 s healthy (20 ms), 20 s degraded ({@code hang} of the calls
+   * hanging, the others answering in {@code median} ms), 20 s healthy on 20 slots; 200 workers.
+   */
+  private static DependencyScenario family(double hang, int median, int rate) {
+    Dependency d = Dependency.of(
+        Phase.healthy("healthy", 10, 20),
+        new Phase("degraded", Dependency.nanos(20), Dependency.millis(median), hang, 0.0, 0),
+        Phase.healthy("recovery", 20, 20).withCapacity(20));
+    return new DependencyScenario(d, rate, 200, d.start(1));
+  }
+
   @Test
   void guardsStayNearTheBareDeadlineAcrossTheFamily() {
     boolean report = Boolean.getBoolean("sim.report");
@@ -72,12 +84,7 @@ class GuardFamilyTest {
     for (double hang : new double[] {0.0, 0.2, 0.4}) {
       for (int median : new int[] {10, 100, 400, 800}) {
         for (int rate : new int[] {50, 400}) {
-          Dependency d = Dependency.of(
-              Phase.healthy("healthy", 10, 20),
-              new Phase("degraded", Dependency.nanos(20), Dependency.millis(median), hang, 0.0,
-                  0),
-              Phase.healthy("recovery", 20, 20).withCapacity(20));
-          DependencyScenario s = new DependencyScenario(d, rate, 200, d.start(1));
+          DependencyScenario s = family(hang, median, rate);
           for (int seed = 1; seed <= 3; seed++) {
             Result bare = s.run(Client.BARE, seed);
             Result noLimit = s.run(Client.GUARD_NO_LIMIT, seed);
@@ -164,11 +171,7 @@ class GuardFamilyTest {
     for (double hang : new double[] {0.2, 0.4}) {
       for (int median : new int[] {10, 100, 400, 800}) {
         for (int rate : new int[] {5, 10}) {
-          Dependency d = Dependency.of(Phase.healthy("healthy", 10, 20),
-              new Phase("degraded", Dependency.nanos(20), Dependency.millis(median), hang, 0.0,
-                  0),
-              Phase.healthy("recovery", 20, 20).withCapacity(20));
-          DependencyScenario s = new DependencyScenario(d, rate, 200, d.start(1));
+          DependencyScenario s = family(hang, median, rate);
           for (int seed = 1; seed <= 3; seed++) {
             Result bare = s.run(Client.BARE, seed);
             Result guard = s.run(Client.GUARD_NO_LIMIT, seed);
