@@ -433,7 +433,7 @@ final class SlidingWindow {
         refSamples = n;
         refLatency = l;
       }
-      if (e1 > runEpoch && nowCalls - c >= run + RUN_HISTORY * runLimit) {
+      if (e1 > runEpoch && nowCalls - c >= run + RUN_HISTORY * (long) runLimit) {
         runEpoch = e1;
         runCalls = c;
         runFailures = f;

@@ -379,6 +379,71 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void theContinuityCorrectedBoundTakesFiveFailuresOfFiveToExceedOneHalf() {
+    double z = BreakerConfig.RELAPSE_Z;
+    assertTrue(CircuitBreaker.wilsonLower(3, 3, z) > 0.5, "the plain bound: 3 of 3 exceeds");
+    assertTrue(CircuitBreaker.wilsonLowerCorrected(3, 3, z) < 0.5);
+    assertTrue(CircuitBreaker.wilsonLowerCorrected(4, 4, z) < 0.5);
+    assertTrue(CircuitBreaker.wilsonLowerCorrected(5, 5, z) > 0.5);
+    assertTrue(CircuitBreaker.wilsonLowerCorrected(6, 7, z) < 0.5);
+    assertTrue(CircuitBreaker.wilsonLowerCorrected(7, 8, z) > 0.5);
+    assertEquals(0.0, CircuitBreaker.wilsonLowerCorrected(0, 10, z));
+    assertEquals(0.0, CircuitBreaker.wilsonLowerCorrected(3, 0, z));
+    // Never above the plain bound: the correction only widens the interval.
+    for (int n = 1; n <= 40; n++) {
+      for (int k = 1; k <= n; k++) {
+        assertTrue(CircuitBreaker.wilsonLowerCorrected(k, n, z)
+            <= CircuitBreaker.wilsonLower(k, n, z) + 1e-12, k + " of " + n);
+      }
+    }
+  }
+
+  @Test
+  void theRunThatTripsAtLowVolumeGrowsWithTheFailuresBeforeIt() {
+    assertEquals(5, SlidingWindow.runNeeded(30, 5, 5, 5), "no failure before the run");
+    assertEquals(5, SlidingWindow.runNeeded(25, 6, 5, 5), "1 in 20 failed before it");
+    assertEquals(12, SlidingWindow.runNeeded(32, 21, 12, 5), "9 in 20 (45%) failed before it");
+    assertEquals(15, SlidingWindow.runNeeded(35, 29, 15, 5), "70%: capped at three times 5");
+    assertEquals(15, SlidingWindow.runNeeded(25, 25, 5, 5), "all failed: the cap");
+    assertEquals(5, SlidingWindow.runNeeded(5, 5, 5, 5), "nothing before the run");
+    assertEquals(Integer.MAX_VALUE, SlidingWindow.runNeeded(100, 90, 10, Integer.MAX_VALUE),
+        "never below the configured run, without overflow");
+  }
+
+  @Test
+  void atLowVolumeARunIsJudgedByTheNewestCallsBeforeIt() {
+    // 200 calls needed for a rate: 120 calls in the window is low volume, where a run trips.
+    CircuitBreaker b = rateBase("db").minimumCalls(200).window(Duration.ofSeconds(10), 10)
+        .build();
+    succeed(b, 80); // a long healthy history
+    clock.advance(Duration.ofSeconds(1));
+    for (int i = 0; i < 20; i++) { // then 9 in 20 fail (45%), the last one answers
+      if (i % 2 == 0 && i < 18) {
+        fail(b, 1);
+      } else {
+        succeed(b, 1);
+      }
+    }
+    clock.advance(Duration.ofSeconds(1));
+    fail(b, 5); // the whole window says 9 in 100 (run of 5 needed), the newest 20 say 45%
+    assertEquals(BreakerState.CLOSED, b.state());
+    fail(b, 6);
+    assertEquals(BreakerState.CLOSED, b.state(), "11 in a row: a 1-in-6,600 chance at 45%");
+    fail(b, 1);
+    assertEquals(BreakerState.OPEN, b.state(), "12 in a row");
+
+    // A healthy dependency's outage still trips after 5.
+    CircuitBreaker c = rateBase("db2").minimumCalls(200).window(Duration.ofSeconds(10), 10)
+        .build();
+    succeed(c, 100);
+    clock.advance(Duration.ofSeconds(1));
+    fail(c, 4);
+    assertEquals(BreakerState.CLOSED, c.state());
+    fail(c, 1);
+    assertEquals(BreakerState.OPEN, c.state());
+  }
+
+  @Test
   void theRateIsJudgedOverTheNewestBucketsHoldingTheMinimum() {
     CircuitBreaker b = rateBase("db").consecutiveFailures(0).failureRateThreshold(0.5)
         .minimumCalls(10).window(Duration.ofSeconds(10), 10).build();
